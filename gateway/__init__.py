@@ -1,0 +1,3 @@
+"""OpenAI-compatible gateway in front of Azure OpenAI deployments."""
+
+__version__ = "0.1.0"

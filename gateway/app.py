@@ -1,0 +1,88 @@
+"""The Starlette application: routes, lifespan and error handlers. The request flow itself is in pipeline.py."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from gateway import pipeline
+from gateway.catalog import get_model, list_models
+from gateway.errors import openai_error_body
+from gateway.inbound.endpoints import ENDPOINTS, Endpoint
+from gateway.middleware import RequestIdMiddleware
+from gateway.responses import gateway_headers
+from gateway.services import open_services
+from gateway.settings import GatewayConfig, load_config
+
+CONFIG_PATH_VARIABLE = "GATEWAY_CONFIG"
+
+
+def create_app(config: GatewayConfig, environ: Mapping[str, str] | None = None) -> Starlette:
+    environ = os.environ if environ is None else environ
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with open_services(config, environ) as services:
+            app.state.services = services
+            yield
+
+    routes = [
+        Route(f"/v1/{name}", _endpoint_handler(endpoint), methods=["POST"]) for name, endpoint in ENDPOINTS.items()
+    ]
+    routes += [
+        Route("/v1/models", list_models, methods=["GET"]),
+        Route("/v1/models/{model:path}", get_model, methods=["GET"]),
+        Route("/healthz", _healthz, methods=["GET"]),
+        Route("/readyz", _readyz, methods=["GET"]),
+    ]
+    return Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        middleware=[Middleware(RequestIdMiddleware)],
+        exception_handlers={HTTPException: _http_exception},
+    )
+
+
+def app_from_environment() -> Starlette:
+    """Factory for `uvicorn --factory` (multi-worker serving): the config path comes from the environment."""
+    return create_app(load_config(os.environ.get(CONFIG_PATH_VARIABLE, "config/gateway.yaml")))
+
+
+def _endpoint_handler(endpoint: Endpoint) -> Callable[[Request], Awaitable[Response]]:
+    async def handler(request: Request) -> Response:
+        return await pipeline.handle(request.app.state.services, request, endpoint, request.state.request_id)
+
+    handler.__name__ = endpoint.operation.replace("/", "_")
+    return handler
+
+
+async def _healthz(request: Request) -> Response:
+    return JSONResponse({"status": "ok"}, headers=gateway_headers(request.state.request_id))
+
+
+async def _readyz(request: Request) -> Response:
+    services = getattr(request.app.state, "services", None)
+    headers = gateway_headers(request.state.request_id)
+    if services is None:
+        return JSONResponse({"status": "starting"}, status_code=503, headers=headers)
+    return JSONResponse({"status": "ready", "deployments": len(services.deployments.all)}, headers=headers)
+
+
+async def _http_exception(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 404:
+        message = f"Unknown path: {request.method} {request.url.path}"
+    elif exc.status_code == 405:
+        message = f"Method {request.method} is not allowed on {request.url.path}"
+    else:
+        message = str(exc.detail)
+    body = openai_error_body(exc.status_code, message, code="not_found" if exc.status_code == 404 else None)
+    return JSONResponse(body, status_code=exc.status_code, headers=dict(exc.headers or {}))

@@ -1,0 +1,36 @@
+"""The OpenAI endpoints the gateway serves, and what each one's body must hold."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+BodyKind = Literal["json", "multipart"]
+SizeLimit = Literal["json", "audio", "image"]
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    operation: str  # the path after /v1/, which is also Azure's operation name
+    body_kind: BodyKind
+    size_limit: SizeLimit
+    required: tuple[str, ...]  # body fields; for multipart, a "a|b" entry means either form name
+    # JSON fields whose type is checked here, because a wrong type would otherwise reach Azure
+    typed_fields: tuple[tuple[str, type | tuple[type, ...]], ...] = ()
+
+
+_COMMON_TYPES: tuple[tuple[str, type | tuple[type, ...]], ...] = (("model", str), ("stream", bool))
+
+ENDPOINTS: dict[str, Endpoint] = {
+    endpoint.operation: endpoint
+    for endpoint in (
+        Endpoint("chat/completions", "json", "json", ("model", "messages"), (*_COMMON_TYPES, ("messages", list))),
+        Endpoint("completions", "json", "json", ("model", "prompt"), _COMMON_TYPES),
+        Endpoint("embeddings", "json", "json", ("model", "input"), _COMMON_TYPES),
+        Endpoint("images/generations", "json", "json", ("model", "prompt"), (*_COMMON_TYPES, ("prompt", str))),
+        Endpoint("audio/speech", "json", "json", ("model", "input", "voice"), (*_COMMON_TYPES, ("input", str))),
+        Endpoint("images/edits", "multipart", "image", ("model", "prompt", "image|image[]")),
+        Endpoint("audio/transcriptions", "multipart", "audio", ("model", "file")),
+        Endpoint("audio/translations", "multipart", "audio", ("model", "file")),
+    )
+}

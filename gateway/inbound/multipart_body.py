@@ -1,0 +1,133 @@
+"""Parse a multipart/form-data body (uploads for audio and image edits) into fields and file summaries.
+
+python-multipart does the parsing; the raw body is still what goes upstream.
+"""
+
+from __future__ import annotations
+
+from python_multipart.multipart import MultipartParser, parse_options_header
+
+from gateway.errors import InvalidRequest
+from gateway.inbound.endpoints import Endpoint
+from gateway.inbound.fields import ClientBody, FilePart
+
+MAX_PARTS = 1000
+MAX_TEXT_FIELD_BYTES = 1024 * 1024
+
+
+class _PartCollector:
+    """python-multipart callbacks that keep text fields and only the size of file contents."""
+
+    def __init__(self) -> None:
+        self.form: dict[str, list[str]] = {}
+        self.files: dict[str, list[FilePart]] = {}
+        self.parts = 0
+        self._header_name = b""
+        self._header_value = b""
+        self._headers: dict[bytes, bytes] = {}
+        self._data = bytearray()
+        self._size = 0
+
+    def on_part_begin(self) -> None:
+        self.parts += 1
+        if self.parts > MAX_PARTS:
+            raise InvalidRequest(f"Too many multipart parts (the limit is {MAX_PARTS}).", code="invalid_multipart")
+        self._headers = {}
+        self._data = bytearray()
+        self._size = 0
+
+    def on_header_field(self, data: bytes, start: int, end: int) -> None:
+        self._header_name += data[start:end]
+
+    def on_header_value(self, data: bytes, start: int, end: int) -> None:
+        self._header_value += data[start:end]
+
+    def on_header_end(self) -> None:
+        self._headers[self._header_name.strip().lower()] = self._header_value.strip()
+        self._header_name = b""
+        self._header_value = b""
+
+    def on_part_data(self, data: bytes, start: int, end: int) -> None:
+        self._size += end - start
+        if b"filename" not in self._headers.get(b"content-disposition", b""):
+            if self._size > MAX_TEXT_FIELD_BYTES:
+                raise InvalidRequest("A multipart text field is over 1 MiB.", code="invalid_multipart")
+            self._data += data[start:end]
+
+    def on_part_end(self) -> None:
+        _, options = parse_options_header(self._headers.get(b"content-disposition", b""))
+        name = options.get(b"name", b"").decode("utf-8", "replace")
+        if b"filename" in options:
+            content_type = self._headers.get(b"content-type")
+            self.files.setdefault(name, []).append(
+                FilePart(
+                    field=name,
+                    filename=options[b"filename"].decode("utf-8", "replace"),
+                    content_type=content_type.decode("latin-1") if content_type else None,
+                    size=self._size,
+                )
+            )
+        else:
+            self.form.setdefault(name, []).append(self._data.decode("utf-8", "replace"))
+
+
+def multipart_boundary(content_type: str) -> bytes:
+    media_type, options = parse_options_header(content_type)
+    boundary = options.get(b"boundary")
+    if media_type != b"multipart/form-data" or not boundary:
+        raise InvalidRequest(
+            f"Invalid Content-Type header ({content_type or 'none'}): this endpoint expects "
+            "multipart/form-data with a boundary.",
+            code="invalid_content_type",
+        )
+    return boundary
+
+
+def parse_multipart_body(endpoint: Endpoint, content_type: str, raw: bytes) -> ClientBody:
+    boundary = multipart_boundary(content_type)
+    collector = _PartCollector()
+    parser = MultipartParser(
+        boundary,
+        {
+            "on_part_begin": collector.on_part_begin,
+            "on_header_field": collector.on_header_field,
+            "on_header_value": collector.on_header_value,
+            "on_header_end": collector.on_header_end,
+            "on_part_data": collector.on_part_data,
+            "on_part_end": collector.on_part_end,
+        },
+        max_header_count=16,
+    )
+    try:
+        parser.write(raw)
+        parser.finalize()
+    except InvalidRequest:
+        raise
+    except Exception as exc:  # python-multipart raises several types for malformed input
+        raise InvalidRequest(f"The multipart body is malformed: {exc}", code="invalid_multipart") from None
+    if collector.parts == 0:
+        raise InvalidRequest("The multipart body has no parts.", code="invalid_multipart")
+    for required in endpoint.required:
+        names = required.split("|")
+        if not any(name in collector.form or name in collector.files for name in names):
+            raise InvalidRequest(
+                f"Missing required parameter: '{names[0]}'.",
+                param=names[0],
+                code="missing_required_parameter",
+            )
+    return ClientBody(endpoint=endpoint, raw=raw, content_type=content_type, form=collector.form, files=collector.files)
+
+
+def replace_text_field(raw: bytes, boundary: bytes, name: str, value: str) -> bytes:
+    """The same multipart body with text field `name` set to `value`; every other byte is kept.
+
+    Splitting on the delimiter is exact: RFC 2046 forbids it inside any part's content.
+    """
+    delimiter = b"\r\n--" + boundary
+    segments = (b"\r\n" + raw).split(delimiter)
+    wanted = f'name="{name}"'.encode()
+    for position, segment in enumerate(segments):
+        head, separator, _ = segment.partition(b"\r\n\r\n")
+        if separator and wanted in head and b"filename=" not in head:
+            segments[position] = head + separator + value.encode()
+    return delimiter.join(segments)[2:]

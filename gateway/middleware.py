@@ -1,0 +1,52 @@
+"""Gives every request an id and makes sure every response, even an unexpected failure, carries it.
+
+A bug becomes a logged traceback and an OpenAI-shaped 500 for the client, never a traceback on the wire.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from starlette.datastructures import MutableHeaders
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from gateway.errors import openai_error_body
+from gateway.relay import UpstreamStreamCut
+from gateway.responses import gateway_headers
+
+logger = logging.getLogger("gateway")
+
+
+class RequestIdMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+        response_started = False
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal response_started
+            if message["type"] == "http.response.start":
+                response_started = True
+                headers = MutableHeaders(scope=message)
+                for name, value in gateway_headers(request_id).items():
+                    headers.setdefault(name, value)
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        except UpstreamStreamCut:
+            raise  # the server must drop the connection; the routing log already says why
+        except Exception:
+            logger.exception("unexpected error in request %s", request_id)
+            if response_started:
+                raise
+            body = openai_error_body(500, f"The gateway failed unexpectedly (request {request_id}).")
+            await JSONResponse(body, status_code=500, headers=gateway_headers(request_id))(scope, receive, send)

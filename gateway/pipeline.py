@@ -1,0 +1,55 @@
+"""One request's path through the gateway, in order. Each step lives in its own module.
+
+authenticate → read body → choose deployment → build upstream request → call Azure
+  → relay the answer (streamed or whole) → write the routing log line
+"""
+
+from __future__ import annotations
+
+from starlette.background import BackgroundTask
+from starlette.requests import Request
+from starlette.responses import Response
+
+from gateway.errors import GatewayError
+from gateway.inbound.endpoints import Endpoint
+from gateway.inbound.read import read_client_body
+from gateway.relay import StreamOutcome, relay
+from gateway.request_log import RequestRecord
+from gateway.responses import error_response, gateway_headers
+from gateway.services import Services
+from gateway.upstream.outbound import build_upstream_request
+
+
+async def handle(services: Services, request: Request, endpoint: Endpoint, request_id: str) -> Response:
+    record = RequestRecord(request_id=request_id, endpoint=endpoint.operation)
+    headers = gateway_headers(request_id)
+    try:
+        record.key_id = services.client_keys.authenticate(request.headers)
+        body = await read_client_body(request, endpoint, services.config.limits)
+        record.model_requested, record.stream = body.model, body.stream
+
+        deployment = services.deployments.first_for_model(body.model)
+        record.model, record.deployment = deployment.model, deployment.id
+        headers = gateway_headers(request_id, deployment.model, deployment.id)
+
+        outbound = await build_upstream_request(
+            deployment, body, request.headers, request_id, services.header_policy, services.credentials
+        )
+        upstream = await services.upstream.send(outbound)
+        record.upstream_status = upstream.status_code
+
+        def stream_ended(outcome: StreamOutcome) -> None:
+            record.bytes_out = outcome.bytes_sent
+            record.finish(upstream.status_code, outcome.error)
+            services.routing_log.write(record)
+
+        response, streaming = await relay(upstream, deployment.id, headers, stream_ended)
+    except GatewayError as error:
+        record.finish(error.status, error.code)
+        response = error_response(error, headers)
+        response.background = BackgroundTask(services.routing_log.write, record)
+        return response
+    if not streaming:
+        record.finish(response.status_code)
+        response.background = BackgroundTask(services.routing_log.write, record)
+    return response

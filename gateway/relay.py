@@ -1,0 +1,136 @@
+"""Turn Azure's response into the client's: whole bodies as one response, streams chunk by chunk as they arrive."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import anyio
+import httpx
+import orjson
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
+
+from gateway.errors import UpstreamError, openai_error_body
+from gateway.upstream.client import transport_failure
+from gateway.upstream.headers import inbound_response_headers
+
+# Bodies relayed as they arrive rather than read whole: SSE, and binary audio from text-to-speech.
+_STREAMED_CONTENT_TYPES = ("text/event-stream", "audio/", "application/octet-stream")
+_MAX_ERROR_BODY = 1024 * 1024
+
+
+@dataclass(slots=True)
+class StreamOutcome:
+    bytes_sent: int = 0
+    error: str | None = None  # why the stream did not end cleanly
+    client_disconnected: bool = False
+
+
+async def relay(
+    upstream: httpx.Response,
+    deployment_id: str,
+    gateway_headers: dict[str, str],
+    on_stream_end: Callable[[StreamOutcome], None],
+) -> tuple[Response, bool]:
+    """The client's response, and whether it streams (its end is then reported through `on_stream_end`)."""
+    headers = inbound_response_headers(upstream.headers.multi_items())
+    if upstream.status_code >= 400:
+        try:
+            raw = await _read_capped(upstream)
+        except httpx.TransportError as exc:
+            raise transport_failure(exc, deployment_id) from None
+        finally:
+            await upstream.aclose()
+        raise UpstreamError(upstream.status_code, raw, dict(headers))
+    content_type = upstream.headers.get("content-type", "")
+    if content_type.startswith(_STREAMED_CONTENT_TYPES):
+        stream = RelayedStream(upstream, deployment_id, headers, gateway_headers, on_stream_end)
+        return stream, True
+    try:
+        body = await upstream.aread()
+    except httpx.TransportError as exc:
+        raise transport_failure(exc, deployment_id) from None
+    finally:
+        await upstream.aclose()
+    response = Response(body, status_code=upstream.status_code, headers=gateway_headers)
+    response.raw_headers.extend((name.lower().encode(), value.encode()) for name, value in headers)
+    return response, False
+
+
+async def _read_capped(upstream: httpx.Response) -> bytes:
+    body = bytearray()
+    async for chunk in upstream.aiter_bytes():
+        body += chunk
+        if len(body) >= _MAX_ERROR_BODY:
+            break
+    return bytes(body)
+
+
+class RelayedStream(Response):
+    """Sends each upstream chunk as soon as it arrives and closes the upstream when either side goes away.
+
+    A stream Azure cuts after the first byte can no longer become an error status: an SSE stream then
+    ends with an OpenAI-shaped `data: {"error": ...}` event (the openai SDK raises on it), never with a
+    clean `[DONE]`; a binary stream is cut, so the client sees a truncated body, not a complete one.
+    """
+
+    def __init__(
+        self,
+        upstream: httpx.Response,
+        deployment_id: str,
+        upstream_headers: list[tuple[str, str]],
+        gateway_headers: dict[str, str],
+        on_end: Callable[[StreamOutcome], None],
+    ) -> None:
+        super().__init__(status_code=upstream.status_code, headers=gateway_headers)
+        self.raw_headers = [
+            (name, value) for name, value in self.raw_headers if name not in (b"content-length", b"content-type")
+        ]
+        self.raw_headers.extend((name.lower().encode(), value.encode()) for name, value in upstream_headers)
+        self._upstream = upstream
+        self._deployment_id = deployment_id
+        self._is_sse = upstream.headers.get("content-type", "").startswith("text/event-stream")
+        self._on_end = on_end
+        self.outcome = StreamOutcome()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            async with anyio.create_task_group() as group:
+                group.start_soon(self._cancel_on_disconnect, receive, group.cancel_scope)
+                await self._pump(send)
+                group.cancel_scope.cancel()
+        finally:
+            await self._upstream.aclose()
+            self._on_end(self.outcome)
+
+    async def _cancel_on_disconnect(self, receive: Receive, scope: anyio.CancelScope) -> None:
+        while (await receive())["type"] != "http.disconnect":
+            pass
+        self.outcome.client_disconnected = True
+        self.outcome.error = self.outcome.error or "client disconnected"
+        scope.cancel()
+
+    async def _pump(self, send: Send) -> None:
+        await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+        try:
+            async for chunk in self._upstream.aiter_bytes():
+                self.outcome.bytes_sent += len(chunk)
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        except httpx.TransportError as exc:
+            failure = transport_failure(exc, self._deployment_id)
+            self.outcome.error = f"upstream stream interrupted: {failure.message}"
+            if not self._is_sse:
+                raise UpstreamStreamCut(self.outcome.error) from None
+            event = openai_error_body(502, failure.message, code="upstream_stream_interrupted")
+            await send({"type": "http.response.body", "body": b"data: " + orjson.dumps(event) + b"\n\n"})
+            return
+        except OSError:
+            self.outcome.client_disconnected = True
+            self.outcome.error = "client disconnected"
+            return
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+class UpstreamStreamCut(Exception):
+    """Raised after the response started so the server drops the connection: the client must see a cut."""

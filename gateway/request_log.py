@@ -1,0 +1,54 @@
+"""The routing log: one JSON line per request, written when the request is over (streams included)."""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import IO, Any
+
+import orjson
+
+
+@dataclass(slots=True)
+class RequestRecord:
+    request_id: str
+    endpoint: str
+    started: float = field(default_factory=time.perf_counter)
+    time: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="milliseconds"))
+    key_id: str | None = None
+    model_requested: str | None = None
+    model: str | None = None
+    deployment: str | None = None
+    stream: bool = False
+    status: int | None = None
+    upstream_status: int | None = None
+    error: str | None = None
+    latency_ms: float | None = None
+    bytes_out: int | None = None
+
+    def finish(self, status: int, error: str | None = None) -> None:
+        self.status = status
+        if error is not None:
+            self.error = error
+        self.latency_ms = round((time.perf_counter() - self.started) * 1000, 3)
+
+    def as_json(self) -> bytes:
+        data: dict[str, Any] = asdict(self)
+        del data["started"]
+        return orjson.dumps(data)
+
+
+class RoutingLog:
+    def __init__(self, destination: str) -> None:
+        self._owns_stream = destination != "stdout"
+        self._stream: IO[bytes] = sys.stdout.buffer if not self._owns_stream else open(destination, "ab")  # noqa: SIM115
+
+    def write(self, record: RequestRecord) -> None:
+        self._stream.write(record.as_json() + b"\n")
+        self._stream.flush()  # operators tail this live
+
+    def close(self) -> None:
+        if self._owns_stream:
+            self._stream.close()

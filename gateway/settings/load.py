@@ -1,0 +1,82 @@
+"""Load `gateway.yaml`: parse, expand env vars, validate, cross-check references. Every error names file and line."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+import orjson
+from pydantic import ValidationError
+from pydantic_core import ErrorDetails
+
+from gateway.settings.errors import ConfigError
+from gateway.settings.schema import ApiKeyAuth, GatewayConfig
+from gateway.settings.yaml_source import ConfigPath, LineIndex, load_yaml
+
+
+def load_config(path: Path | str, environ: Mapping[str, str] | None = None) -> GatewayConfig:
+    path = Path(path)
+    environ = os.environ if environ is None else environ
+    data, lines = load_yaml(path, environ)
+    if not isinstance(data, dict):
+        raise ConfigError(path, 1, "the file must hold a mapping (keys such as resources: and deployments:)")
+    try:
+        # JSON mode so strictness still accepts YAML lists for tuples and strings for URLs.
+        config = GatewayConfig.model_validate_json(orjson.dumps(data), strict=True)
+    except ValidationError as exc:
+        raise _first_problem(path, lines, exc) from None
+    _check_references(path, lines, config, environ)
+    return config
+
+
+def _first_problem(path: Path, lines: LineIndex, exc: ValidationError) -> ConfigError:
+    details = exc.errors(include_url=False)
+    first = details[0]
+    location: ConfigPath = tuple(part for part in first["loc"] if not _is_union_tag(part))
+    problem = _describe(first, location)
+    more = f" (and {len(details) - 1} more problem(s))" if len(details) > 1 else ""
+    return ConfigError(path, lines.line_of(location), problem + more)
+
+
+def _is_union_tag(part: str | int) -> bool:
+    # Discriminated unions add the tag ("api-key", "entra") to the location; it is not a key in the file.
+    return isinstance(part, str) and part in {"api-key", "entra"}
+
+
+def _describe(error: ErrorDetails, location: ConfigPath) -> str:
+    dotted = ".".join(str(part) for part in location) or "(top level)"
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        return f"unknown key '{location[-1]}' at {dotted}"
+    if kind == "missing":
+        return f"missing required key '{location[-1]}' at {dotted}"
+    if kind.endswith("_type") or kind.endswith("_parsing") or kind == "model_attributes_type":
+        return f"wrong type at {dotted}: {error['msg'].lower()}, got {error['input']!r}"
+    return f"{dotted}: {error['msg']}"
+
+
+def _check_references(path: Path, lines: LineIndex, config: GatewayConfig, environ: Mapping[str, str]) -> None:
+    for name, resource in config.resources.items():
+        if isinstance(resource.auth, ApiKeyAuth) and not environ.get(resource.auth.api_key_env):
+            line = lines.line_of(("resources", name, "auth", "api_key_env"))
+            raise ConfigError(path, line, f"environment variable {resource.auth.api_key_env} is not set")
+    seen: set[tuple[str, str]] = set()
+    for position, deployment in enumerate(config.deployments):
+        where = ("deployments", position)
+        if deployment.resource not in config.resources:
+            defined = ", ".join(sorted(config.resources)) or "none"
+            raise ConfigError(
+                path,
+                lines.line_of((*where, "resource")),
+                f"deployment '{deployment.name}' references resource '{deployment.resource}', "
+                f"which is not defined (defined: {defined})",
+            )
+        identity = (deployment.resource, deployment.name)
+        if identity in seen:
+            raise ConfigError(
+                path,
+                lines.line_of((*where, "name")),
+                f"deployment '{deployment.name}' is defined twice on resource '{deployment.resource}'",
+            )
+        seen.add(identity)

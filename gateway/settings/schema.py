@@ -1,0 +1,89 @@
+"""The shape of `gateway.yaml`. Unknown keys are errors: a typo must never silently fall back to a default."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl
+
+MiB = 1024 * 1024
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class ServerSettings(Strict):
+    host: str = "0.0.0.0"
+    port: Annotated[int, Field(ge=0, le=65535)] = 8080
+
+
+class ClientKeySettings(Strict):
+    # Comma-separated keys; read at start-up so the keys themselves never sit in a file.
+    env: str = "GATEWAY_API_KEYS"
+
+
+class BodyLimits(Strict):
+    """Largest accepted request bodies, checked before anything is sent upstream (Azure's own limits)."""
+
+    json_bytes: Annotated[int, Field(gt=0)] = 50 * MiB
+    audio_bytes: Annotated[int, Field(gt=0)] = 25 * MiB
+    image_bytes: Annotated[int, Field(gt=0)] = 50 * MiB
+
+
+class UpstreamSettings(Strict):
+    connect_timeout_seconds: Annotated[float, Field(gt=0)] = 5.0
+    # Long by default: a large completion can take minutes, and the openai SDK itself waits 600 s.
+    read_timeout_seconds: Annotated[float, Field(gt=0)] = 600.0
+    max_connections: Annotated[int, Field(gt=0)] = 1000
+    # Client headers passed on to Azure besides the built-in allow-list (lower-case names).
+    forward_headers: tuple[str, ...] = ()
+
+
+class LogSettings(Strict):
+    # "stdout", or a file path the routing log is appended to.
+    routing_log: str = "stdout"
+
+
+class ApiKeyAuth(Strict):
+    type: Literal["api-key"] = "api-key"
+    api_key_env: str
+
+
+class EntraAuth(Strict):
+    type: Literal["entra"]
+    scope: str = "https://cognitiveservices.azure.com/.default"
+    # Optional user-assigned managed identity; otherwise DefaultAzureCredential decides.
+    managed_identity_client_id: str | None = None
+
+
+ApiStyle = Literal["classic", "v1"]
+
+
+class ResourceSettings(Strict):
+    """One Azure OpenAI resource (an endpoint in one region) that deployments live on."""
+
+    endpoint: HttpUrl
+    auth: Annotated[ApiKeyAuth | EntraAuth, Field(discriminator="type")]
+    api_style: ApiStyle = "classic"
+    # Classic style: a dated version (default 2025-04-01-preview). v1 style: unset for GA, or "preview".
+    api_version: str | None = None
+
+
+class DeploymentSettings(Strict):
+    name: str
+    model: str
+    resource: str
+    # Per-deployment overrides of the resource's URL style and api-version.
+    api_style: ApiStyle | None = None
+    api_version: str | None = None
+
+
+class GatewayConfig(Strict):
+    server: ServerSettings = ServerSettings()
+    client_keys: ClientKeySettings = ClientKeySettings()
+    limits: BodyLimits = BodyLimits()
+    upstream: UpstreamSettings = UpstreamSettings()
+    log: LogSettings = LogSettings()
+    resources: dict[str, ResourceSettings]
+    deployments: Annotated[tuple[DeploymentSettings, ...], Field(min_length=1)]

@@ -1,0 +1,94 @@
+"""Read YAML keeping the line of every key, and expand `${VAR}` / `${VAR:-default}` from the environment.
+
+Validation errors are reported against these lines, so an operator reads `gateway.yaml:42: unknown
+key 'tmp'` rather than a path into a data structure.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from gateway.settings.errors import ConfigError
+
+ConfigPath = tuple[str | int, ...]
+
+_ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+class LineIndex:
+    """Maps a path into the loaded data (keys and list indexes) to the 1-based line where it stands."""
+
+    def __init__(self) -> None:
+        self._lines: dict[ConfigPath, int] = {}
+
+    def add(self, path: ConfigPath, line: int) -> None:
+        self._lines.setdefault(path, line)
+
+    def line_of(self, path: ConfigPath) -> int | None:
+        """The line of `path`, or of its nearest ancestor that was written in the file."""
+        for end in range(len(path), -1, -1):
+            line = self._lines.get(path[:end])
+            if line is not None:
+                return line
+        return None
+
+
+def load_yaml(path: Path, environ: Mapping[str, str] | None = None) -> tuple[Any, LineIndex]:
+    environ = os.environ if environ is None else environ
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(path, None, f"cannot read file: {exc.strerror}") from exc
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(path, mark.line + 1 if mark else None, f"invalid YAML: {problem}") from exc
+    index = LineIndex()
+    if root is not None:
+        _index_lines(root, (), index)
+    return _expand_env(data, (), index, path, environ), index
+
+
+def _index_lines(node: yaml.Node, path: ConfigPath, index: LineIndex) -> None:
+    index.add(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.value != "<<":
+                child = (*path, key_node.value)
+                index.add(child, key_node.start_mark.line + 1)
+                _index_lines(value_node, child, index)
+    elif isinstance(node, yaml.SequenceNode):
+        for position, item in enumerate(node.value):
+            _index_lines(item, (*path, position), index)
+
+
+def _expand_env(value: Any, path: ConfigPath, index: LineIndex, file: Path, environ: Mapping[str, str]) -> Any:
+    if isinstance(value, str):
+        return _expand_string(value, path, index, file, environ)
+    if isinstance(value, dict):
+        return {key: _expand_env(item, (*path, key), index, file, environ) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_expand_env(item, (*path, pos), index, file, environ) for pos, item in enumerate(value)]
+    return value
+
+
+def _expand_string(text: str, path: ConfigPath, index: LineIndex, file: Path, environ: Mapping[str, str]) -> str:
+    def replace(match: re.Match[str]) -> str:
+        name, default = match.group(1), match.group(2)
+        found = environ.get(name)
+        if found:
+            return found
+        if default is not None:
+            return default
+        raise ConfigError(file, index.line_of(path), f"environment variable {name} is not set")
+
+    return _ENV_REFERENCE.sub(replace, text)

@@ -1,0 +1,1 @@
+"""Everything that talks to Azure: URLs, headers, credentials and the HTTP client."""

@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import orjson
+import pytest
+
+from gateway.app import create_app
+from gateway.simulator import SimulatorSettings, create_simulator_app
+from tests.support.gateway_config import CLIENT_KEYS, SIMULATOR_KEY, shipped_config
+from tests.support.servers import serve
+from tests.support.simulator_control import SimulatorControl
+
+
+@dataclass
+class Simulator:
+    url: str
+    control: SimulatorControl
+
+
+@dataclass
+class Gateway:
+    url: str
+    routing_log: Path
+    client_key: str = CLIENT_KEYS[0]
+
+    def log_lines(self) -> list[dict[str, object]]:
+        return [orjson.loads(line) for line in self.routing_log.read_bytes().splitlines() if line]
+
+
+@pytest.fixture(scope="session")
+def simulator() -> Iterator[Simulator]:
+    with serve(create_simulator_app(SimulatorSettings(api_key=SIMULATOR_KEY))) as url:
+        control = SimulatorControl(url)
+        yield Simulator(url, control)
+        control.close()
+
+
+@pytest.fixture(scope="session")
+def gateway(simulator: Simulator, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
+    """The shipped config, served for real, with the simulator as Azure."""
+    log_path = tmp_path_factory.mktemp("gateway") / "routing.log"
+    config, environ = shipped_config(simulator.url, log_path)
+    with serve(create_app(config, environ)) as url:
+        yield Gateway(url, log_path)
+
+
+@pytest.fixture
+def sim(simulator: Simulator) -> Iterator[SimulatorControl]:
+    """The simulator's control API, with faults and the request log cleared before and after the test."""
+    simulator.control.reset()
+    yield simulator.control
+    simulator.control.reset()

@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+import pytest
+
+from gateway.deployments import Deployment
+from gateway.settings.schema import ApiKeyAuth
+from gateway.upstream.azure_urls import upstream_url
+
+AUTH = ApiKeyAuth(api_key_env="K")
+
+
+def deployment(style: str, version: str | None, name: str = "gpt-4.1") -> Deployment:
+    return Deployment(
+        id=f"r/{name}",
+        name=name,
+        model="gpt-4.1",
+        resource="r",
+        endpoint="https://res.openai.azure.com",
+        api_style=style,  # type: ignore[arg-type]
+        api_version=version,
+    auth=AUTH,
+    )
+
+
+@pytest.mark.parametrize(
+    ("operation", "expected"),
+    [
+        ("chat/completions", "/openai/deployments/gpt-4.1/chat/completions?api-version=2024-10-21"),
+        ("audio/transcriptions", "/openai/deployments/gpt-4.1/audio/transcriptions?api-version=2024-10-21"),
+        ("images/edits", "/openai/deployments/gpt-4.1/images/edits?api-version=2024-10-21"),
+    ],
+)
+def test_classic_style_puts_deployment_in_path_and_version_in_query(operation: str, expected: str) -> None:
+    assert upstream_url(deployment("classic", "2024-10-21"), operation) == "https://res.openai.azure.com" + expected
+
+
+def test_classic_style_quotes_the_deployment_name() -> None:
+    url = upstream_url(deployment("classic", "2024-10-21", name="my dep/1"), "embeddings")
+    assert "/openai/deployments/my%20dep%2F1/embeddings?" in url
+
+
+def test_v1_style_ga_has_no_api_version() -> None:
+    assert upstream_url(deployment("v1", None), "chat/completions") == (
+        "https://res.openai.azure.com/openai/v1/chat/completions"
+    )
+
+
+@pytest.mark.parametrize("operation", ["images/generations", "audio/speech", "audio/transcriptions"])
+def test_v1_style_uses_preview_for_images_and_audio(operation: str) -> None:
+    assert upstream_url(deployment("v1", None), operation).endswith(f"/openai/v1/{operation}?api-version=preview")
+
+
+def test_v1_style_honours_configured_version() -> None:
+    assert upstream_url(deployment("v1", "preview"), "embeddings").endswith("/openai/v1/embeddings?api-version=preview")

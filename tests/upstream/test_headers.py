@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+from starlette.datastructures import Headers
+
+from gateway.upstream.headers import HeaderPolicy, inbound_response_headers
+
+SDK_HEADERS = Headers(
+    {
+        "authorization": "Bearer client-secret",
+        "api-key": "client-azure-key",
+        "accept": "application/json",
+        "content-type": "application/json",
+        "user-agent": "OpenAI/Python 3.54.0",
+        "x-stainless-lang": "python",
+        "x-stainless-retry-count": "0",
+        "x-stainless-read-timeout": "600",
+        "x-route-latency": "low",
+        "openai-organization": "org-1",
+        "cookie": "session=1",
+        "x-custom-trace": "abc",
+    }
+)
+
+
+def test_outbound_is_an_allow_list() -> None:
+    headers = HeaderPolicy().outbound(SDK_HEADERS, "req-1")
+    assert headers == {
+        "accept": "application/json",
+        "content-type": "application/json",
+        "user-agent": headers["user-agent"],
+        "x-ms-client-request-id": "req-1",
+    }
+    assert headers["user-agent"].startswith("azure-ai-gateway/")
+
+
+def test_configured_extra_headers_are_forwarded_but_credentials_never() -> None:
+    policy = HeaderPolicy(["X-Custom-Trace", "Authorization", "api-key", "x-stainless-lang", "cookie"])
+    headers = policy.outbound(SDK_HEADERS, "req-2")
+    assert headers["x-custom-trace"] == "abc"
+    for secret in ("authorization", "api-key", "x-stainless-lang", "cookie"):
+        assert secret not in headers
+
+
+def test_outbound_stays_under_azures_custom_header_limit() -> None:
+    assert len(HeaderPolicy().outbound(SDK_HEADERS, "r")) <= 10
+
+
+def test_response_headers_keep_azure_state_and_drop_hop_by_hop() -> None:
+    kept = inbound_response_headers(
+        [
+            ("Content-Type", "application/json"),
+            ("Content-Length", "12"),
+            ("Content-Encoding", "gzip"),
+            ("Transfer-Encoding", "chunked"),
+            ("x-ratelimit-remaining-tokens", "990"),
+            ("retry-after-ms", "300"),
+            ("apim-request-id", "apim-1"),
+            ("x-request-id", "azure-side"),
+            ("Connection", "keep-alive"),
+        ]
+    )
+    assert kept == [
+        ("Content-Type", "application/json"),
+        ("x-ratelimit-remaining-tokens", "990"),
+        ("retry-after-ms", "300"),
+        ("apim-request-id", "apim-1"),
+    ]
