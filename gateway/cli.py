@@ -79,13 +79,21 @@ def _serve(args: argparse.Namespace) -> int:
             f"authenticated, so the gateway binds {LOCAL_ONLY_HOST} only",
             file=sys.stderr,
         )
-    options = {"host": host, "port": port, "loop": "uvloop", "http": "httptools", "access_log": False}
     if args.workers > 1:
         # Workers import the app themselves, so they find the config through the environment.
         os.environ[CONFIG_PATH_VARIABLE] = args.config
-        uvicorn.run("gateway.app:app_from_environment", factory=True, workers=args.workers, **options)
+        uvicorn.run(
+            "gateway.app:app_from_environment",
+            factory=True,
+            workers=args.workers,
+            host=host,
+            port=port,
+            loop="uvloop",
+            http="httptools",
+            access_log=False,
+        )
     else:
-        uvicorn.run(create_app(config), **options)
+        uvicorn.run(create_app(config), host=host, port=port, loop="uvloop", http="httptools", access_log=False)
     return 0
 
 

@@ -6,7 +6,6 @@ authenticate → read body → choose deployment → build upstream request → 
 
 from __future__ import annotations
 
-from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -46,10 +45,10 @@ async def handle(services: Services, request: Request, endpoint: Endpoint, reque
         response, streaming = await relay(upstream, deployment.id, headers, stream_ended)
     except GatewayError as error:
         record.finish(error.status, error.code)
-        response = error_response(error, headers)
-        response.background = BackgroundTask(services.routing_log.write, record)
-        return response
+        services.routing_log.write(record)
+        return error_response(error, headers)
     if not streaming:
+        record.bytes_out = len(response.body)
         record.finish(response.status_code)
-        response.background = BackgroundTask(services.routing_log.write, record)
+        services.routing_log.write(record)
     return response

@@ -92,6 +92,7 @@ class RelayedStream(Response):
         self._deployment_id = deployment_id
         self._is_sse = upstream.headers.get("content-type", "").startswith("text/event-stream")
         self._on_end = on_end
+        self._reported = False
         self.outcome = StreamOutcome()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -102,6 +103,12 @@ class RelayedStream(Response):
                 group.cancel_scope.cancel()
         finally:
             await self._upstream.aclose()
+            self._report_end()
+
+    def _report_end(self) -> None:
+        # Before the last byte is sent where possible, so the log line exists once the client has its answer.
+        if not self._reported:
+            self._reported = True
             self._on_end(self.outcome)
 
     async def _cancel_on_disconnect(self, receive: Receive, scope: anyio.CancelScope) -> None:
@@ -118,17 +125,20 @@ class RelayedStream(Response):
                 self.outcome.bytes_sent += len(chunk)
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})
         except httpx.TransportError as exc:
-            failure = transport_failure(exc, self._deployment_id)
-            self.outcome.error = f"upstream stream interrupted: {failure.message}"
+            reason = type(exc.__cause__ or exc).__name__
+            message = f"The stream from Azure deployment {self._deployment_id} was interrupted ({reason})."
+            self.outcome.error = message
+            self._report_end()
             if not self._is_sse:
-                raise UpstreamStreamCut(self.outcome.error) from None
-            event = openai_error_body(502, failure.message, code="upstream_stream_interrupted")
+                raise UpstreamStreamCut(message) from None
+            event = openai_error_body(502, message, code="upstream_stream_interrupted")
             await send({"type": "http.response.body", "body": b"data: " + orjson.dumps(event) + b"\n\n"})
             return
         except OSError:
             self.outcome.client_disconnected = True
             self.outcome.error = "client disconnected"
             return
+        self._report_end()
         await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 

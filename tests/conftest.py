@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -8,8 +9,9 @@ import orjson
 import pytest
 
 from gateway.app import create_app
+from gateway.settings import load_config
 from gateway.simulator import SimulatorSettings, create_simulator_app
-from tests.support.gateway_config import CLIENT_KEYS, SIMULATOR_KEY, shipped_config
+from tests.support.gateway_config import CLIENT_KEYS, SIMULATOR_KEY, shipped_config, write_config
 from tests.support.servers import serve
 from tests.support.simulator_control import SimulatorControl
 
@@ -53,3 +55,22 @@ def sim(simulator: Simulator) -> Iterator[SimulatorControl]:
     simulator.control.reset()
     yield simulator.control
     simulator.control.reset()
+
+
+GatewayFactory = Callable[[str], AbstractContextManager[Gateway]]
+
+
+@pytest.fixture
+def make_gateway(simulator: Simulator, tmp_path: Path) -> GatewayFactory:
+    """Serve a gateway from YAML text; `${SIMULATOR_URL}` in it names the simulator."""
+
+    @contextmanager
+    def start(yaml_text: str) -> Iterator[Gateway]:
+        log_path = tmp_path / "routing.log"
+        text = yaml_text.replace("${SIMULATOR_URL}", simulator.url) + f"\nlog: {{routing_log: {log_path}}}\n"
+        environ = {"SIM_KEY": SIMULATOR_KEY, "GATEWAY_API_KEYS": ",".join(CLIENT_KEYS)}
+        config = load_config(write_config(tmp_path, text), environ)
+        with serve(create_app(config, environ)) as url:
+            yield Gateway(url, log_path)
+
+    return start

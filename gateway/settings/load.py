@@ -11,8 +11,10 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from gateway.settings.errors import ConfigError
-from gateway.settings.schema import ApiKeyAuth, GatewayConfig
+from gateway.settings.schema import ApiKeyAuth, GatewayConfig, ResourceSettings
 from gateway.settings.yaml_source import ConfigPath, LineIndex, load_yaml
+
+_NO_RESOURCE = ResourceSettings.model_construct(api_style="classic")
 
 
 def load_config(path: Path | str, environ: Mapping[str, str] | None = None) -> GatewayConfig:
@@ -61,9 +63,13 @@ def _check_references(path: Path, lines: LineIndex, config: GatewayConfig, envir
         if isinstance(resource.auth, ApiKeyAuth) and not environ.get(resource.auth.api_key_env):
             line = lines.line_of(("resources", name, "auth", "api_key_env"))
             raise ConfigError(path, line, f"environment variable {resource.auth.api_key_env} is not set")
+    for name, resource in config.resources.items():
+        _check_api_version(path, lines, ("resources", name), resource.api_style, resource.api_version)
     seen: set[tuple[str, str]] = set()
     for position, deployment in enumerate(config.deployments):
         where = ("deployments", position)
+        style = deployment.api_style or config.resources.get(deployment.resource, _NO_RESOURCE).api_style
+        _check_api_version(path, lines, where, style, deployment.api_version)
         if deployment.resource not in config.resources:
             defined = ", ".join(sorted(config.resources)) or "none"
             raise ConfigError(
@@ -80,3 +86,16 @@ def _check_references(path: Path, lines: LineIndex, config: GatewayConfig, envir
                 f"deployment '{deployment.name}' is defined twice on resource '{deployment.resource}'",
             )
         seen.add(identity)
+
+
+_V1_VERSIONS = {None, "v1", "preview"}
+
+
+def _check_api_version(path: Path, lines: LineIndex, where: ConfigPath, style: str, version: str | None) -> None:
+    # An explicit deployment override is checked against the style it ends up with.
+    if style == "v1" and version not in _V1_VERSIONS:
+        raise ConfigError(
+            path,
+            lines.line_of((*where, "api_version")),
+            f"api_version '{version}' does not go with api_style v1: leave it unset (GA) or use 'preview'",
+        )

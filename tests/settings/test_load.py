@@ -106,3 +106,17 @@ def test_missing_file(tmp_path: Path) -> None:
 def test_message_starts_with_file_and_line(tmp_path: Path) -> None:
     error = problem(tmp_path, VALID.replace("resource: east", "resource: west"))
     assert str(error).startswith(f"{tmp_path / 'gateway.yaml'}:8: ")
+
+
+def test_dated_api_version_with_v1_style_is_rejected(tmp_path: Path) -> None:
+    text = VALID.replace(
+        "    resource: east\n", "    resource: east\n    api_style: v1\n    api_version: 2025-04-01-preview\n"
+    )
+    error = problem(tmp_path, text)
+    assert error.line == 10
+    assert "does not go with api_style v1" in error.problem
+
+
+def test_v1_style_accepts_preview(tmp_path: Path) -> None:
+    text = VALID.replace("    resource: east\n", "    resource: east\n    api_style: v1\n    api_version: preview\n")
+    assert load_config(write_config(tmp_path, text), ENV).deployments[0].api_version == "preview"

@@ -18,7 +18,7 @@ def deployment(style: str, version: str | None, name: str = "gpt-4.1") -> Deploy
         endpoint="https://res.openai.azure.com",
         api_style=style,  # type: ignore[arg-type]
         api_version=version,
-    auth=AUTH,
+        auth=AUTH,
     )
 
 

@@ -70,7 +70,9 @@ async def test_success_body_and_azure_headers_pass_through(client: UpstreamClien
     assert headers["x-request-id"] == "r"
 
 
-async def test_azure_429_keeps_status_retry_headers_and_gains_openai_keys(client: UpstreamClient, azure: respx.MockRouter) -> None:
+async def test_azure_429_keeps_status_retry_headers_and_gains_openai_keys(
+    client: UpstreamClient, azure: respx.MockRouter
+) -> None:
     azure.post(URL).respond(
         429,
         json={"error": {"code": "429", "message": "Rate limit is exceeded. Try again in 2 seconds."}},

@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+import pytest
+
+from gateway.errors import InvalidRequest
+from gateway.inbound.endpoints import ENDPOINTS
+from gateway.inbound.json_body import parse_json_body
+
+CHAT = ENDPOINTS["chat/completions"]
+
+
+def test_body_is_kept_byte_for_byte() -> None:
+    raw = b'{"model": "gpt-4.1",  "messages": [{"role":"user","content":"hi"}], "stream": true, "x": 1.50}'
+    body = parse_json_body(CHAT, "application/json; charset=utf-8", raw)
+    assert body.raw == raw
+    assert body.model == "gpt-4.1" and body.stream is True
+
+
+@pytest.mark.parametrize(
+    ("raw", "param", "code"),
+    [
+        (b'{"messages": []}', "model", "missing_required_parameter"),
+        (b'{"model": "gpt-4.1"}', "messages", "missing_required_parameter"),
+        (b'{"model": 4, "messages": []}', "model", "invalid_type"),
+        (b'{"model": "m", "messages": "hi"}', "messages", "invalid_type"),
+        (b'{"model": "m", "messages": [], "stream": "yes"}', "stream", "invalid_type"),
+        (b'{"model": "m", "messages": [], "stream": 1}', "stream", "invalid_type"),
+        (b'{"model": "m", "messages": [', None, "invalid_json"),
+        (b'["model"]', None, "invalid_json"),
+    ],
+)
+def test_bad_bodies_are_400_with_param_and_code(raw: bytes, param: str | None, code: str) -> None:
+    with pytest.raises(InvalidRequest) as caught:
+        parse_json_body(CHAT, "application/json", raw)
+    assert (caught.value.status, caught.value.param, caught.value.code) == (400, param, code)
+
+
+def test_type_error_message_names_json_types() -> None:
+    with pytest.raises(InvalidRequest, match="expected an array, but got a string instead"):
+        parse_json_body(CHAT, "application/json", b'{"model": "m", "messages": "hi"}')
+
+
+def test_form_content_type_is_rejected() -> None:
+    with pytest.raises(InvalidRequest) as caught:
+        parse_json_body(CHAT, "application/x-www-form-urlencoded", b'{"model": "m", "messages": []}')
+    assert caught.value.code == "invalid_content_type"

@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+import pytest
+from starlette.datastructures import Headers
+
+from gateway.client_auth import ANONYMOUS, ClientKeys, key_id
+from gateway.errors import Unauthorized
+
+
+def test_no_keys_means_local_anonymous_access() -> None:
+    keys = ClientKeys.from_environ("GATEWAY_API_KEYS", {})
+    assert not keys.enabled
+    assert keys.authenticate(Headers({})) == ANONYMOUS
+
+
+def test_bearer_and_api_key_headers_identify_the_key_without_revealing_it() -> None:
+    keys = ClientKeys.from_environ("K", {"K": " alpha , beta,"})
+    assert keys.enabled
+    assert keys.authenticate(Headers({"authorization": "Bearer beta"})) == key_id("beta")
+    assert keys.authenticate(Headers({"api-key": "alpha"})) == key_id("alpha")
+    assert "alpha" not in key_id("alpha") and key_id("alpha") != key_id("beta")
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {"authorization": "Bearer wrong"}, {"authorization": "Basic alpha"}, {"authorization": "Bearer "}],
+)
+def test_missing_or_wrong_key_is_401(headers: dict[str, str]) -> None:
+    keys = ClientKeys(["alpha"])
+    with pytest.raises(Unauthorized) as caught:
+        keys.authenticate(Headers(headers))
+    assert caught.value.status == 401
+    assert "alpha" not in caught.value.message
