@@ -5,20 +5,12 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CONFIG ?= config/gateway.yaml
 SIMULATOR_PORT ?= 9100
-SIMULATOR_KEY ?= simulator-key
 
-.PHONY: run test lint typecheck bench check clean
+.PHONY: run test lint typecheck bench check clean redis-server
 
+# Without AZURE_OPENAI_ENDPOINT the gateway runs the local Azure simulator in-process and uses it.
 run: $(STAMP)
-	@if [ -z "$$AZURE_OPENAI_ENDPOINT" ]; then \
-		echo "AZURE_OPENAI_ENDPOINT is unset: starting the local Azure simulator on 127.0.0.1:$(SIMULATOR_PORT)"; \
-		$(BIN)/gateway simulate --port $(SIMULATOR_PORT) --api-key $(SIMULATOR_KEY) & simulator=$$!; \
-		trap 'kill $$simulator 2>/dev/null' EXIT INT TERM; \
-		AZURE_OPENAI_ENDPOINT=http://127.0.0.1:$(SIMULATOR_PORT) AZURE_OPENAI_API_KEY=$(SIMULATOR_KEY) \
-			$(BIN)/gateway serve --config $(CONFIG); \
-	else \
-		$(BIN)/gateway serve --config $(CONFIG); \
-	fi
+	$(BIN)/gateway serve --config $(CONFIG) --local-simulator --simulator-port $(SIMULATOR_PORT)
 
 test: $(STAMP) redis-server
 	$(BIN)/ruff check gateway tests

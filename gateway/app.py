@@ -16,6 +16,7 @@ from starlette.routing import Route
 from gateway import pipeline
 from gateway.catalog import get_model, list_models
 from gateway.errors import openai_error_body
+from gateway.explain import explain
 from gateway.inbound.endpoints import ENDPOINTS, Endpoint
 from gateway.middleware import RequestIdMiddleware
 from gateway.responses import gateway_headers
@@ -40,6 +41,7 @@ def create_app(config: GatewayConfig, environ: Mapping[str, str] | None = None) 
     routes += [
         Route("/v1/models", list_models, methods=["GET"]),
         Route("/v1/models/{model:path}", get_model, methods=["GET"]),
+        Route("/gateway/explain/v1/{operation:path}", explain, methods=["POST"]),
         Route("/healthz", _healthz, methods=["GET"]),
         Route("/readyz", _readyz, methods=["GET"]),
     ]

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 from gateway.settings import ConfigError, GatewayConfig, load_config
 
@@ -29,11 +31,26 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="address to bind (default: server.host from the config)")
     serve.add_argument("--port", type=int, help="port to bind (default: server.port from the config)")
     serve.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    serve.add_argument(
+        "--local-simulator",
+        action="store_true",
+        help="when AZURE_OPENAI_ENDPOINT is unset, run the Azure simulator in this process and use it",
+    )
+    serve.add_argument("--simulator-port", type=int, default=9100)
     serve.set_defaults(run=_serve)
 
     check = commands.add_parser("check", help="validate a config file and exit")
     check.add_argument("--config", default=os.environ.get("GATEWAY_CONFIG", DEFAULT_CONFIG))
     check.set_defaults(run=_check)
+
+    explain = commands.add_parser("explain", help="show where a request would go and why, without calling Azure")
+    explain.add_argument("endpoint", help="the endpoint path, e.g. /v1/chat/completions")
+    explain.add_argument("body", help="a file holding the request body, or - for standard input")
+    explain.add_argument(
+        "-H", "--header", action="append", default=[], metavar="'NAME: VALUE'", help="a request header (repeatable)"
+    )
+    explain.add_argument("--config", default=os.environ.get("GATEWAY_CONFIG", DEFAULT_CONFIG))
+    explain.set_defaults(run=_explain)
 
     simulate = commands.add_parser("simulate", help="run the local Azure OpenAI simulator")
     simulate.add_argument("--host", default=LOCAL_ONLY_HOST)
@@ -45,12 +62,16 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _load(path: str) -> GatewayConfig | None:
+def _load(path: str, environ: Mapping[str, str] | None = None) -> GatewayConfig | None:
+    from gateway.routing.setup import load_routing_policy
+
     try:
-        return load_config(path)
+        config = load_config(path, environ)
+        load_routing_policy(config)  # its errors name the policy file and line
     except ConfigError as error:
         print(f"gateway: config error: {error}", file=sys.stderr)
         return None
+    return config
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -67,6 +88,8 @@ def _serve(args: argparse.Namespace) -> int:
     from gateway.app import CONFIG_PATH_VARIABLE, create_app
     from gateway.client_auth import ClientKeys
 
+    if args.local_simulator and not os.environ.get("AZURE_OPENAI_ENDPOINT"):
+        _start_local_simulator(args.simulator_port)
     config = _load(args.config)
     if config is None:
         return 1
@@ -95,6 +118,62 @@ def _serve(args: argparse.Namespace) -> int:
     else:
         uvicorn.run(create_app(config), host=host, port=port, loop="uvloop", http="httptools", access_log=False)
     return 0
+
+
+def _explain(args: argparse.Namespace) -> int:
+    from starlette.testclient import TestClient
+
+    from gateway.app import create_app
+
+    # Explaining calls no upstream: unset variables (endpoint, keys) get placeholders, and the local
+    # caller is not asked for a gateway key.
+    environ = _PlaceholderEnviron(os.environ)
+    config = _load(args.config, environ)
+    if config is None:
+        return 1
+    environ.blank.add(config.client_keys.env)
+    body = sys.stdin.buffer.read() if args.body == "-" else Path(args.body).read_bytes()
+    headers = {"content-type": "application/json"}
+    for header in args.header:
+        name, _, value = header.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    endpoint = args.endpoint.removeprefix("/")
+    with TestClient(create_app(config, environ)) as client:
+        response = client.post(f"/gateway/explain/{endpoint}", content=body, headers=headers)
+    print(json.dumps(response.json(), indent=2, ensure_ascii=False))
+    return 0 if response.status_code == 200 else 1
+
+
+class _PlaceholderEnviron(dict[str, str]):
+    def __init__(self, values: Mapping[str, str]) -> None:
+        super().__init__(values)
+        self.blank: set[str] = set()
+
+    def get(self, key: str, default: str | None = None) -> str | None:  # type: ignore[override]
+        if key in self.blank:
+            return ""
+        return super().get(key) or "http://unset.invalid"
+
+
+def _start_local_simulator(port: int) -> None:
+    """The simulator on a daemon thread: it ends with the gateway, however the gateway is stopped."""
+    import threading
+
+    import uvicorn
+
+    from gateway.simulator import SimulatorSettings, create_simulator_app
+
+    key = os.environ.get("SIMULATOR_API_KEY", "simulator-key")
+    app = create_simulator_app(SimulatorSettings(api_key=key))
+    config = uvicorn.Config(app, host=LOCAL_ONLY_HOST, port=port, access_log=False, log_level="warning")
+    threading.Thread(target=uvicorn.Server(config).run, name="azure-simulator", daemon=True).start()
+    # The gateway's config reads these; workers inherit them.
+    os.environ["AZURE_OPENAI_ENDPOINT"] = f"http://{LOCAL_ONLY_HOST}:{port}"
+    os.environ["AZURE_OPENAI_API_KEY"] = key
+    print(
+        f"gateway: AZURE_OPENAI_ENDPOINT is unset: the Azure simulator answers on http://{LOCAL_ONLY_HOST}:{port}",
+        file=sys.stderr,
+    )
 
 
 def _simulate(args: argparse.Namespace) -> int:

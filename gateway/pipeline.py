@@ -17,6 +17,7 @@ from gateway.request_log import RequestRecord
 from gateway.responses import error_response, gateway_headers
 from gateway.services import Services
 from gateway.upstream.outbound import build_upstream_request
+from gateway.usage import extract_usage
 
 
 async def handle(services: Services, request: Request, endpoint: Endpoint, request_id: str) -> Response:
@@ -27,7 +28,13 @@ async def handle(services: Services, request: Request, endpoint: Endpoint, reque
         body = await read_client_body(request, endpoint, services.config.limits)
         record.model_requested, record.stream = body.model, body.stream
 
-        deployment = services.deployments.first_for_model(body.model)
+        routed = await services.router.route(body, request.headers)
+        record.features = routed.features.as_dict()
+        record.path = routed.decision.path_as_dicts() or None
+        record.notes = list(routed.decision.notes) or None
+        record.prompt_tokens = routed.prompt_tokens
+
+        deployment = services.deployments.first_for_model(routed.decision.model)
         record.model, record.deployment = deployment.model, deployment.id
         headers = gateway_headers(request_id, deployment.model, deployment.id)
 
@@ -39,6 +46,7 @@ async def handle(services: Services, request: Request, endpoint: Endpoint, reque
 
         def stream_ended(outcome: StreamOutcome) -> None:
             record.bytes_out = outcome.bytes_sent
+            record.usage = outcome.usage
             record.finish(upstream.status_code, outcome.error)
             services.routing_log.write(record)
 
@@ -49,6 +57,7 @@ async def handle(services: Services, request: Request, endpoint: Endpoint, reque
         return error_response(error, headers)
     if not streaming:
         record.bytes_out = len(response.body)
+        record.usage = extract_usage(bytes(response.body))
         record.finish(response.status_code)
         services.routing_log.write(record)
     return response

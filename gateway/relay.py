@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import anyio
 import httpx
@@ -14,6 +15,7 @@ from starlette.types import Receive, Scope, Send
 from gateway.errors import UpstreamError, openai_error_body
 from gateway.upstream.client import transport_failure
 from gateway.upstream.headers import inbound_response_headers
+from gateway.usage import StreamUsage
 
 # Bodies relayed as they arrive rather than read whole: SSE, and binary audio from text-to-speech.
 _STREAMED_CONTENT_TYPES = ("text/event-stream", "audio/", "application/octet-stream")
@@ -25,6 +27,7 @@ class StreamOutcome:
     bytes_sent: int = 0
     error: str | None = None  # why the stream did not end cleanly
     client_disconnected: bool = False
+    usage: dict[str, Any] | None = None
 
 
 async def relay(
@@ -91,6 +94,7 @@ class RelayedStream(Response):
         self._upstream = upstream
         self._deployment_id = deployment_id
         self._is_sse = upstream.headers.get("content-type", "").startswith("text/event-stream")
+        self._usage = StreamUsage() if self._is_sse else None
         self._on_end = on_end
         self._reported = False
         self.outcome = StreamOutcome()
@@ -109,6 +113,8 @@ class RelayedStream(Response):
         # Before the last byte is sent where possible, so the log line exists once the client has its answer.
         if not self._reported:
             self._reported = True
+            if self._usage is not None:
+                self.outcome.usage = self._usage.usage()
             self._on_end(self.outcome)
 
     async def _cancel_on_disconnect(self, receive: Receive, scope: anyio.CancelScope) -> None:
@@ -123,6 +129,8 @@ class RelayedStream(Response):
         try:
             async for chunk in self._upstream.aiter_bytes():
                 self.outcome.bytes_sent += len(chunk)
+                if self._usage is not None:
+                    self._usage.feed(chunk)
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})
         except httpx.TransportError as exc:
             reason = type(exc.__cause__ or exc).__name__

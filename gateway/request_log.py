@@ -19,6 +19,10 @@ class RequestRecord:
     time: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="milliseconds"))
     key_id: str | None = None
     model_requested: str | None = None
+    features: dict[str, Any] | None = None
+    path: list[dict[str, Any]] | None = None  # the questions the decision asked, answers and reasons
+    notes: list[str] | None = None  # candidates passed over, escalations
+    prompt_tokens: int | None = None  # counted by the gateway with the chosen model's tokenizer
     model: str | None = None
     deployment: str | None = None
     stream: bool = False
@@ -27,6 +31,7 @@ class RequestRecord:
     error: str | None = None
     latency_ms: float | None = None
     bytes_out: int | None = None
+    usage: dict[str, Any] | None = None  # as Azure reported it
 
     def finish(self, status: int, error: str | None = None) -> None:
         self.status = status

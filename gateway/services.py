@@ -6,9 +6,13 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+import anyio
+
 from gateway.client_auth import ClientKeys
 from gateway.deployments import DeploymentTable
 from gateway.request_log import RoutingLog
+from gateway.routing.router import Router
+from gateway.routing.setup import build_router, warm_tokenizers
 from gateway.settings.schema import GatewayConfig
 from gateway.upstream.client import UpstreamClient
 from gateway.upstream.credentials import UpstreamCredentials
@@ -24,10 +28,14 @@ class Services:
     credentials: UpstreamCredentials
     upstream: UpstreamClient
     routing_log: RoutingLog
+    router: Router
 
 
 @asynccontextmanager
 async def open_services(config: GatewayConfig, environ: Mapping[str, str]) -> AsyncIterator[Services]:
+    # Compiling the policy and loading tokenizers takes a moment: do it before the first request.
+    router = await anyio.to_thread.run_sync(build_router, config)
+    await anyio.to_thread.run_sync(warm_tokenizers, router)
     credentials = UpstreamCredentials(environ)
     upstream = UpstreamClient(config.upstream)
     routing_log = RoutingLog(config.log.routing_log)
@@ -40,6 +48,7 @@ async def open_services(config: GatewayConfig, environ: Mapping[str, str]) -> As
             credentials=credentials,
             upstream=upstream,
             routing_log=routing_log,
+            router=router,
         )
     finally:
         await upstream.aclose()

@@ -27,23 +27,36 @@ def load_config(path: Path | str, environ: Mapping[str, str] | None = None) -> G
         # JSON mode so strictness still accepts YAML lists for tuples and strings for URLs.
         config = GatewayConfig.model_validate_json(orjson.dumps(data), strict=True)
     except ValidationError as exc:
-        raise _first_problem(path, lines, exc) from None
+        raise first_problem(path, lines, exc) from None
     _check_references(path, lines, config, environ)
-    return config
+    return _resolve_paths(path, config)
 
 
-def _first_problem(path: Path, lines: LineIndex, exc: ValidationError) -> ConfigError:
+def _resolve_paths(path: Path, config: GatewayConfig) -> GatewayConfig:
+    """Paths in the file are relative to the file, wherever the gateway is started from."""
+    policy = config.routing.policy
+    if policy is None or Path(policy).is_absolute():
+        return config
+    routing = config.routing.model_copy(update={"policy": str((path.parent / policy).resolve())})
+    return config.model_copy(update={"routing": routing})
+
+
+def first_problem(path: Path, lines: LineIndex, exc: ValidationError) -> ConfigError:
+    """The most specific of pydantic's errors, located in the file.
+
+    A value that may take several shapes (a node name or a leaf) fails once per shape; the deepest
+    failure is the one that says what is wrong with what the operator meant.
+    """
     details = exc.errors(include_url=False)
-    first = details[0]
-    location: ConfigPath = tuple(part for part in first["loc"] if not _is_union_tag(part))
-    problem = _describe(first, location)
+    located = [(tuple(part for part in error["loc"] if part not in _UNION_LABELS), error) for error in details]
+    location, chosen = max(located, key=lambda item: len(item[0]))
+    problem = _describe(chosen, location)
     more = f" (and {len(details) - 1} more problem(s))" if len(details) > 1 else ""
     return ConfigError(path, lines.line_of(location), problem + more)
 
 
-def _is_union_tag(part: str | int) -> bool:
-    # Discriminated unions add the tag ("api-key", "entra") to the location; it is not a key in the file.
-    return isinstance(part, str) and part in {"api-key", "entra"}
+# Labels pydantic adds to error locations for the members of a union; they are not keys in the file.
+_UNION_LABELS = frozenset({"api-key", "entra", "leaf", "question", "str", "LeafSpec", "QuestionSpec"})
 
 
 def _describe(error: ErrorDetails, location: ConfigPath) -> str:

@@ -77,6 +77,18 @@ class DeploymentSettings(Strict):
     # Per-deployment overrides of the resource's URL style and api-version.
     api_style: ApiStyle | None = None
     api_version: str | None = None
+    # Overrides of litellm's model data: prompt plus output tokens, image input, tasks served.
+    context_window: Annotated[int, Field(gt=0)] | None = None
+    vision: bool | None = None
+    tasks: tuple[str, ...] | None = None
+
+
+class RoutingSettings(Strict):
+    # The routing policy YAML; a relative path is relative to this config file. Unset: clients must
+    # name a served model.
+    policy: str | None = None
+    # Prompts with more text than this are tokenized in a worker thread, never on the event loop.
+    offload_above_chars: Annotated[int, Field(gt=0)] = 32_768
 
 
 class GatewayConfig(Strict):
@@ -85,5 +97,6 @@ class GatewayConfig(Strict):
     limits: BodyLimits = BodyLimits()
     upstream: UpstreamSettings = UpstreamSettings()
     log: LogSettings = LogSettings()
+    routing: RoutingSettings = RoutingSettings()
     resources: dict[str, ResourceSettings]
     deployments: Annotated[tuple[DeploymentSettings, ...], Field(min_length=1)]

@@ -1,0 +1,155 @@
+"""Deciding the model: walk the policy from the requested alias, or honour a named model. Pure: no I/O.
+
+The decision carries its path (each question, its answer and why) and notes on every candidate it
+passed over, so `explain` and the routing log can show an operator exactly why a request went where.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from gateway.errors import ContextLengthExceeded, InvalidRequest, ModelNotFound
+from gateway.routing.conditions import TokenSource
+from gateway.routing.features import Features
+from gateway.routing.model_traits import ModelTraits, ModelTraitsTable
+from gateway.routing.policy import Leaf, Policy
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    node: str
+    ask: str
+    answer: str  # yes | no
+    reason: str
+    by_default: bool  # the answer had no branch of its own: the question's default was taken
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    model: str
+    requested: str
+    leaf: str | None  # the policy leaf that chose, None when the client named the model
+    path: tuple[Step, ...]
+    notes: tuple[str, ...]  # candidates passed over and escalations, in order
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def path_as_dicts(self) -> list[dict[str, Any]]:
+        return [asdict(step) for step in self.path]
+
+
+@dataclass(frozen=True, slots=True)
+class _Misfit:
+    reason: str
+    window: bool  # too small a context window, as opposed to a task or input it cannot take
+
+
+def decide(
+    policy: Policy | None, traits: ModelTraitsTable, features: Features, tokens: TokenSource, requested: str
+) -> Decision:
+    entry = policy.entry_for(requested) if policy is not None else None
+    if policy is not None and entry is not None:
+        return _walk(policy, traits, features, tokens, requested, entry)
+    model_traits = traits.get(requested)
+    if model_traits is None:
+        raise ModelNotFound(f"The model `{requested}` does not exist or you do not have access to it.", param="model")
+    return _honour(policy, traits, model_traits, features, tokens)
+
+
+def _walk(
+    policy: Policy, traits: ModelTraitsTable, features: Features, tokens: TokenSource, requested: str, entry: str
+) -> Decision:
+    path: list[Step] = []
+    notes: list[str] = []
+    node_name = entry
+    while True:  # the compiler rejects cycles, so this ends
+        node = policy.nodes[node_name]
+        if isinstance(node, Leaf):
+            chosen, last_misfit = _first_fitting(node, traits, features, tokens, notes)
+            if chosen is not None:
+                return Decision(chosen, requested, node.name, tuple(path), tuple(notes))
+            if node.otherwise is None:
+                raise _no_candidate(node, last_misfit)
+            notes.append(f"{node.name}: no model fits, going on to {node.otherwise}")
+            node_name = node.otherwise
+            continue
+        verdict = node.condition.evaluate(features, tokens)
+        answer = "yes" if verdict.holds else "no"
+        by_default = node.yes_by_default if verdict.holds else node.no_by_default
+        path.append(Step(node.name, node.ask, answer, verdict.reason, by_default))
+        node_name = node.yes if verdict.holds else node.no
+
+
+def _first_fitting(
+    leaf: Leaf, traits: ModelTraitsTable, features: Features, tokens: TokenSource, notes: list[str]
+) -> tuple[str | None, _Misfit | None]:
+    last: _Misfit | None = None
+    for model in leaf.models:
+        model_traits = traits.get(model)
+        assert model_traits is not None  # the compiler checked every model has a deployment
+        misfit = _misfit(model_traits, features, tokens)
+        if misfit is None:
+            return model, None
+        notes.append(f"{model} skipped: {misfit.reason}")
+        last = misfit
+    return None, last
+
+
+def _misfit(model: ModelTraits, features: Features, tokens: TokenSource) -> _Misfit | None:
+    if features.task not in model.tasks:
+        return _Misfit(f"it does not serve {features.task.replace('_', ' ')}", window=False)
+    if features.image_input and not model.vision:
+        return _Misfit("it takes no image input", window=False)
+    if model.context_window is None:
+        return None
+    prompt = tokens.prompt_tokens(model.model)
+    output = features.output_tokens or 0
+    if prompt + output > model.context_window:
+        return _Misfit(
+            f"{prompt:,} prompt + {output:,} output tokens exceed its {model.context_window:,}-token window",
+            window=True,
+        )
+    return None
+
+
+def _honour(
+    policy: Policy | None, traits: ModelTraitsTable, model: ModelTraits, features: Features, tokens: TokenSource
+) -> Decision:
+    misfit = _misfit(model, features, tokens)
+    # A model the client names is its choice: only a prompt it cannot hold moves the request on,
+    # and only to a larger model of its family, never to another kind of model.
+    if misfit is None or not misfit.window:
+        return Decision(model.model, model.model, None, (), ())
+    notes = [f"{model.model} skipped: {misfit.reason}"]
+    for larger in policy.larger_models.get(model.model, ()) if policy is not None else ():
+        larger_traits = traits.get(larger)
+        assert larger_traits is not None
+        larger_misfit = _misfit(larger_traits, features, tokens)
+        if larger_misfit is None:
+            notes.append(f"escalated from {model.model} to {larger}: the prompt does not fit {model.model}")
+            return Decision(larger, model.model, None, (), tuple(notes))
+        notes.append(f"{larger} skipped: {larger_misfit.reason}")
+    prompt = tokens.prompt_tokens(model.model)
+    output = features.output_tokens or 0
+    raise ContextLengthExceeded(
+        f"This model's maximum context length is {model.context_window:,} tokens. However, you requested "
+        f"{prompt + output:,} tokens ({prompt:,} in the messages, {output:,} in the completion), and no larger "
+        "model of its family can take them. Please reduce the length of the messages or completion.",
+        param="messages",
+    )
+
+
+def _no_candidate(leaf: Leaf, misfit: _Misfit | None) -> InvalidRequest:
+    listed = ", ".join(leaf.models)
+    reason = misfit.reason if misfit else "none is available"
+    if misfit is not None and misfit.window:
+        return ContextLengthExceeded(
+            f"No model the routing policy offers for this request ({listed}) can hold it: {reason}.",
+            param="messages",
+        )
+    return InvalidRequest(
+        f"No model the routing policy offers for this request ({listed}) can serve it: {reason}.",
+        code="no_route",
+    )

@@ -1,0 +1,41 @@
+"""The features of a request that routing decides on (inspect.py works them out).
+
+The prompt's size in tokens is not here: it depends on the tokenizer of the model a decision
+considers, so `PromptSize` counts it when (and for whichever tokenizer) a decision first needs it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+TaskFamily = Literal[
+    "image_generation",
+    "image_edit",
+    "text_to_speech",
+    "transcription",
+    "translation",
+    "audio_generation",
+    "realtime",
+    "chat",
+    "completion",
+    "embeddings",
+]
+TASK_FAMILIES: tuple[str, ...] = TaskFamily.__args__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True, slots=True)
+class Features:
+    operation: str
+    task: TaskFamily
+    image_input: bool
+    output_tokens: int | None  # what the client asked for at most (max_tokens / max_completion_tokens)
+    latency: str  # low | normal | unspecified
+    cost: str  # low | normal | unspecified
+    task_class: str  # code | creative | general
+    task_class_source: str  # "X-Route-Task header" | "classifier" | "not a text task"
+    task_class_reason: str
+    stream: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)

@@ -1,0 +1,48 @@
+"""A request's prompt size in tokens, counted on first need and once per tokenizer.
+
+Deciding is synchronous; a long prompt is counted in a worker thread instead, so a decision that
+needs a count it does not have yet raises CountNeeded and the caller counts, then decides again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from gateway.routing.token_count import PromptTokens, TokenCounter
+
+
+class CountNeeded(Exception):
+    def __init__(self, model: str) -> None:
+        super().__init__(model)
+        self.model = model
+
+
+class PromptSize:
+    def __init__(
+        self, counter: TokenCounter, operation: str, body: Mapping[str, Any], offload_above_chars: int
+    ) -> None:
+        self._counter = counter
+        self._operation = operation
+        self._body = body
+        self._long = counter.text_length(operation, body) > offload_above_chars
+        self._counts: dict[str, PromptTokens] = {}
+
+    def prompt_tokens(self, model: str) -> int:
+        return self.count_for(model).total
+
+    def count_for(self, model: str) -> PromptTokens:
+        encoding = self._counter.encodings.name_for_model(model)
+        found = self._counts.get(encoding)
+        if found is None:
+            if self._long:
+                raise CountNeeded(model)
+            found = self._counts[encoding] = self._counter.count(self._operation, self._body, model)
+        return found
+
+    async def count_off_loop(self, model: str) -> None:
+        encoding = self._counter.encodings.name_for_model(model)
+        self._counts[encoding] = await self._counter.count_async(self._operation, self._body, model)
+
+    def counted(self) -> dict[str, int]:
+        return {encoding: count.total for encoding, count in self._counts.items()}

@@ -1,0 +1,48 @@
+"""Routing step: a request's features, then the decision, with the prompt counted for the chosen model."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from starlette.datastructures import Headers
+
+from gateway.inbound.fields import ClientBody
+from gateway.routing.decide import Decision, decide
+from gateway.routing.features import Features
+from gateway.routing.hints import read_hints
+from gateway.routing.inspect_request import inspect_request
+from gateway.routing.model_traits import ModelTraitsTable
+from gateway.routing.policy import Policy
+from gateway.routing.prompt_size import CountNeeded, PromptSize
+from gateway.routing.token_count import TokenCounter, requested_output_tokens
+
+
+@dataclass(frozen=True, slots=True)
+class Routed:
+    features: Features
+    decision: Decision
+    prompt_tokens: int  # counted with the chosen model's tokenizer
+    counted: dict[str, int]  # every count the decision needed, by tokenizer
+
+
+@dataclass(frozen=True, slots=True)
+class Router:
+    policy: Policy | None
+    traits: ModelTraitsTable
+    counter: TokenCounter
+    offload_above_chars: int
+
+    async def route(self, body: ClientBody, headers: Headers) -> Routed:
+        json_body = body.json or {}
+        walks_tree = self.policy is not None and self.policy.entry_for(body.model) is not None
+        features = inspect_request(body, read_hints(headers), requested_output_tokens(json_body), classify=walks_tree)
+        size = PromptSize(self.counter, body.endpoint.operation, json_body, self.offload_above_chars)
+        while True:
+            try:
+                decision = decide(self.policy, self.traits, features, size, body.model)
+                prompt_tokens = size.prompt_tokens(decision.model)
+                break
+            except CountNeeded as needed:
+                # A long prompt: count it in a worker thread, then decide again with the count known.
+                await size.count_off_loop(needed.model)
+        return Routed(features, decision, prompt_tokens, size.counted())

@@ -1,0 +1,101 @@
+"""Explain: where a request would go and why, over HTTP and from the shell, without calling Azure."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import openai
+
+from tests.conftest import Gateway
+from tests.support.gateway_config import SHIPPED_CONFIG
+from tests.support.simulator_control import SimulatorControl
+
+
+def explain(gateway: Gateway, path: str, **kwargs: object) -> httpx.Response:
+    headers = {"authorization": f"Bearer {gateway.client_key}", **kwargs.pop("headers", {})}  # type: ignore[dict-item]
+    return httpx.post(f"{gateway.url}/gateway/explain{path}", headers=headers, timeout=30, **kwargs)  # type: ignore[arg-type]
+
+
+def test_explain_shows_model_deployment_features_and_path(gateway: Gateway, sim: SimulatorControl) -> None:
+    body = {"model": "auto", "messages": [{"role": "user", "content": "Write a haiku about the sea"}]}
+    response = explain(gateway, "/v1/chat/completions", json=body)
+    assert response.status_code == 200, response.text
+    report = response.json()
+    assert report["model"] == "gpt-4.5-preview"
+    assert report["deployment"] == "azure/gpt-4.5-preview"
+    assert report["features"]["task"] == "chat" and report["features"]["task_class"] == "creative"
+    assert [(step["node"], step["answer"]) for step in report["path"]][-2:] == [("coding", "no"), ("creative", "yes")]
+    assert all(step["reason"] for step in report["path"])
+    assert report["prompt_tokens"] > 0
+    assert response.headers["x-gateway-model"] == "gpt-4.5-preview"
+    assert sim.requests() == []  # nothing reached Azure
+
+
+def test_explain_multipart_with_hint_headers(gateway: Gateway, sim: SimulatorControl) -> None:
+    response = explain(
+        gateway,
+        "/v1/audio/transcriptions",
+        data={"model": "auto"},
+        files={"file": ("a.wav", b"RIFF0000", "audio/wav")},
+        headers={"x-route-latency": "low"},
+    )
+    report = response.json()
+    assert report["model"] == "gpt-4o-mini-transcribe"
+    assert report["features"]["latency"] == "low"
+    assert sim.requests() == []
+
+
+def test_explain_needs_a_key_and_rejects_unknown_endpoints(gateway: Gateway) -> None:
+    denied = httpx.post(f"{gateway.url}/gateway/explain/v1/chat/completions", json={})
+    assert denied.status_code == 401
+    unknown = explain(gateway, "/v1/assistants", json={})
+    assert unknown.status_code == 404 and unknown.json()["error"]["message"]
+
+
+def test_auto_routes_real_requests_and_says_so(client: openai.OpenAI, gateway: Gateway, sim: SimulatorControl) -> None:
+    raw = client.chat.completions.with_raw_response.create(
+        model="auto",
+        messages=[{"role": "user", "content": "What is the capital of Australia?"}],
+        extra_headers={"x-route-cost": "low", "x-route-task": "general"},
+    )
+    assert raw.headers["x-gateway-model"] == "gpt-35-turbo"
+    seen = sim.last_request()
+    assert seen["path"] == "/openai/deployments/gpt-35-turbo/chat/completions"
+    assert not [name for name in seen["headers"] if name.startswith("x-route")]  # hints stay in the gateway
+    line = next(line for line in gateway.log_lines() if line["request_id"] == raw.headers["x-request-id"])
+    assert line["model_requested"] == "auto" and line["model"] == "gpt-35-turbo"
+    assert line["features"]["cost"] == "low"  # type: ignore[index]
+    assert [step["node"] for step in line["path"]][-1] == "cost_effectiveness"  # type: ignore[union-attr]
+    assert line["prompt_tokens"] and line["usage"]["total_tokens"] > 0  # type: ignore[index]
+
+
+def test_streamed_usage_reaches_the_log(client: openai.OpenAI, gateway: Gateway) -> None:
+    stream = client.chat.completions.create(
+        model="gpt-4.1",
+        messages=[{"role": "user", "content": "count to five"}],
+        stream=True,
+        stream_options={"include_usage": True},
+    )
+    request_id = stream.response.headers["x-request-id"]
+    usage = [chunk.usage for chunk in stream if chunk.usage][-1]
+    line = next(line for line in gateway.log_lines() if line["request_id"] == request_id)
+    assert line["usage"] == usage.model_dump(exclude_none=True) or line["usage"]["total_tokens"] == usage.total_tokens  # type: ignore[index]
+
+
+def test_explain_from_the_shell(tmp_path: Path) -> None:
+    request = tmp_path / "request.json"
+    request.write_text(json.dumps({"model": "auto", "messages": [{"role": "user", "content": "Fix this bug"}]}))
+    environ = {"PATH": "/usr/bin:/bin"}  # no Azure variables: explain needs none
+    result = subprocess.run(
+        [sys.executable, "-m", "gateway", "explain", "/v1/chat/completions", str(request), "-H", "X-Route-Task: code",
+         "-H", "X-Route-Cost: low", "--config", str(SHIPPED_CONFIG)],
+        capture_output=True, text=True, timeout=120, env=environ,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["model"] == "gpt-4.1-mini"
+    assert report["features"]["task_class_source"] == "X-Route-Task header"
