@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from gateway.routing.prompt_parts import PromptParts, gather_prompt
 from gateway.routing.token_count import PromptTokens, TokenCounter
 
 
@@ -25,7 +26,8 @@ class PromptSize:
         self._counter = counter
         self._operation = operation
         self._body = body
-        self._long = counter.text_length(operation, body) > offload_above_chars
+        self._offload_above_chars = offload_above_chars
+        self._prompt: PromptParts | None = None  # gathered on the first count: many decisions need none
         self._counts: dict[str, PromptTokens] = {}
 
     def prompt_tokens(self, model: str) -> int:
@@ -35,9 +37,11 @@ class PromptSize:
         encoding = self._counter.encodings.name_for_model(model)
         found = self._counts.get(encoding)
         if found is None:
-            if self._long:
+            if self._prompt is None:
+                self._prompt = gather_prompt(self._operation, self._body)
+            if self._prompt.chars() > self._offload_above_chars:
                 raise CountNeeded(model)
-            found = self._counts[encoding] = self._counter.count(self._operation, self._body, model)
+            found = self._counts[encoding] = self._counter.count_parts(self._prompt, model)
         return found
 
     async def count_off_loop(self, model: str) -> None:

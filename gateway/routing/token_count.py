@@ -61,7 +61,11 @@ class TokenCounter:
 
     def count(self, operation: str, body: Mapping[str, Any], model: str) -> PromptTokens:
         """Exact count, on the calling thread."""
-        return self._encode(gather_prompt(operation, body), self._encodings.for_model(model))
+        return self.count_parts(gather_prompt(operation, body), model)
+
+    def count_parts(self, prompt: PromptParts, model: str) -> PromptTokens:
+        """Exact count of a prompt already gathered (see prompt_parts.gather_prompt), on the calling thread."""
+        return self._encode(prompt, self._encodings.for_model(model))
 
     async def count_async(self, operation: str, body: Mapping[str, Any], model: str) -> PromptTokens:
         """Inline for short text; in a worker thread for long text, or while the encoding still has to load."""

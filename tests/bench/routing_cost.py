@@ -40,10 +40,13 @@ def routing_cost(workdir: Path) -> SuiteResult:
     router = build_router(load_config(REPO_ROOT / "config" / "gateway.yaml", ENV))
     warm_tokenizers(router)
     data: dict[str, Any] = {}
+    scenario = 0
     for label, sentences, rounds in (("1k", 100, 400), ("100k", 10_000, 20)):
         for headers_label, headers in (("auto", {}), ("hinted", {"x-route-task": "general"})):
-            cold = asyncio.run(_time(router, sentences, rounds, headers, fresh=True))
-            warm = asyncio.run(_time(router, sentences, rounds, headers, fresh=False))
+            # Each scenario gets texts of its own: none may find another's counts in the cache.
+            scenario += 1
+            cold = asyncio.run(_time(router, sentences, rounds, headers, fresh=True, salt_base=scenario * 10_000))
+            warm = asyncio.run(_time(router, sentences, rounds, headers, fresh=False, salt_base=scenario * 10_000))
             data[f"{label}/{headers_label}"] = {"cold": cold, "warm": warm}
     stall = asyncio.run(_loop_stall(router, sentences=75_000))  # ~0.9M tokens: still fits gpt-4.1
     data["1M-token loop stall"] = stall
@@ -65,11 +68,11 @@ def routing_cost(workdir: Path) -> SuiteResult:
     return SuiteResult("routing_cost", data, checks)
 
 
-def _prose(words: int, salt: int) -> str:
+def _prose(count: int, salt: int) -> str:
     chooser = random.Random(salt)
     words = _PROSE.split()
     return " ".join(
-        chooser.choice(words) if chooser.random() > 0.08 else str(chooser.randrange(10**6)) for _ in range(words)
+        chooser.choice(words) if chooser.random() > 0.08 else str(chooser.randrange(10**6)) for _ in range(count)
     )
 
 
@@ -80,13 +83,13 @@ def _body(sentences: int, salt: int) -> Any:
 
 
 async def _time(
-    router: Router, sentences: int, rounds: int, headers: dict[str, str], *, fresh: bool
+    router: Router, sentences: int, rounds: int, headers: dict[str, str], *, fresh: bool, salt_base: int
 ) -> dict[str, float]:
-    bodies = [_body(sentences, salt if fresh else 0) for salt in range(rounds)]
+    bodies = [_body(sentences, salt_base + (salt if fresh else 0)) for salt in range(rounds)]
     parsed_headers = Headers(headers)
     await router.route(bodies[0], parsed_headers)  # first use of each code path is not what we measure
     if fresh:
-        bodies = [_body(sentences, rounds + salt) for salt in range(rounds)]
+        bodies = [_body(sentences, salt_base + rounds + salt) for salt in range(rounds)]
     samples = []
     for body in bodies:
         started = time.perf_counter()

@@ -68,6 +68,8 @@ def start_gateway(
     """The gateway on the shipped config, its routing log written to a file as in production."""
     config = yaml.safe_load(BASE_CONFIG.read_text())
     config["log"] = {"routing_log": str(workdir / "routing.log")}
+    # The copy lives elsewhere: paths the shipped file gives relative to itself must stay pointing home.
+    config["routing"]["policy"] = str((BASE_CONFIG.parent / config["routing"]["policy"]).resolve())
     config.update(overrides or {})
     config_path = workdir / "gateway.yaml"
     config_path.write_text(yaml.safe_dump(config, sort_keys=False))
