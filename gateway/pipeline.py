@@ -16,7 +16,7 @@ from gateway.relay import StreamOutcome, relay
 from gateway.request_log import RequestRecord
 from gateway.responses import error_response, gateway_headers
 from gateway.services import Services
-from gateway.upstream.outbound import build_upstream_request
+from gateway.upstream.outbound import build_upstream_request, strips_usage_chunk
 from gateway.usage import extract_usage
 
 
@@ -50,7 +50,9 @@ async def handle(services: Services, request: Request, endpoint: Endpoint, reque
             record.finish(upstream.status_code, outcome.error)
             services.routing_log.write(record)
 
-        response, streaming = await relay(upstream, deployment.id, headers, stream_ended)
+        response, streaming = await relay(
+            upstream, deployment.id, headers, stream_ended, strip_usage_chunk=strips_usage_chunk(body)
+        )
     except GatewayError as error:
         record.finish(error.status, error.code)
         services.routing_log.write(record)

@@ -13,6 +13,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from gateway.errors import UpstreamError, openai_error_body
+from gateway.sse_usage import UsageChunkStripper
 from gateway.upstream.client import transport_failure
 from gateway.upstream.headers import inbound_response_headers
 from gateway.usage import StreamUsage
@@ -35,6 +36,7 @@ async def relay(
     deployment_id: str,
     gateway_headers: dict[str, str],
     on_stream_end: Callable[[StreamOutcome], None],
+    strip_usage_chunk: bool = False,
 ) -> tuple[Response, bool]:
     """The client's response, and whether it streams (its end is then reported through `on_stream_end`)."""
     headers = inbound_response_headers(upstream.headers.multi_items())
@@ -48,7 +50,7 @@ async def relay(
         raise UpstreamError(upstream.status_code, raw, dict(headers))
     content_type = upstream.headers.get("content-type", "")
     if content_type.startswith(_STREAMED_CONTENT_TYPES):
-        stream = RelayedStream(upstream, deployment_id, headers, gateway_headers, on_stream_end)
+        stream = RelayedStream(upstream, deployment_id, headers, gateway_headers, on_stream_end, strip_usage_chunk)
         return stream, True
     try:
         body = await upstream.aread()
@@ -85,6 +87,7 @@ class RelayedStream(Response):
         upstream_headers: list[tuple[str, str]],
         gateway_headers: dict[str, str],
         on_end: Callable[[StreamOutcome], None],
+        strip_usage_chunk: bool = False,
     ) -> None:
         super().__init__(status_code=upstream.status_code, headers=gateway_headers)
         self.raw_headers = [
@@ -95,6 +98,7 @@ class RelayedStream(Response):
         self._deployment_id = deployment_id
         self._is_sse = upstream.headers.get("content-type", "").startswith("text/event-stream")
         self._usage = StreamUsage() if self._is_sse else None
+        self._stripper = UsageChunkStripper() if self._is_sse and strip_usage_chunk else None
         self._on_end = on_end
         self._reported = False
         self.outcome = StreamOutcome()
@@ -113,9 +117,15 @@ class RelayedStream(Response):
         # Before the last byte is sent where possible, so the log line exists once the client has its answer.
         if not self._reported:
             self._reported = True
-            if self._usage is not None:
+            if self._stripper is not None and self._stripper.usage is not None:
+                self.outcome.usage = self._stripper.usage
+            elif self._usage is not None:
                 self.outcome.usage = self._usage.usage()
             self._on_end(self.outcome)
+
+    async def _send_chunk(self, send: Send, chunk: bytes) -> None:
+        self.outcome.bytes_sent += len(chunk)
+        await send({"type": "http.response.body", "body": chunk, "more_body": True})
 
     async def _cancel_on_disconnect(self, receive: Receive, scope: anyio.CancelScope) -> None:
         while (await receive())["type"] != "http.disconnect":
@@ -127,11 +137,14 @@ class RelayedStream(Response):
     async def _pump(self, send: Send) -> None:
         await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
         try:
-            async for chunk in self._upstream.aiter_bytes():
-                self.outcome.bytes_sent += len(chunk)
+            async for received in self._upstream.aiter_bytes():
                 if self._usage is not None:
-                    self._usage.feed(chunk)
-                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                    self._usage.feed(received)
+                chunk = self._stripper.feed(received) if self._stripper is not None else received
+                if chunk:
+                    await self._send_chunk(send, chunk)
+            if self._stripper is not None and (rest := self._stripper.flush()):
+                await self._send_chunk(send, rest)
         except httpx.TransportError as exc:
             reason = type(exc.__cause__ or exc).__name__
             message = f"The stream from Azure deployment {self._deployment_id} was interrupted ({reason})."

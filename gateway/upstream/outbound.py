@@ -8,6 +8,7 @@ from starlette.datastructures import Headers
 from gateway.deployments import Deployment
 from gateway.inbound.fields import ClientBody
 from gateway.inbound.multipart_body import multipart_boundary, replace_text_field
+from gateway.sse_usage import wants_stream_usage, with_stream_usage
 from gateway.upstream.azure_urls import body_names_deployment, upstream_url
 from gateway.upstream.client import UpstreamRequest
 from gateway.upstream.credentials import UpstreamCredentials
@@ -34,9 +35,24 @@ async def build_upstream_request(
 
 
 def _body_for(deployment: Deployment, body: ClientBody) -> bytes:
-    """The client's bytes, unchanged unless the v1 style needs the deployment's name in `model`."""
-    if not body_names_deployment(deployment) or body.model == deployment.name:
+    """The client's bytes, unchanged unless the v1 style needs the deployment's name in `model`, or a
+    stream must carry its usage."""
+    rename = body_names_deployment(deployment) and body.model != deployment.name
+    if body.json is None:
+        if not rename:
+            return body.raw
+        return replace_text_field(body.raw, multipart_boundary(body.content_type), "model", deployment.name)
+    add_usage = strips_usage_chunk(body)
+    if not rename and not add_usage:
         return body.raw
-    if body.json is not None:
-        return orjson.dumps({**body.json, "model": deployment.name})
-    return replace_text_field(body.raw, multipart_boundary(body.content_type), "model", deployment.name)
+    json_body = with_stream_usage(body.json) if add_usage else body.json
+    return orjson.dumps({**json_body, "model": deployment.name} if rename else json_body)
+
+
+def strips_usage_chunk(body: ClientBody) -> bool:
+    """A stream whose client did not ask for usage: the gateway asks for it and removes it on the way back."""
+    streams_text = body.endpoint.operation in _USAGE_STREAMING_OPERATIONS and body.stream
+    return streams_text and body.json is not None and not wants_stream_usage(body.json)
+
+
+_USAGE_STREAMING_OPERATIONS = frozenset({"chat/completions", "completions"})

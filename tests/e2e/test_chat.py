@@ -5,6 +5,7 @@ from __future__ import annotations
 import openai
 import pytest
 
+from tests.conftest import Gateway
 from tests.support.simulator_control import SimulatorControl
 
 MESSAGES = [{"role": "user", "content": "Say hello in three words."}]
@@ -105,3 +106,24 @@ def test_stream_cut_by_azure_raises_in_the_sdk_instead_of_ending_cleanly(
     assert "interrupted" in caught.value.message
     assert caught.value.code == "upstream_stream_interrupted"
     assert received  # what arrived before the cut was relayed
+
+
+def test_gateway_asks_for_stream_usage_and_hides_it_from_clients_that_did_not(
+    client: openai.OpenAI, sim: SimulatorControl, gateway: Gateway
+) -> None:
+    stream = client.chat.completions.create(model="gpt-4.1", messages=MESSAGES, stream=True)
+    request_id = stream.response.headers["x-request-id"]
+    chunks = list(stream)
+    assert chunks and all(chunk.usage is None for chunk in chunks)
+    assert all(chunk.choices for chunk in chunks[1:])  # no usage-only chunk after Azure's annotation chunk
+    assert sim.last_request()["json"]["stream_options"] == {"include_usage": True}
+    line = next(line for line in gateway.log_lines() if line["request_id"] == request_id)
+    assert line["usage"]["completion_tokens"] > 0  # type: ignore[index]
+
+
+def test_client_that_asked_for_stream_usage_gets_it_unchanged(client: openai.OpenAI, sim: SimulatorControl) -> None:
+    stream = client.chat.completions.create(
+        model="gpt-4.1", messages=MESSAGES, stream=True, stream_options={"include_usage": True}
+    )
+    assert list(stream)[-1].usage is not None
+    assert sim.last_request()["json"]["stream_options"] == {"include_usage": True}
