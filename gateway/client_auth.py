@@ -6,6 +6,7 @@ Keys are held only as SHA-256 digests, and logs see a key id derived from the di
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping
 
 from starlette.datastructures import Headers
@@ -23,13 +24,25 @@ def _digest(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+_NAMED = re.compile(r"^([A-Za-z0-9_.-]{1,64}):(.+)$")
+
+
 class ClientKeys:
     def __init__(self, keys: list[str]) -> None:
-        self._ids_by_digest = {_digest(key): key_id(key) for key in keys}
+        """`keys`: each "name:key", or a bare key whose id is derived from its digest."""
+        self._ids_by_digest: dict[str, str] = {}
+        for entry in keys:
+            named = _NAMED.match(entry)
+            name, key = (named.group(1), named.group(2)) if named else (None, entry)
+            self._ids_by_digest[_digest(key)] = name or key_id(key)
 
     @classmethod
     def from_environ(cls, variable: str, environ: Mapping[str, str]) -> ClientKeys:
         return cls([key.strip() for key in environ.get(variable, "").split(",") if key.strip()])
+
+    @property
+    def ids(self) -> frozenset[str]:
+        return frozenset(self._ids_by_digest.values())
 
     @property
     def enabled(self) -> bool:

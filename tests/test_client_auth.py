@@ -31,3 +31,12 @@ def test_missing_or_wrong_key_is_401(headers: dict[str, str]) -> None:
         keys.authenticate(Headers(headers))
     assert caught.value.status == 401
     assert "alpha" not in caught.value.message
+
+
+def test_named_keys_are_identified_by_their_name() -> None:
+    keys = ClientKeys.from_environ("K", {"K": "team-a:sk-alpha,sk-bare"})
+    assert keys.authenticate(Headers({"authorization": "Bearer sk-alpha"})) == "team-a"
+    assert keys.authenticate(Headers({"authorization": "Bearer sk-bare"})) == key_id("sk-bare")
+    assert keys.ids == {"team-a", key_id("sk-bare")}
+    with pytest.raises(Unauthorized):
+        keys.authenticate(Headers({"authorization": "Bearer team-a:sk-alpha"}))

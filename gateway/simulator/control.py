@@ -53,6 +53,11 @@ def control_routes(state: SimulatorState) -> list[BaseRoute]:
     async def holds(request: Request) -> Response:
         return _json(faults.holds.describe())
 
+    async def hold_reached(request: Request) -> Response:
+        name = request.path_params["name"]
+        await faults.holds.reached(name)
+        return _json({"name": name, "reached": True})
+
     async def requests(request: Request) -> Response:
         return _json(log.snapshot())
 
@@ -70,6 +75,7 @@ def control_routes(state: SimulatorState) -> list[BaseRoute]:
         Route("/faults", clear_faults, methods=["DELETE"]),
         Route("/release/{name}", release, methods=["POST"]),
         Route("/holds", holds, methods=["GET"]),
+        Route("/holds/{name}/reached", hold_reached, methods=["GET"]),
         Route("/requests", requests, methods=["GET"]),
         Route("/requests", clear_requests, methods=["DELETE"]),
         Route("/health", health, methods=["GET"]),

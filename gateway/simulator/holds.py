@@ -14,6 +14,7 @@ class Holds:
     def __init__(self) -> None:
         self._gates: dict[str, asyncio.Event] = {}
         self._waiting: Counter[str] = Counter()
+        self._arrivals: dict[str, asyncio.Event] = {}
 
     def _gate(self, name: str) -> asyncio.Event:
         gate = self._gates.get(name)
@@ -24,10 +25,21 @@ class Holds:
     async def wait(self, name: str) -> None:
         gate = self._gate(name)
         self._waiting[name] += 1
+        self._arrival(name).set()
         try:
             await gate.wait()
         finally:
             self._waiting[name] -= 1
+
+    def _arrival(self, name: str) -> asyncio.Event:
+        arrival = self._arrivals.get(name)
+        if arrival is None:
+            arrival = self._arrivals[name] = asyncio.Event()
+        return arrival
+
+    async def reached(self, name: str) -> None:
+        """Returns once a response has reached hold `name`, so a test can await it instead of polling."""
+        await self._arrival(name).wait()
 
     def release(self, name: str) -> int:
         """Open the gate; returns how many responses were waiting at it."""
@@ -39,6 +51,9 @@ class Holds:
             gate.set()
         # Waiters still count themselves out of `_waiting` as they wake, so it is not reset here.
         self._gates = {}
+        for arrival in self._arrivals.values():
+            arrival.set()
+        self._arrivals = {}
 
     def describe(self) -> dict[str, dict[str, object]]:
         return {name: {"released": gate.is_set(), "waiting": self._waiting[name]} for name, gate in self._gates.items()}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import time
 from typing import Any
@@ -188,3 +189,20 @@ async def test_health_and_holds_listing(client: httpx.AsyncClient) -> None:
     assert (await client.get("/sim/health")).json() == {"status": "ok"}
     assert (await client.post("/sim/release/early")).json() == {"name": "early", "waiting": 0}
     assert (await client.get("/sim/holds")).json() == {"early": {"released": True, "waiting": 0}}
+
+
+async def test_hold_reached_answers_when_a_response_arrives_at_the_hold(client: httpx.AsyncClient) -> None:
+    await add_fault(client, deployment="gpt-4.1", hold="gate")
+    reached = asyncio.create_task(client.get("/sim/holds/gate/reached"))
+    await asyncio.sleep(0)
+    assert not reached.done()  # nothing has reached the gate yet
+    chat = asyncio.create_task(
+        client.post(
+            "/openai/deployments/gpt-4.1/chat/completions?api-version=2024-10-21",
+            headers={"api-key": "simulator-key"},
+            json={"messages": [{"role": "user", "content": "hi"}]},
+        )
+    )
+    assert (await reached).json() == {"name": "gate", "reached": True}
+    await client.post("/sim/release/gate")
+    assert (await chat).status_code == 200

@@ -20,6 +20,10 @@ class SimulatorControl:
     def release(self, name: str) -> None:
         self._http.post(f"/sim/release/{name}").raise_for_status()
 
+    def wait_for_hold(self, name: str, timeout: float = 10.0) -> None:
+        """Returns once a response has reached hold `name`: the simulator answers at that moment."""
+        self._http.get(f"/sim/holds/{name}/reached", timeout=timeout).raise_for_status()
+
     def requests(self) -> list[dict[str, Any]]:
         response = self._http.get("/sim/requests")
         response.raise_for_status()
