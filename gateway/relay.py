@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,7 +35,7 @@ async def relay(
     upstream: httpx.Response,
     deployment_id: str,
     gateway_headers: dict[str, str],
-    on_stream_end: Callable[[StreamOutcome], None],
+    on_stream_end: Callable[[StreamOutcome], Awaitable[None]],
     strip_usage_chunk: bool = False,
 ) -> tuple[Response, bool]:
     """The client's response, and whether it streams (its end is then reported through `on_stream_end`)."""
@@ -86,7 +86,7 @@ class RelayedStream(Response):
         deployment_id: str,
         upstream_headers: list[tuple[str, str]],
         gateway_headers: dict[str, str],
-        on_end: Callable[[StreamOutcome], None],
+        on_end: Callable[[StreamOutcome], Awaitable[None]],
         strip_usage_chunk: bool = False,
     ) -> None:
         super().__init__(status_code=upstream.status_code, headers=gateway_headers)
@@ -111,9 +111,9 @@ class RelayedStream(Response):
                 group.cancel_scope.cancel()
         finally:
             await self._upstream.aclose()
-            self._report_end()
+            await self._report_end()
 
-    def _report_end(self) -> None:
+    async def _report_end(self) -> None:
         # Before the last byte is sent where possible, so the log line exists once the client has its answer.
         if not self._reported:
             self._reported = True
@@ -121,7 +121,7 @@ class RelayedStream(Response):
                 self.outcome.usage = self._stripper.usage
             elif self._usage is not None:
                 self.outcome.usage = self._usage.usage()
-            self._on_end(self.outcome)
+            await self._on_end(self.outcome)
 
     async def _send_chunk(self, send: Send, chunk: bytes) -> None:
         self.outcome.bytes_sent += len(chunk)
@@ -149,7 +149,7 @@ class RelayedStream(Response):
             reason = type(exc.__cause__ or exc).__name__
             message = f"The stream from Azure deployment {self._deployment_id} was interrupted ({reason})."
             self.outcome.error = message
-            self._report_end()
+            await self._report_end()
             if not self._is_sse:
                 raise UpstreamStreamCut(message) from None
             event = openai_error_body(502, message, code="upstream_stream_interrupted")
@@ -159,7 +159,7 @@ class RelayedStream(Response):
             self.outcome.client_disconnected = True
             self.outcome.error = "client disconnected"
             return
-        self._report_end()
+        await self._report_end()
         await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 

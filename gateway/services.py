@@ -8,8 +8,11 @@ from dataclasses import dataclass
 
 import anyio
 
+from gateway.admission import Admission, BudgetBook
 from gateway.client_auth import ClientKeys
 from gateway.deployments import DeploymentTable
+from gateway.limiter_failover import FailoverLimiter
+from gateway.limits import Limiter, MemoryLimiter, RedisLimiter
 from gateway.request_log import RoutingLog
 from gateway.routing.router import Router
 from gateway.routing.setup import build_router, warm_tokenizers
@@ -29,6 +32,7 @@ class Services:
     upstream: UpstreamClient
     routing_log: RoutingLog
     router: Router
+    admission: Admission
 
 
 @asynccontextmanager
@@ -36,6 +40,7 @@ async def open_services(config: GatewayConfig, environ: Mapping[str, str]) -> As
     # Compiling the policy and loading tokenizers takes a moment: do it before the first request.
     router = await anyio.to_thread.run_sync(build_router, config)
     await anyio.to_thread.run_sync(warm_tokenizers, router)
+    limiter = build_limiter(config)
     credentials = UpstreamCredentials(environ)
     upstream = UpstreamClient(config.upstream)
     routing_log = RoutingLog(config.log.routing_log)
@@ -49,8 +54,26 @@ async def open_services(config: GatewayConfig, environ: Mapping[str, str]) -> As
             upstream=upstream,
             routing_log=routing_log,
             router=router,
+            admission=Admission(limiter, BudgetBook(config.deployments, config.client_keys), config.rate_limits),
         )
     finally:
+        await limiter.aclose()
         await upstream.aclose()
         await credentials.aclose()
         routing_log.close()
+
+
+def build_limiter(config: GatewayConfig) -> Limiter | FailoverLimiter:
+    settings = config.rate_limits
+    if not settings.redis_url:
+        return MemoryLimiter(burst_fraction=settings.burst_fraction)
+    redis = RedisLimiter(
+        settings.redis_url,
+        burst_fraction=settings.burst_fraction,
+        connect_timeout=settings.redis_timeout_seconds,
+        command_timeout=settings.redis_timeout_seconds,
+    )
+    fallback = (
+        MemoryLimiter(burst_fraction=settings.burst_fraction) if settings.when_redis_down == "fail-open" else None
+    )
+    return FailoverLimiter(redis, fallback)

@@ -56,6 +56,18 @@ def _object_end(body: bytes, start: int) -> int | None:
     return None
 
 
+def total_tokens(usage: dict[str, Any] | None) -> int | None:
+    """What a request really used, from Azure's usage object (chat, embeddings, images, transcription)."""
+    if not usage:
+        return None
+    total = usage.get("total_tokens")
+    if isinstance(total, int):
+        return total
+    parts = [usage.get(name) for name in ("prompt_tokens", "completion_tokens", "input_tokens", "output_tokens")]
+    counted = [part for part in parts if isinstance(part, int)]
+    return sum(counted) if counted else None
+
+
 class StreamUsage:
     """Keeps just enough of a stream's end to find its usage chunk, which Azure sends last."""
 

@@ -18,9 +18,38 @@ class ServerSettings(Strict):
     port: Annotated[int, Field(ge=0, le=65535)] = 8080
 
 
+class RateLimit(Strict):
+    tpm: Annotated[int, Field(gt=0)] | None = None
+    rpm: Annotated[int, Field(gt=0)] | None = None
+
+
+class KeyRateLimit(RateLimit):
+    # Limits of this key on one model, besides its overall limits.
+    models: dict[str, RateLimit] = Field(default_factory=dict)
+
+
 class ClientKeySettings(Strict):
-    # Comma-separated keys; read at start-up so the keys themselves never sit in a file.
+    # Comma-separated keys, each optionally named: "team-a:sk-1,team-b:sk-2". Read at start-up so the keys
+    # themselves never sit in a file; logs and limits name a key by its name, or by a digest-based id.
     env: str = "GATEWAY_API_KEYS"
+    # Every key's limits, unless `per_key` (by key name or id) says otherwise.
+    limits: KeyRateLimit = KeyRateLimit()
+    per_key: dict[str, KeyRateLimit] = Field(default_factory=dict)
+
+
+class RateLimitSettings(Strict):
+    """Where token and request budgets are kept, and how admission behaves."""
+
+    # Unset: budgets live in this process's memory (one replica). Set: shared by every replica.
+    redis_url: str | None = None
+    when_redis_down: Literal["fail-open", "fail-closed"] = "fail-open"
+    redis_timeout_seconds: Annotated[float, Field(gt=0)] = 0.25
+    # At most this share of a per-minute limit in any 10 seconds, so a burst cannot spend the minute at once.
+    burst_fraction: Annotated[float, Field(gt=0, le=1)] | None = 1 / 3
+    # Output tokens a request is assumed to use when it sets no max_tokens (Azure estimates the same way).
+    default_max_tokens: Annotated[int, Field(ge=0)] = 1024
+    # Wait up to this long for room instead of refusing at once (0: refuse at once).
+    wait_for_room_seconds: Annotated[float, Field(ge=0, le=60)] = 0
 
 
 class BodyLimits(Strict):
@@ -81,6 +110,9 @@ class DeploymentSettings(Strict):
     context_window: Annotated[int, Field(gt=0)] | None = None
     vision: bool | None = None
     tasks: tuple[str, ...] | None = None
+    # The deployment's Azure quota. rpm defaults as Azure sets it: 6 per 1,000 TPM.
+    tpm: Annotated[int, Field(gt=0)] | None = None
+    rpm: Annotated[int, Field(gt=0)] | None = None
 
 
 class RoutingSettings(Strict):
@@ -98,5 +130,6 @@ class GatewayConfig(Strict):
     upstream: UpstreamSettings = UpstreamSettings()
     log: LogSettings = LogSettings()
     routing: RoutingSettings = RoutingSettings()
+    rate_limits: RateLimitSettings = RateLimitSettings()
     resources: dict[str, ResourceSettings]
     deployments: Annotated[tuple[DeploymentSettings, ...], Field(min_length=1)]

@@ -49,9 +49,13 @@ def request(url: str = URL) -> UpstreamRequest:
     return UpstreamRequest(deployment_id="azure/gpt-4.1", url=url, headers={"api-key": "k"}, body=b"{}")
 
 
+async def ignore_end(outcome: StreamOutcome) -> None:
+    return None
+
+
 async def relay_of(client: UpstreamClient) -> tuple[int, bytes, dict[str, str]]:
     upstream = await client.send(request())
-    response, streaming = await relay(upstream, "azure/gpt-4.1", {"x-request-id": "r"}, lambda _: None)
+    response, streaming = await relay(upstream, "azure/gpt-4.1", {"x-request-id": "r"}, ignore_end)
     assert not streaming
     return response.status_code, bytes(response.body), dict(response.headers)
 
@@ -148,7 +152,11 @@ async def test_sse_cut_midway_ends_with_an_error_event(client: UpstreamClient, a
     azure.post(URL).respond(200, headers={"content-type": "text/event-stream"}, stream=CutStream())
     upstream = await client.send(request())
     outcomes: list[StreamOutcome] = []
-    response, streaming = await relay(upstream, "azure/gpt-4.1", {}, outcomes.append)
+
+    async def record_end(outcome: StreamOutcome) -> None:
+        outcomes.append(outcome)
+
+    response, streaming = await relay(upstream, "azure/gpt-4.1", {}, record_end)
     assert streaming
     sent: list[bytes] = []
 

@@ -1,0 +1,100 @@
+"""Redis-kept budgets that survive Redis going away: fail open to this process's memory, or fail closed.
+
+Either way no request waits on a dead Redis for more than its bounded timeouts: after a failure Redis
+is left alone for a second, then tried again, so recovery is automatic once it answers.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Sequence
+
+from gateway.errors import GatewayError
+from gateway.limits import Admission as LimitDecision
+from gateway.limits import Budget, Limiter, LimiterUnavailable, Reservation
+
+logger = logging.getLogger("gateway.limits")
+
+RETRY_REDIS_AFTER_SECONDS = 1.0
+LOG_EVERY_SECONDS = 10.0
+
+
+class LimitsUnavailable(GatewayError):
+    status = 503
+    code = "rate_limits_unavailable"
+    retryable = True
+
+    def headers(self) -> dict[str, str]:
+        return {"retry-after": "1", "retry-after-ms": "1000"}
+
+
+class FailoverLimiter:
+    def __init__(self, primary: Limiter, fallback: Limiter | None) -> None:
+        """`fallback` None fails closed: requests get a 503 while Redis is away."""
+        self._primary = primary
+        self._fallback = fallback
+        self._skip_primary_until = 0.0
+        self._last_logged = 0.0
+        self._fallback_reservations: set[str] = set()
+
+    async def admit(self, budgets: Sequence[Budget], tokens: int) -> LimitDecision:
+        if time.monotonic() >= self._skip_primary_until:
+            try:
+                return await self._primary.admit(budgets, tokens)
+            except LimiterUnavailable as error:
+                self._primary_failed(error)
+        if self._fallback is None:
+            raise LimitsUnavailable("Rate limits cannot be checked right now (Redis is unavailable).")
+        decision = await self._fallback.admit(budgets, tokens)
+        if decision.reservation is not None:
+            self._fallback_reservations.add(decision.reservation.id)
+        return decision
+
+    async def settle(self, reservation: Reservation, actual_tokens: int) -> None:
+        store = self._store_of(reservation)
+        if store is not None:
+            await self._guarded(store, store.settle(reservation, actual_tokens))
+
+    async def refund(self, reservation: Reservation) -> None:
+        store = self._store_of(reservation)
+        if store is not None:
+            await self._guarded(store, store.refund(reservation))
+
+    async def cool_down(self, key: str, seconds: float) -> None:
+        for store in self._stores():
+            await self._guarded(store, store.cool_down(key, seconds))
+
+    async def observe_remaining(self, key: str, limit: Budget, remaining_tokens: int) -> None:
+        for store in self._stores():
+            await self._guarded(store, store.observe_remaining(key, limit, remaining_tokens))
+
+    async def aclose(self) -> None:
+        for store in self._stores():
+            await store.aclose()
+
+    def _stores(self) -> list[Limiter]:
+        return [self._primary] + ([self._fallback] if self._fallback is not None else [])
+
+    def _store_of(self, reservation: Reservation) -> Limiter | None:
+        """The store that holds `reservation`; it is settled or refunded once, so it is forgotten here."""
+        if reservation.id in self._fallback_reservations:
+            self._fallback_reservations.discard(reservation.id)
+            return self._fallback
+        return self._primary
+
+    async def _guarded(self, store: Limiter, call: Awaitable[None]) -> None:
+        try:
+            await call
+        except LimiterUnavailable as error:
+            # Settling after the answer is best effort: the reservation expires with its window anyway.
+            if store is self._primary:
+                self._primary_failed(error)
+
+    def _primary_failed(self, error: Exception) -> None:
+        now = time.monotonic()
+        self._skip_primary_until = now + RETRY_REDIS_AFTER_SECONDS
+        if now - self._last_logged >= LOG_EVERY_SECONDS:
+            self._last_logged = now
+            mode = "using this replica's own limits" if self._fallback else "refusing requests with 503"
+            logger.error("rate limits: Redis is unavailable (%s); %s until it answers again", error, mode)

@@ -1,0 +1,31 @@
+"""Tokens-per-minute and requests-per-minute budgets: admit a request against several at once.
+
+    Limiter (protocol)
+    ├── MemoryLimiter   one process; also the fallback while Redis is away
+    └── RedisLimiter    shared by all replicas; one Lua script run per call
+
+Both enforce an exact sliding 60-s window per budget plus burst smoothing over any 10 s, take all
+of a request's budgets or none, and answer with the exact time until a refused request fits.
+"""
+
+from gateway.limits.budget import (
+    Admission,
+    Budget,
+    BudgetState,
+    Limiter,
+    LimiterUnavailable,
+    Reservation,
+)
+from gateway.limits.memory import MemoryLimiter
+from gateway.limits.redis_store import RedisLimiter
+
+__all__ = [
+    "Admission",
+    "Budget",
+    "BudgetState",
+    "Limiter",
+    "LimiterUnavailable",
+    "MemoryLimiter",
+    "RedisLimiter",
+    "Reservation",
+]

@@ -1,0 +1,73 @@
+"""Budgets kept in a real redis-server: shared by gateway replicas, and what happens when Redis goes away."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import openai
+import pytest
+import redis
+
+from gateway.client_auth import key_id
+from tests.conftest import Gateway, GatewayFactory
+from tests.support.gateway_config import CLIENT_KEYS
+from tests.support.redis_server import RedisServer, redis_server
+
+KEY_ONE = key_id(CLIENT_KEYS[0])
+HELLO = [{"role": "user", "content": "hello"}]
+
+
+def config(redis_url: str, when_down: str = "fail-open") -> str:
+    return f"""
+rate_limits: {{redis_url: "{redis_url}", when_redis_down: {when_down}, burst_fraction: null}}
+client_keys:
+  per_key:
+    {KEY_ONE}: {{tpm: 300}}
+resources:
+  sim: {{endpoint: "${{SIMULATOR_URL}}", auth: {{type: api-key, api_key_env: SIM_KEY}}}}
+deployments:
+  - {{name: gpt-4.1, model: gpt-4.1, resource: sim}}
+"""
+
+
+@pytest.fixture
+def server() -> Iterator[RedisServer]:
+    with redis_server() as running:
+        yield running
+
+
+def sdk(gateway: Gateway) -> openai.OpenAI:
+    return openai.OpenAI(base_url=f"{gateway.url}/v1", api_key=gateway.client_key, max_retries=0, timeout=30)
+
+
+def test_two_replicas_share_one_key_budget(make_gateway: GatewayFactory, server: RedisServer) -> None:
+    with make_gateway(config(server.url)) as first, make_gateway(config(server.url)) as second:
+        # Each request reserves ~208 tokens of the 300 while Azure answers, then settles to its real use.
+        with sdk(first) as client:
+            client.chat.completions.create(model="gpt-4.1", messages=HELLO, max_tokens=200)
+        keys = redis.Redis.from_url(server.url).keys("gw:{limits}:*")
+        assert keys  # the budget lives in Redis, not in either process
+        with sdk(second) as client, pytest.raises(openai.RateLimitError):
+            client.chat.completions.create(model="gpt-4.1", messages=HELLO, max_tokens=280)
+
+
+def test_redis_down_fail_open_keeps_serving(make_gateway: GatewayFactory, server: RedisServer) -> None:
+    with make_gateway(config(server.url)) as gateway, sdk(gateway) as client:
+        server.stop()
+        completion = client.chat.completions.create(model="gpt-4.1", messages=HELLO, max_tokens=50)
+        assert completion.choices[0].message.content
+        # Local limits still hold while Redis is away.
+        with pytest.raises(openai.RateLimitError):
+            client.chat.completions.create(model="gpt-4.1", messages=HELLO, max_tokens=290)
+        server.start()
+
+
+def test_redis_down_fail_closed_is_503_with_retry_after(make_gateway: GatewayFactory, server: RedisServer) -> None:
+    with make_gateway(config(server.url, "fail-closed")) as gateway, sdk(gateway) as client:
+        server.stop()
+        with pytest.raises(openai.InternalServerError) as caught:
+            client.chat.completions.create(model="gpt-4.1", messages=HELLO)
+        assert caught.value.status_code == 503
+        assert caught.value.response.headers["retry-after"] == "1"
+        assert caught.value.code == "rate_limits_unavailable"
+        server.start()

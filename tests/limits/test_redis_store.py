@@ -1,0 +1,143 @@
+"""What only the Redis store has: replicas, Redis's clock, key layout, round trips, Redis failing."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from collections.abc import Awaitable
+from importlib import resources
+
+import pytest
+import redis.asyncio as aioredis
+
+from gateway.limits import Budget, LimiterUnavailable, RedisLimiter
+from tests.limits.conftest import SimulatedClock
+from tests.support.redis_server import redis_server
+
+DEP = Budget("dep:azure/gpt-4.1", 1000, None)
+
+
+async def test_replicas_share_budgets_exactly(redis_url: str, clock: SimulatedClock) -> None:
+    replicas = [RedisLimiter(redis_url, burst_fraction=None, clock=clock) for _ in range(4)]
+    try:
+        calls = [replicas[index % 4].admit([DEP], 7) for index in range(200)]
+        results = await asyncio.gather(*calls)
+        assert sum(result.admitted for result in results) == 142
+    finally:
+        for replica in replicas:
+            await replica.aclose()
+
+
+async def test_redis_time_and_key_layout(redis_url: str) -> None:
+    limiter = RedisLimiter(redis_url, burst_fraction=None)  # no clock: Redis's TIME
+    try:
+        assert (await limiter.admit([DEP], 1000)).admitted
+        refused = await limiter.admit([DEP], 1)
+        assert refused.retry_after_s is not None and 59 < refused.retry_after_s <= 60
+        async with aioredis.Redis.from_url(redis_url, decode_responses=True) as client:
+            keys = sorted(await client.keys("*"))
+            prefix = "gw:{limits}:dep:azure/gpt-4.1:"
+            assert keys == [prefix + part for part in ("st", "tok", "w10", "w60")]
+            for key in keys:
+                assert 60_000 < await client.pttl(key) <= 70_000  # idle budgets expire
+    finally:
+        await limiter.aclose()
+
+
+async def test_cool_down_keeps_keys_until_it_ends(redis_url: str) -> None:
+    limiter = RedisLimiter(redis_url)
+    try:
+        await limiter.admit([DEP], 1)
+        await limiter.cool_down(DEP.key, 120)
+        async with aioredis.Redis.from_url(redis_url) as client:
+            for key in await client.keys("*"):
+                assert await client.pttl(key) > 180_000
+    finally:
+        await limiter.aclose()
+
+
+async def test_a_retried_admit_charges_once(redis_url: str, clock: SimulatedClock) -> None:
+    """The client retries a call whose reply was lost; the script must not charge twice."""
+    script = resources.files("gateway.limits").joinpath("admit.lua").read_text()
+    keys = [f"gw:{{limits}}:{DEP.key}:{part}" for part in ("w60", "w10", "tok", "st")]
+    args: list[str | int] = ["admit", "10000000000", "reservation-1", 600, 1000, -1, -1, -1]
+    async with aioredis.Redis.from_url(redis_url) as client:
+        first = await client.eval(script, len(keys), *keys, *args)
+        again = await client.eval(script, len(keys), *keys, *args)
+    assert first == again == [1, 0, 0, 600, 1, 60_000_000, 0]
+
+
+async def _commands_sent(redis_url: str, call: Awaitable[object]) -> list[str]:
+    """The commands clients sent while `call` ran (commands run inside scripts are left out)."""
+    async with (
+        aioredis.Redis.from_url(redis_url, decode_responses=True) as watcher,
+        aioredis.Redis.from_url(redis_url, decode_responses=True) as marker,
+    ):
+        await marker.ping()  # connected before MONITOR starts, so its handshake is not seen
+        async with watcher.monitor() as monitor:
+            await call
+            await marker.echo("end of call")  # MONITOR shows it after everything the call sent
+            sent: list[str] = []
+            while (command := await asyncio.wait_for(monitor.next_command(), 5))["command"] != "ECHO end of call":
+                if command["client_type"] != "lua":
+                    sent.append(command["command"].split()[0])
+            return sent
+
+
+async def test_one_command_per_call(redis_url: str, clock: SimulatedClock) -> None:
+    limiter = RedisLimiter(redis_url, clock=clock)
+    try:
+        warm_up = await limiter.admit([DEP], 1)  # connects and loads the scripts
+        assert warm_up.reservation is not None
+        await limiter.settle(warm_up.reservation, 2)
+
+        budgets = [DEP, Budget("key:k", 500, 5)]
+        assert await _commands_sent(redis_url, limiter.admit(budgets, 10)) == ["EVALSHA"]
+        admission = await limiter.admit(budgets, 10)
+        assert admission.reservation is not None
+        assert await _commands_sent(redis_url, limiter.settle(admission.reservation, 20)) == ["EVALSHA"]
+        assert await _commands_sent(redis_url, limiter.refund(admission.reservation)) == ["EVALSHA"]
+        assert await _commands_sent(redis_url, limiter.cool_down(DEP.key, 1)) == ["EVALSHA"]
+    finally:
+        await limiter.aclose()
+
+
+async def test_recovers_after_a_restart() -> None:
+    with redis_server() as server:
+        limiter = RedisLimiter(server.url)
+        try:
+            await asyncio.gather(*(limiter.admit([DEP], 1) for _ in range(10)))  # several pooled connections
+            server.restart()  # the data and the loaded scripts are gone, the pooled connections are dead
+            with contextlib.suppress(LimiterUnavailable):  # allowed once; the calls after it must work
+                await asyncio.wait_for(limiter.admit([DEP], 1), 5)
+            results = await asyncio.wait_for(asyncio.gather(*(limiter.admit([DEP], 1) for _ in range(10))), 5)
+            assert all(result.admitted for result in results)
+        finally:
+            await limiter.aclose()
+
+
+async def test_redis_down_raises_promptly() -> None:
+    with socket.socket() as sock:  # a port with nothing listening
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    limiter = RedisLimiter(f"redis://127.0.0.1:{port}/0")
+    try:
+        with pytest.raises(LimiterUnavailable):
+            await asyncio.wait_for(limiter.admit([DEP], 1), 5)
+        with pytest.raises(LimiterUnavailable):
+            await asyncio.wait_for(limiter.cool_down(DEP.key, 1), 5)
+    finally:
+        await limiter.aclose()
+
+
+async def test_redis_that_never_answers_raises_promptly() -> None:
+    with socket.socket() as sock:  # accepts connections (the kernel does) and never replies
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(16)
+        limiter = RedisLimiter(f"redis://127.0.0.1:{sock.getsockname()[1]}/0")
+        try:
+            with pytest.raises(LimiterUnavailable):
+                await asyncio.wait_for(limiter.admit([DEP], 1), 5)
+        finally:
+            await limiter.aclose()
