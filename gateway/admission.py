@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from gateway.deployments import Deployment
 from gateway.errors import GatewayError, ModelNotFound
-from gateway.limits import Budget, BudgetState, Limiter, Reservation
+from gateway.limits import Budget, BudgetState, Limiter, Observation, Reservation
 from gateway.settings.schema import ClientKeySettings, DeploymentSettings, RateLimit, RateLimitSettings
 
 # Azure: chat deployments get 6 requests per minute for each 1,000 tokens per minute.
@@ -152,24 +152,25 @@ class Admission:
                 raise refused
             await asyncio.sleep(refused.retry_after_s)  # waiting for room was asked for, and it comes in time
 
-    async def settle(self, admitted: Admitted, used_tokens: int | None) -> None:
-        if admitted.reservation is not None and used_tokens is not None:
-            await self._limiter.settle(admitted.reservation, used_tokens)
+    async def settle(self, admitted: Admitted, used_tokens: int | None, azure_headers: Mapping[str, str]) -> None:
+        """After a successful answer: charge what was used, and take Azure's remaining tokens, in one call."""
+        observed = []
+        budget = self._book.deployment_budget(admitted.deployment)
+        remaining = azure_headers.get("x-ratelimit-remaining-tokens")
+        if budget is not None and remaining is not None and remaining.isdigit():
+            observed.append(Observation(budget.key, budget, int(remaining)))
+        if admitted.reservation is not None or observed:
+            await self._limiter.settle_and_observe(admitted.reservation, used_tokens, observed)
 
     async def refund(self, admitted: Admitted) -> None:
         if admitted.reservation is not None:
             await self._limiter.refund(admitted.reservation)
 
-    async def learn_from_azure(self, deployment: Deployment, status: int, headers: Mapping[str, str]) -> None:
-        """Azure's own view: a 429 cools the deployment down; its remaining tokens correct ours."""
+    async def cool_down_if_throttled(self, deployment: Deployment, status: int, headers: Mapping[str, str]) -> None:
+        """A 429 from Azure: no request goes to that deployment until its retry-after has passed."""
         budget = self._book.deployment_budget(deployment)
-        if budget is None:
-            return
-        if status == 429:
+        if status == 429 and budget is not None:
             await self._limiter.cool_down(budget.key, retry_after_seconds(headers) or 1.0)
-        remaining = headers.get("x-ratelimit-remaining-tokens")
-        if remaining is not None and remaining.isdigit():
-            await self._limiter.observe_remaining(budget.key, budget, int(remaining))
 
 
 def retry_after_seconds(headers: Mapping[str, str]) -> float | None:

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Sequence
 
 from gateway.errors import GatewayError
 from gateway.limits import Admission as LimitDecision
-from gateway.limits import Budget, Limiter, LimiterUnavailable, Reservation
+from gateway.limits import Budget, Limiter, LimiterUnavailable, Observation, Reservation
 
 logger = logging.getLogger("gateway.limits")
 
@@ -55,6 +55,19 @@ class FailoverLimiter:
         store = self._store_of(reservation)
         if store is not None:
             await self._guarded(store, store.settle(reservation, actual_tokens))
+
+    async def settle_and_observe(
+        self, reservation: Reservation | None, actual_tokens: int | None, observed: Sequence[Observation]
+    ) -> None:
+        store = self._store_of(reservation) if reservation is not None else None
+        if store is self._fallback and store is not None:
+            await self._guarded(store, store.settle_and_observe(reservation, actual_tokens, observed))
+            return
+        # The shared store gets Azure's view even when this request was admitted locally.
+        primary_reservation = reservation if store is self._primary else None
+        await self._guarded(
+            self._primary, self._primary.settle_and_observe(primary_reservation, actual_tokens, observed)
+        )
 
     async def refund(self, reservation: Reservation) -> None:
         store = self._store_of(reservation)

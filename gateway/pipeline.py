@@ -54,7 +54,7 @@ async def handle(services: Services, request: Request, endpoint: Endpoint, reque
         )
         upstream = await services.upstream.send(outbound)
         record.upstream_status = upstream.status_code
-        await services.admission.learn_from_azure(deployment, upstream.status_code, upstream.headers)
+        await services.admission.cool_down_if_throttled(deployment, upstream.status_code, upstream.headers)
         settled_admission = admitted
 
         async def stream_ended(outcome: StreamOutcome) -> None:
@@ -62,7 +62,7 @@ async def handle(services: Services, request: Request, endpoint: Endpoint, reque
             record.usage = outcome.usage
             record.finish(upstream.status_code, outcome.error)
             # A cut stream's usage is unknown: the estimate stays charged, as Azure bills what it generated.
-            await services.admission.settle(settled_admission, total_tokens(outcome.usage))
+            await services.admission.settle(settled_admission, total_tokens(outcome.usage), upstream.headers)
             services.routing_log.write(record)
 
         response, streaming = await relay(
@@ -78,6 +78,6 @@ async def handle(services: Services, request: Request, endpoint: Endpoint, reque
         record.bytes_out = len(response.body)
         record.usage = extract_usage(bytes(response.body))
         record.finish(response.status_code)
-        await services.admission.settle(admitted, total_tokens(record.usage))
+        await services.admission.settle(admitted, total_tokens(record.usage), upstream.headers)
         services.routing_log.write(record)
     return response

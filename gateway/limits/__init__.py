@@ -14,6 +14,7 @@ from gateway.limits.budget import (
     BudgetState,
     Limiter,
     LimiterUnavailable,
+    Observation,
     Reservation,
 )
 from gateway.limits.memory import MemoryLimiter
@@ -26,6 +27,7 @@ __all__ = [
     "Limiter",
     "LimiterUnavailable",
     "MemoryLimiter",
+    "Observation",
     "RedisLimiter",
     "Reservation",
 ]

@@ -85,9 +85,24 @@ class Admission:
     blocked_by: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """Azure's `x-ratelimit-remaining-tokens` for budget `key` (whose limits `limit` gives)."""
+
+    key: str
+    limit: Budget
+    remaining_tokens: int
+
+
 class Limiter(Protocol):
     async def admit(self, budgets: Sequence[Budget], tokens: int) -> Admission: ...
     async def settle(self, reservation: Reservation, actual_tokens: int) -> None: ...
+    async def settle_and_observe(
+        self, reservation: Reservation | None, actual_tokens: int | None, observed: Sequence[Observation]
+    ) -> None:
+        """After an answer: settle (when the usage is known) and take Azure's view, in one round trip."""
+        ...
+
     async def refund(self, reservation: Reservation) -> None: ...
     async def cool_down(self, key: str, seconds: float) -> None: ...
     async def observe_remaining(self, key: str, limit: Budget, remaining_tokens: int) -> None: ...

@@ -23,6 +23,7 @@ from gateway.limits.budget import (
     Admission,
     Budget,
     BudgetState,
+    Observation,
     Reservation,
     burst_allowance,
     limited_budgets,
@@ -214,6 +215,14 @@ class MemoryLimiter:
             window = self._windows.get(key)
             if window is not None:
                 window.remove(reservation.id)
+
+    async def settle_and_observe(
+        self, reservation: Reservation | None, actual_tokens: int | None, observed: Sequence[Observation]
+    ) -> None:
+        if reservation is not None and actual_tokens is not None:
+            await self.settle(reservation, actual_tokens)
+        for observation in observed:
+            await self.observe_remaining(observation.key, observation.limit, observation.remaining_tokens)
 
     async def cool_down(self, key: str, seconds: float) -> None:
         now = self._now()

@@ -38,6 +38,7 @@ from gateway.limits.budget import (
     Budget,
     BudgetState,
     LimiterUnavailable,
+    Observation,
     Reservation,
     burst_allowance,
     limited_budgets,
@@ -122,6 +123,33 @@ class RedisLimiter:
             await self._run(
                 self._settle_script, self._keys(reservation.keys), ["settle", reservation.id, actual_tokens]
             )
+
+    async def settle_and_observe(
+        self, reservation: Reservation | None, actual_tokens: int | None, observed: Sequence[Observation]
+    ) -> None:
+        calls: list[tuple[AsyncScript, list[str], list[str | int]]] = []
+        if reservation is not None and actual_tokens is not None and reservation.keys:
+            calls.append((self._settle_script, self._keys(reservation.keys), ["settle", reservation.id, actual_tokens]))
+        for observation in observed:
+            if observation.limit.tokens_per_minute is not None:
+                args: list[str | int] = ["observe", self._now(), "~" + uuid.uuid4().hex]
+                args += [observation.limit.tokens_per_minute, observation.remaining_tokens]
+                calls.append((self._admit_script, self._keys([observation.key]), args))
+        if len(calls) == 1:
+            await self._run(*calls[0])
+        elif calls:
+            await self._run_pipelined(calls)
+
+    async def _run_pipelined(self, calls: Sequence[tuple[AsyncScript, list[str], list[str | int]]]) -> None:
+        """Several scripts in one round trip (a pipeline, not a transaction: each script is atomic itself)."""
+        try:
+            async with asyncio.timeout(self._call_timeout):
+                pipe = self._redis.pipeline(transaction=False)
+                for script, keys, args in calls:
+                    await script(keys=keys, args=args, client=pipe)
+                await pipe.execute()
+        except _UNAVAILABLE as error:
+            raise LimiterUnavailable(f"Redis is unavailable: {error!r}") from error
 
     async def refund(self, reservation: Reservation) -> None:
         if reservation.keys:

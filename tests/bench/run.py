@@ -19,6 +19,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from tests.bench.admission_cost import admission_cost
 from tests.bench.proxy_overhead import proxy_overhead
 from tests.bench.routing_cost import routing_cost
 from tests.bench.suite import Suite, SuiteResult
@@ -26,7 +27,7 @@ from tests.bench.targets import REPO_ROOT
 from tests.bench.wrk import ensure_wrk
 
 # Later suites (routing decision cost, admission cost with Redis, realtime) are appended here.
-SUITES: list[Suite] = [proxy_overhead, routing_cost]
+SUITES: list[Suite] = [proxy_overhead, routing_cost, admission_cost]
 RESULTS_PATH = REPO_ROOT / ".bench" / "results.json"
 
 

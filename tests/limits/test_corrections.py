@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gateway.limits import Budget
+from gateway.limits import Budget, Observation
 from tests.limits.conftest import LimiterFactory, SimulatedClock
 
 DEP = Budget("dep:azure/gpt-4.1", 1000, 60)
@@ -57,3 +57,17 @@ async def test_observe_on_a_budget_without_a_token_limit(make_limiter: LimiterFa
     budget = Budget("dep:rpm-only", None, 10)
     await limiter.observe_remaining(budget.key, budget, 0)
     assert (await limiter.admit([budget], 10)).admitted
+
+
+async def test_settle_and_observe_does_both(make_limiter: LimiterFactory) -> None:
+    limiter = make_limiter(burst_fraction=None)
+    admission = await limiter.admit([DEP], 300)
+    assert admission.reservation is not None
+    # Used 100 of the 300 reserved; Azure says 850 are left, less than our 900.
+    await limiter.settle_and_observe(admission.reservation, 100, [Observation(DEP.key, DEP, 850)])
+    assert (await limiter.admit([DEP], 0)).states[0].remaining_tokens == 850
+    # Unknown usage keeps the reservation as it was; no observation is fine too.
+    second = await limiter.admit([DEP], 50)
+    assert second.reservation is not None
+    await limiter.settle_and_observe(second.reservation, None, [])
+    assert (await limiter.admit([DEP], 0)).states[0].remaining_tokens == 800

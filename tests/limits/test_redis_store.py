@@ -7,11 +7,12 @@ import contextlib
 import socket
 from collections.abc import Awaitable
 from importlib import resources
+from typing import Any
 
 import pytest
 import redis.asyncio as aioredis
 
-from gateway.limits import Budget, LimiterUnavailable, RedisLimiter
+from gateway.limits import Budget, LimiterUnavailable, Observation, RedisLimiter
 from tests.limits.conftest import SimulatedClock
 from tests.support.redis_server import redis_server
 
@@ -141,3 +142,30 @@ async def test_redis_that_never_answers_raises_promptly() -> None:
                 await asyncio.wait_for(limiter.admit([DEP], 1), 5)
         finally:
             await limiter.aclose()
+
+
+async def test_settle_and_observe_is_one_pipelined_round_trip(redis_url: str) -> None:
+    limiter = RedisLimiter(redis_url, burst_fraction=None)
+    budget = Budget("dep:one-trip", 1000, 100)
+    admission = await limiter.admit([budget], 300)
+    assert admission.reservation is not None
+    executed: list[int] = []
+    real_pipeline = limiter._redis.pipeline
+
+    def counting_pipeline(*args: Any, **kwargs: Any) -> Any:
+        pipe = real_pipeline(*args, **kwargs)
+        real_execute = pipe.execute
+
+        async def execute(*a: Any, **k: Any) -> Any:
+            executed.append(len(pipe.command_stack))
+            return await real_execute(*a, **k)
+
+        pipe.execute = execute
+        return pipe
+
+    limiter._redis.pipeline = counting_pipeline  # type: ignore[method-assign]
+    await limiter.settle_and_observe(admission.reservation, 100, [Observation(budget.key, budget, 500)])
+    assert executed == [2]  # settle and observe went out together, in one pipeline
+    state = (await limiter.admit([budget], 0)).states[0]
+    assert state.remaining_tokens == 500  # 100 settled leaves 900; Azure's 500 is lower and wins
+    await limiter.aclose()
