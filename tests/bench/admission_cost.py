@@ -55,7 +55,9 @@ def admission_cost(workdir: Path) -> SuiteResult:
         Check(
             # Settling and Azure's remaining tokens go out as one pipeline: 3 commands, 2 round trips.
             "Redis commands per request <= 3: admit before; settle + observe pipelined in 1 round trip after",
-            results["redis"]["redis_calls_per_request"] <= 3.0 + 0.01,
+            # wrk counts only the requests answered inside its run; the ones in flight at either edge
+            # still sent their commands, hence the 5% allowance.
+            results["redis"]["redis_calls_per_request"] <= 3.0 * 1.05,
             f"{results['redis']['redis_calls_per_request']:.2f} per request",
         )
     )
