@@ -34,7 +34,7 @@ async def get_model(request: Request) -> Response:
     try:
         services.client_keys.authenticate(request.headers)
         if not services.deployments.for_model(model):
-            raise ModelNotFound(f"The model `{model}` does not exist or you do not have access to it.", param="model")
+            raise ModelNotFound.named(model)
     except GatewayError as error:
         return error_response(error, headers)
     return JSONResponse(_model_object(model), headers=headers)

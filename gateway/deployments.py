@@ -37,7 +37,7 @@ class DeploymentTable:
     def first_for_model(self, model: str) -> Deployment:
         found = self._by_model.get(model)
         if not found:
-            raise ModelNotFound(f"The model `{model}` does not exist or you do not have access to it.", param="model")
+            raise ModelNotFound.named(model)
         return found[0]
 
     @property

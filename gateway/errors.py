@@ -94,6 +94,10 @@ class NotFound(GatewayError):
 class ModelNotFound(NotFound):
     code = "model_not_found"
 
+    @classmethod
+    def named(cls, model: str) -> ModelNotFound:
+        return cls(f"The model `{model}` does not exist or you do not have access to it.", param="model")
+
 
 class PayloadTooLarge(GatewayError):
     status = 413

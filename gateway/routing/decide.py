@@ -54,7 +54,7 @@ def decide(
         return _walk(policy, traits, features, tokens, requested, entry)
     model_traits = traits.get(requested)
     if model_traits is None:
-        raise ModelNotFound(f"The model `{requested}` does not exist or you do not have access to it.", param="model")
+        raise ModelNotFound.named(requested)
     return _honour(policy, traits, model_traits, features, tokens)
 
 
