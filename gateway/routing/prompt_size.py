@@ -20,13 +20,10 @@ class CountNeeded(Exception):
 
 
 class PromptSize:
-    def __init__(
-        self, counter: TokenCounter, operation: str, body: Mapping[str, Any], offload_above_chars: int
-    ) -> None:
+    def __init__(self, counter: TokenCounter, operation: str, body: Mapping[str, Any]) -> None:
         self._counter = counter
         self._operation = operation
         self._body = body
-        self._offload_above_chars = offload_above_chars
         self._prompt: PromptParts | None = None  # gathered on the first count: many decisions need none
         self._counts: dict[str, PromptTokens] = {}
 
@@ -37,16 +34,20 @@ class PromptSize:
         encoding = self._counter.encodings.name_for_model(model)
         found = self._counts.get(encoding)
         if found is None:
-            if self._prompt is None:
-                self._prompt = gather_prompt(self._operation, self._body)
-            if self._prompt.chars() > self._offload_above_chars:
+            prompt = self._gathered()
+            if prompt.chars() > self._counter.offload_above_chars:
                 raise CountNeeded(model)
-            found = self._counts[encoding] = self._counter.count_parts(self._prompt, model)
+            found = self._counts[encoding] = self._counter.count_parts(prompt, model)
         return found
 
     async def count_off_loop(self, model: str) -> None:
         encoding = self._counter.encodings.name_for_model(model)
-        self._counts[encoding] = await self._counter.count_async(self._operation, self._body, model)
+        self._counts[encoding] = await self._counter.count_parts_async(self._gathered(), model)
+
+    def _gathered(self) -> PromptParts:
+        if self._prompt is None:
+            self._prompt = gather_prompt(self._operation, self._body)
+        return self._prompt
 
     def counted(self) -> dict[str, int]:
         return {encoding: count.total for encoding, count in self._counts.items()}

@@ -30,13 +30,12 @@ class Router:
     policy: Policy | None
     traits: ModelTraitsTable
     counter: TokenCounter
-    offload_above_chars: int
 
     async def route(self, body: ClientBody, headers: Headers) -> Routed:
         json_body = body.json or {}
         walks_tree = self.policy is not None and self.policy.entry_for(body.model) is not None
         features = inspect_request(body, read_hints(headers), requested_output_tokens(json_body), classify=walks_tree)
-        size = PromptSize(self.counter, body.endpoint.operation, json_body, self.offload_above_chars)
+        size = PromptSize(self.counter, body.endpoint.operation, json_body)
         while True:
             try:
                 decision = decide(self.policy, self.traits, features, size, body.model)

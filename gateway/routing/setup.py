@@ -25,7 +25,6 @@ def build_router(config: GatewayConfig, catalog: ModelCatalog | None = None) -> 
         policy=load_routing_policy(config),
         traits=traits,
         counter=TokenCounter(encodings, offload_above_chars=config.routing.offload_above_chars),
-        offload_above_chars=config.routing.offload_above_chars,
     )
 
 

@@ -59,6 +59,11 @@ class TokenCounter:
     def encodings(self) -> Encodings:
         return self._encodings
 
+    @property
+    def offload_above_chars(self) -> int:
+        """Prompts with more text than this are counted in a worker thread."""
+        return self._offload_above_chars
+
     def count(self, operation: str, body: Mapping[str, Any], model: str) -> PromptTokens:
         """Exact count, on the calling thread."""
         return self.count_parts(gather_prompt(operation, body), model)
@@ -69,7 +74,10 @@ class TokenCounter:
 
     async def count_async(self, operation: str, body: Mapping[str, Any], model: str) -> PromptTokens:
         """Inline for short text; in a worker thread for long text, or while the encoding still has to load."""
-        prompt = gather_prompt(operation, body)
+        return await self.count_parts_async(gather_prompt(operation, body), model)
+
+    async def count_parts_async(self, prompt: PromptParts, model: str) -> PromptTokens:
+        """`count_async` for a prompt already gathered."""
         name = self._encodings.name_for_model(model)
         if prompt.chars() <= self._offload_above_chars and self._encodings.is_loaded(name):
             return self._encode(prompt, self._encodings.get(name))
