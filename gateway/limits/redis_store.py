@@ -120,27 +120,38 @@ class RedisLimiter:
 
     async def settle(self, reservation: Reservation, actual_tokens: int) -> None:
         if reservation.keys:
-            await self._run(
-                self._settle_script, self._keys(reservation.keys), ["settle", reservation.id, actual_tokens]
-            )
+            await self._run(*self._settle_call(reservation, actual_tokens))
 
     async def settle_and_observe(
         self, reservation: Reservation | None, actual_tokens: int | None, observed: Sequence[Observation]
     ) -> None:
-        calls: list[tuple[AsyncScript, list[str], list[str | int]]] = []
+        calls: list[_ScriptCall] = []
         if reservation is not None and actual_tokens is not None and reservation.keys:
-            calls.append((self._settle_script, self._keys(reservation.keys), ["settle", reservation.id, actual_tokens]))
+            calls.append(self._settle_call(reservation, actual_tokens))
         for observation in observed:
             if observation.limit.tokens_per_minute is not None:
-                args: list[str | int] = ["observe", self._now(), "~" + uuid.uuid4().hex]
-                args += [observation.limit.tokens_per_minute, observation.remaining_tokens]
-                calls.append((self._admit_script, self._keys([observation.key]), args))
+                calls.append(
+                    self._observe_call(
+                        observation.key, observation.limit.tokens_per_minute, observation.remaining_tokens
+                    )
+                )
         if len(calls) == 1:
             await self._run(*calls[0])
         elif calls:
             await self._run_pipelined(calls)
 
-    async def _run_pipelined(self, calls: Sequence[tuple[AsyncScript, list[str], list[str | int]]]) -> None:
+    def _settle_call(self, reservation: Reservation, actual_tokens: int) -> _ScriptCall:
+        return self._settle_script, self._keys(reservation.keys), ["settle", reservation.id, actual_tokens]
+
+    def _observe_call(self, key: str, tokens_per_minute: int, remaining_tokens: int) -> _ScriptCall:
+        correction = "~" + uuid.uuid4().hex  # "~": a tokens-only correction, not a request
+        return (
+            self._admit_script,
+            self._keys([key]),
+            ["observe", self._now(), correction, tokens_per_minute, remaining_tokens],
+        )
+
+    async def _run_pipelined(self, calls: Sequence[_ScriptCall]) -> None:
         """Several scripts in one round trip (a pipeline, not a transaction: each script is atomic itself)."""
         try:
             async with asyncio.timeout(self._call_timeout):
@@ -167,9 +178,7 @@ class RedisLimiter:
         """
         if limit.tokens_per_minute is None:
             return
-        correction = "~" + uuid.uuid4().hex
-        args: list[str | int] = ["observe", self._now(), correction, limit.tokens_per_minute, remaining_tokens]
-        await self._run(self._admit_script, self._keys([key]), args)
+        await self._run(*self._observe_call(key, limit.tokens_per_minute, remaining_tokens))
 
     async def aclose(self) -> None:
         await self._redis.aclose()
@@ -188,6 +197,9 @@ class RedisLimiter:
     def _now(self) -> str:
         # Empty: the script reads Redis's TIME.
         return "" if self._clock is None else str(to_micros(self._clock()))
+
+
+_ScriptCall = tuple[AsyncScript, list[str], list[str | int]]
 
 
 def _or_none(limit: int | None) -> int:
