@@ -97,8 +97,9 @@ class RelayedStream(Response):
         self._upstream = upstream
         self._deployment_id = deployment_id
         self._is_sse = upstream.headers.get("content-type", "").startswith("text/event-stream")
-        self._usage = StreamUsage() if self._is_sse else None
+        # A stripped stream's usage is kept by the stripper itself; others only need the tail read.
         self._stripper = UsageChunkStripper() if self._is_sse and strip_usage_chunk else None
+        self._usage = StreamUsage() if self._is_sse and self._stripper is None else None
         self._on_end = on_end
         self._reported = False
         self.outcome = StreamOutcome()
@@ -117,7 +118,7 @@ class RelayedStream(Response):
         # Before the last byte is sent where possible, so the log line exists once the client has its answer.
         if not self._reported:
             self._reported = True
-            if self._stripper is not None and self._stripper.usage is not None:
+            if self._stripper is not None:
                 self.outcome.usage = self._stripper.usage
             elif self._usage is not None:
                 self.outcome.usage = self._usage.usage()
