@@ -76,7 +76,9 @@ def classify_task(
 
 
 def _window(text: str, head: int, tail: int) -> str:
-    return text if len(text) <= head + tail else text[:head] + "\n" + text[-tail:]
+    # Joined by a space, not a newline: a newline of ours would make every long prose prompt look like it
+    # has lines worth checking for code, and the tail starts mid-line anyway.
+    return text if len(text) <= head + tail else text[:head] + " " + text[-tail:]
 
 
 def _add(evidence: _Evidence, group: str, example: str, weight: float) -> None:
