@@ -1,7 +1,7 @@
 """Redis-kept budgets that survive Redis going away: fail open to this process's memory, or fail closed.
 
 Either way no request waits on a dead Redis for more than its bounded timeouts: after a failure Redis
-is left alone for a second, then tried again, so recovery is automatic once it answers.
+is left alone for `redis_retry_seconds` (default 1 s), then tried again, so recovery is automatic once it answers.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from gateway.limits import Budget, Limiter, LimiterUnavailable, Observation, Res
 
 logger = logging.getLogger("gateway.limits")
 
-RETRY_REDIS_AFTER_SECONDS = 1.0
 LOG_EVERY_SECONDS = 10.0
 
 
@@ -30,20 +29,27 @@ class LimitsUnavailable(GatewayError):
 
 
 class FailoverLimiter:
-    def __init__(self, primary: Limiter, fallback: Limiter | None) -> None:
+    def __init__(self, primary: Limiter, fallback: Limiter | None, retry_after_seconds: float = 1.0) -> None:
         """`fallback` None fails closed: requests get a 503 while Redis is away."""
         self._primary = primary
         self._fallback = fallback
+        self._retry_after_seconds = retry_after_seconds
         self._skip_primary_until = 0.0
+        self._primary_down = False
         self._last_logged = 0.0
         self._fallback_reservations: set[str] = set()
 
     async def admit(self, budgets: Sequence[Budget], tokens: int) -> LimitDecision:
         if time.monotonic() >= self._skip_primary_until:
             try:
-                return await self._primary.admit(budgets, tokens)
+                decision = await self._primary.admit(budgets, tokens)
             except LimiterUnavailable as error:
                 self._primary_failed(error)
+            else:
+                if self._primary_down:
+                    self._primary_down = False
+                    logger.warning("rate limits: Redis answers again; budgets are shared by every replica again")
+                return decision
         if self._fallback is None:
             raise LimitsUnavailable("Rate limits cannot be checked right now (Redis is unavailable).")
         decision = await self._fallback.admit(budgets, tokens)
@@ -106,8 +112,9 @@ class FailoverLimiter:
 
     def _primary_failed(self, error: Exception) -> None:
         now = time.monotonic()
-        self._skip_primary_until = now + RETRY_REDIS_AFTER_SECONDS
-        if now - self._last_logged >= LOG_EVERY_SECONDS:
+        self._skip_primary_until = now + self._retry_after_seconds
+        newly_down, self._primary_down = not self._primary_down, True
+        if newly_down or now - self._last_logged >= LOG_EVERY_SECONDS:
             self._last_logged = now
             mode = "using this replica's own limits" if self._fallback else "refusing requests with 503"
             logger.error("rate limits: Redis is unavailable (%s); %s until it answers again", error, mode)

@@ -76,4 +76,4 @@ def build_limiter(config: GatewayConfig) -> Limiter | FailoverLimiter:
     fallback = (
         MemoryLimiter(burst_fraction=settings.burst_fraction) if settings.when_redis_down == "fail-open" else None
     )
-    return FailoverLimiter(redis, fallback)
+    return FailoverLimiter(redis, fallback, settings.redis_retry_seconds)

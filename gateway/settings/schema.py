@@ -44,6 +44,8 @@ class RateLimitSettings(Strict):
     redis_url: str | None = None
     when_redis_down: Literal["fail-open", "fail-closed"] = "fail-open"
     redis_timeout_seconds: Annotated[float, Field(gt=0)] = 0.25
+    # After Redis fails, requests skip it for this long before trying it again (0: try on every request).
+    redis_retry_seconds: Annotated[float, Field(ge=0, le=60)] = 1.0
     # At most this share of a per-minute limit in any 10 seconds, so a burst cannot spend the minute at once.
     burst_fraction: Annotated[float, Field(gt=0, le=1)] | None = 1 / 3
     # Output tokens a request is assumed to use when it sets no max_tokens (Azure estimates the same way).

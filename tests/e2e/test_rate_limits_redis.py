@@ -17,9 +17,10 @@ KEY_ONE = key_id(CLIENT_KEYS[0])
 HELLO = [{"role": "user", "content": "hello"}]
 
 
-def config(redis_url: str, when_down: str = "fail-open") -> str:
+def config(redis_url: str, when_down: str = "fail-open", retry_seconds: float = 1.0) -> str:
     return f"""
-rate_limits: {{redis_url: "{redis_url}", when_redis_down: {when_down}, burst_fraction: null}}
+rate_limits:
+  {{redis_url: "{redis_url}", when_redis_down: {when_down}, burst_fraction: null, redis_retry_seconds: {retry_seconds}}}
 client_keys:
   per_key:
     {KEY_ONE}: {{tpm: 300}}
@@ -71,3 +72,28 @@ def test_redis_down_fail_closed_is_503_with_retry_after(make_gateway: GatewayFac
         assert caught.value.response.headers["retry-after"] == "1"
         assert caught.value.code == "rate_limits_unavailable"
         server.start()
+
+
+def test_fail_closed_recovers_by_itself_when_redis_returns(make_gateway: GatewayFactory, server: RedisServer) -> None:
+    with make_gateway(config(server.url, "fail-closed", retry_seconds=0)) as gateway, sdk(gateway) as client:
+        server.stop()
+        with pytest.raises(openai.InternalServerError):
+            client.chat.completions.create(model="gpt-4.1", messages=HELLO, max_tokens=10)
+        server.start()  # an empty Redis, as after a restart without persistence
+        completion = client.chat.completions.create(model="gpt-4.1", messages=HELLO, max_tokens=10)
+        assert completion.choices[0].message.content
+        assert redis.Redis.from_url(server.url).keys("gw:{limits}:key:*"), "the request was charged in Redis again"
+
+
+def test_fail_open_goes_back_to_shared_budgets_when_redis_returns(
+    make_gateway: GatewayFactory, server: RedisServer
+) -> None:
+    with make_gateway(config(server.url, retry_seconds=0)) as first, make_gateway(config(server.url)) as second:
+        with sdk(first) as client:
+            server.stop()
+            client.chat.completions.create(model="gpt-4.1", messages=HELLO, max_tokens=10)  # local limits
+            server.start()
+            # Back on Redis: this reservation is visible to the other replica while it holds its tokens.
+            client.chat.completions.create(model="gpt-4.1", messages=HELLO, max_tokens=200)
+        with sdk(second) as client, pytest.raises(openai.RateLimitError):
+            client.chat.completions.create(model="gpt-4.1", messages=HELLO, max_tokens=280)
