@@ -26,12 +26,17 @@ from gateway.settings import GatewayConfig, load_config
 CONFIG_PATH_VARIABLE = "GATEWAY_CONFIG"
 
 
-def create_app(config: GatewayConfig, environ: Mapping[str, str] | None = None) -> Starlette:
+def create_app(
+    config: GatewayConfig, environ: Mapping[str, str] | None = None, *, limits_clock: Callable[[], float] | None = None
+) -> Starlette:
+    """`limits_clock` is for tests that run many minutes of rate limiting in seconds: when given, budgets are
+    judged by its time (seconds) instead of Redis's own clock. Served gateways never set it.
+    """
     environ = os.environ if environ is None else environ
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        async with open_services(config, environ) as services:
+        async with open_services(config, environ, limits_clock) as services:
             app.state.services = services
             yield
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
@@ -36,11 +36,13 @@ class Services:
 
 
 @asynccontextmanager
-async def open_services(config: GatewayConfig, environ: Mapping[str, str]) -> AsyncIterator[Services]:
+async def open_services(
+    config: GatewayConfig, environ: Mapping[str, str], limits_clock: Callable[[], float] | None = None
+) -> AsyncIterator[Services]:
     # Compiling the policy and loading tokenizers takes a moment: do it before the first request.
     router = await anyio.to_thread.run_sync(build_router, config)
     await anyio.to_thread.run_sync(warm_tokenizers, router)
-    limiter = build_limiter(config)
+    limiter = build_limiter(config, limits_clock)
     credentials = UpstreamCredentials(environ)
     upstream = UpstreamClient(config.upstream)
     routing_log = RoutingLog(config.log.routing_log)
@@ -63,17 +65,23 @@ async def open_services(config: GatewayConfig, environ: Mapping[str, str]) -> As
         routing_log.close()
 
 
-def build_limiter(config: GatewayConfig) -> Limiter | FailoverLimiter:
+def build_limiter(config: GatewayConfig, clock: Callable[[], float] | None = None) -> Limiter | FailoverLimiter:
+    """`clock` None: memory budgets follow time.monotonic and Redis budgets Redis's own TIME."""
     settings = config.rate_limits
+
+    def memory_limiter() -> MemoryLimiter:
+        if clock is None:
+            return MemoryLimiter(burst_fraction=settings.burst_fraction)
+        return MemoryLimiter(burst_fraction=settings.burst_fraction, clock=clock)
+
     if not settings.redis_url:
-        return MemoryLimiter(burst_fraction=settings.burst_fraction)
+        return memory_limiter()
     redis = RedisLimiter(
         settings.redis_url,
         burst_fraction=settings.burst_fraction,
         connect_timeout=settings.redis_timeout_seconds,
         command_timeout=settings.redis_timeout_seconds,
+        clock=clock,
     )
-    fallback = (
-        MemoryLimiter(burst_fraction=settings.burst_fraction) if settings.when_redis_down == "fail-open" else None
-    )
+    fallback = memory_limiter() if settings.when_redis_down == "fail-open" else None
     return FailoverLimiter(redis, fallback, settings.redis_retry_seconds)
