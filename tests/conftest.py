@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
@@ -30,6 +31,19 @@ class Gateway:
 
     def log_lines(self) -> list[dict[str, object]]:
         return [orjson.loads(line) for line in self.routing_log.read_bytes().splitlines() if line]
+
+    def log_line(self, request_id: str, timeout: float = 10.0) -> dict[str, object]:
+        """The request's routing-log line. A stream's line is written just after its last byte went out, so
+        a client that read the whole stream can look before it exists: the file is read until it appears.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            found = [line for line in self.log_lines() if line["request_id"] == request_id]
+            if found:
+                return found[-1]
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no routing-log line for request {request_id} after {timeout} s")
+            time.sleep(0.01)  # the file has no change notification to await
 
 
 @pytest.fixture(scope="session")

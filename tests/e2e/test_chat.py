@@ -117,7 +117,7 @@ def test_gateway_asks_for_stream_usage_and_hides_it_from_clients_that_did_not(
     assert chunks and all(chunk.usage is None for chunk in chunks)
     assert all(chunk.choices for chunk in chunks[1:])  # no usage-only chunk after Azure's annotation chunk
     assert sim.last_request()["json"]["stream_options"] == {"include_usage": True}
-    line = next(line for line in gateway.log_lines() if line["request_id"] == request_id)
+    line = gateway.log_line(request_id)
     assert line["usage"]["completion_tokens"] > 0  # type: ignore[index]
 
 

@@ -66,7 +66,7 @@ def test_auto_routes_real_requests_and_says_so(client: openai.OpenAI, gateway: G
     seen = sim.last_request()
     assert seen["path"] == "/openai/deployments/gpt-35-turbo/chat/completions"
     assert not [name for name in seen["headers"] if name.startswith("x-route")]  # hints stay in the gateway
-    line = next(line for line in gateway.log_lines() if line["request_id"] == raw.headers["x-request-id"])
+    line = gateway.log_line(raw.headers["x-request-id"])
     assert line["model_requested"] == "auto" and line["model"] == "gpt-35-turbo"
     assert line["features"]["cost"] == "low"  # type: ignore[index]
     assert [step["node"] for step in line["path"]][-1] == "cost_effectiveness"  # type: ignore[union-attr]
@@ -82,7 +82,7 @@ def test_streamed_usage_reaches_the_log(client: openai.OpenAI, gateway: Gateway)
     )
     request_id = stream.response.headers["x-request-id"]
     usage = [chunk.usage for chunk in stream if chunk.usage][-1]
-    line = next(line for line in gateway.log_lines() if line["request_id"] == request_id)
+    line = gateway.log_line(request_id)
     assert line["usage"] == usage.model_dump(exclude_none=True) or line["usage"]["total_tokens"] == usage.total_tokens  # type: ignore[index]
 
 

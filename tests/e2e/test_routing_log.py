@@ -15,13 +15,12 @@ def test_one_line_per_request_with_key_id_never_the_key(client: openai.OpenAI, g
     )
     streamed_id = stream.response.headers["x-request-id"]
     list(stream)
-    lines = {line["request_id"]: line for line in gateway.log_lines()}
-    plain = lines[raw.headers["x-request-id"]]
+    plain = gateway.log_line(raw.headers["x-request-id"])
     assert plain["endpoint"] == "chat/completions"
     assert plain["model"] == "gpt-4.1-nano" and plain["deployment"] == "azure/gpt-4.1-nano"
     assert plain["status"] == 200 and plain["upstream_status"] == 200 and plain["error"] is None
     assert plain["key_id"] == key_id(gateway.client_key)
     assert isinstance(plain["latency_ms"], float) and plain["latency_ms"] > 0
-    streamed = lines[streamed_id]
+    streamed = gateway.log_line(streamed_id)
     assert streamed["stream"] is True and streamed["status"] == 200 and streamed["bytes_out"] > 0
     assert gateway.client_key not in gateway.routing_log.read_text()
