@@ -36,11 +36,23 @@ class RateLimited(GatewayError):
     code = "rate_limit_exceeded"
     retryable = True
 
-    def __init__(self, message: str, retry_after_s: float | None, states: Sequence[BudgetState]) -> None:
+    def __init__(
+        self,
+        message: str,
+        retry_after_s: float | None,
+        states: Sequence[BudgetState],
+        blocked_by: str | None = None,
+    ) -> None:
         """`retry_after_s` None: the request is larger than a whole minute's budget and can never pass."""
         super().__init__(message)
         self.retry_after_s = retry_after_s
+        self.blocked_by = blocked_by
         self._states = tuple(states)
+
+    @property
+    def by_client_key(self) -> bool:
+        """The client's own budget is spent: no other deployment or model would take the request either."""
+        return self.blocked_by is not None and self.blocked_by.startswith("key:")
 
     def body(self) -> dict[str, object]:
         body = super().body()
@@ -130,10 +142,17 @@ class Admission:
             return prompt_tokens
         return prompt_tokens + (self._settings.default_max_tokens if output_tokens is None else output_tokens)
 
-    async def admit(self, key_id: str, model: str, candidates: Sequence[Deployment], estimate: int) -> Admitted:
+    @property
+    def wait_for_room_seconds(self) -> float:
+        return self._settings.wait_for_room_seconds
+
+    async def admit(
+        self, key_id: str, model: str, candidates: Sequence[Deployment], estimate: int, *, wait: bool = True
+    ) -> Admitted:
+        """Reserve on the first candidate with room. `wait` False refuses at once; the caller waits itself."""
         if not candidates:
             raise ModelNotFound(f"The model `{model}` has no deployment.", param="model")
-        deadline = time.monotonic() + self._settings.wait_for_room_seconds
+        deadline = time.monotonic() + (self._settings.wait_for_room_seconds if wait else 0.0)
         while True:
             refused: RateLimited | None = None
             for deployment in candidates:
@@ -144,7 +163,7 @@ class Admission:
                 if decision.admitted:
                     return Admitted(deployment, decision.reservation, estimate, tuple(decision.states))
                 refused = _refusal(model, estimate, decision.retry_after_s, decision.blocked_by, decision.states)
-                if decision.blocked_by is not None and decision.blocked_by.startswith("key:"):
+                if refused.by_client_key:
                     break  # the key is out of budget on every deployment alike
             assert refused is not None
             left = deadline - time.monotonic()
@@ -172,6 +191,11 @@ class Admission:
         if status == 429 and budget is not None:
             await self._limiter.cool_down(budget.key, retry_after_seconds(headers) or 1.0)
 
+    async def deployment_states(self, deployment: Deployment) -> tuple[BudgetState, ...]:
+        """The deployment budget's numbers now, without reserving anything."""
+        budget = self._book.deployment_budget(deployment)
+        return await self._limiter.states([budget]) if budget is not None else ()
+
 
 def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
     for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
@@ -194,10 +218,12 @@ def _refusal(
             "Reduce the prompt or max_tokens.",
             None,
             states,
+            blocked_by,
         )
     return RateLimited(
         f"Rate limit reached for {whose}: no room for {estimate:,} tokens now. "
         f"Please try again in {retry_after_s:.3g}s.",
         retry_after_s,
         states,
+        blocked_by,
     )

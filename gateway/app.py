@@ -15,6 +15,7 @@ from starlette.routing import Route
 
 from gateway import pipeline
 from gateway.catalog import get_model, list_models
+from gateway.deployment_status import deployment_status
 from gateway.errors import openai_error_body
 from gateway.explain import explain
 from gateway.inbound.endpoints import ENDPOINTS, Endpoint
@@ -47,6 +48,7 @@ def create_app(
         Route("/v1/models", list_models, methods=["GET"]),
         Route("/v1/models/{model:path}", get_model, methods=["GET"]),
         Route("/gateway/explain/v1/{operation:path}", explain, methods=["POST"]),
+        Route("/gateway/deployments", deployment_status, methods=["GET"]),
         Route("/healthz", _healthz, methods=["GET"]),
         Route("/readyz", _readyz, methods=["GET"]),
     ]

@@ -21,6 +21,9 @@ class Deployment:
     api_style: ApiStyle
     api_version: str | None
     auth: ApiKeyAuth | EntraAuth
+    priority: int = 0  # lower is used first
+    weight: int = 1  # share of traffic among deployments of one priority
+    tpm: int | None = None  # Azure's quota, when configured
 
 
 class DeploymentTable:
@@ -63,6 +66,9 @@ class DeploymentTable:
                     api_style=style,
                     api_version=version,
                     auth=resource.auth,
+                    priority=item.priority,
+                    weight=item.weight,
+                    tpm=item.tpm,
                 )
             )
         return cls(compiled)

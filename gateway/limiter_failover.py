@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Sequence
 
 from gateway.errors import GatewayError
 from gateway.limits import Admission as LimitDecision
-from gateway.limits import Budget, Limiter, LimiterUnavailable, Observation, Reservation
+from gateway.limits import Budget, BudgetState, Limiter, LimiterUnavailable, Observation, Reservation
 
 logger = logging.getLogger("gateway.limits")
 
@@ -46,16 +46,24 @@ class FailoverLimiter:
             except LimiterUnavailable as error:
                 self._primary_failed(error)
             else:
-                if self._primary_down:
-                    self._primary_down = False
-                    logger.warning("rate limits: Redis answers again; budgets are shared by every replica again")
+                self._primary_answered()
                 return decision
-        if self._fallback is None:
-            raise LimitsUnavailable("Rate limits cannot be checked right now (Redis is unavailable).")
-        decision = await self._fallback.admit(budgets, tokens)
+        decision = await self._fallback_or_raise().admit(budgets, tokens)
         if decision.reservation is not None:
             self._fallback_reservations.add(decision.reservation.id)
         return decision
+
+    async def states(self, budgets: Sequence[Budget]) -> tuple[BudgetState, ...]:
+        """What the store `admit` would use now has left; while Redis is away, this replica's own view."""
+        if time.monotonic() >= self._skip_primary_until:
+            try:
+                states = await self._primary.states(budgets)
+            except LimiterUnavailable as error:
+                self._primary_failed(error)
+            else:
+                self._primary_answered()
+                return states
+        return await self._fallback_or_raise().states(budgets)
 
     async def settle(self, reservation: Reservation, actual_tokens: int) -> None:
         store = self._store_of(reservation)
@@ -92,6 +100,11 @@ class FailoverLimiter:
         for store in self._stores():
             await store.aclose()
 
+    def _fallback_or_raise(self) -> Limiter:
+        if self._fallback is None:
+            raise LimitsUnavailable("Rate limits cannot be checked right now (Redis is unavailable).")
+        return self._fallback
+
     def _stores(self) -> list[Limiter]:
         return [self._primary] + ([self._fallback] if self._fallback is not None else [])
 
@@ -109,6 +122,11 @@ class FailoverLimiter:
             # Settling after the answer is best effort: the reservation expires with its window anyway.
             if store is self._primary:
                 self._primary_failed(error)
+
+    def _primary_answered(self) -> None:
+        if self._primary_down:
+            self._primary_down = False
+            logger.warning("rate limits: Redis answers again; budgets are shared by every replica again")
 
     def _primary_failed(self, error: Exception) -> None:
         now = time.monotonic()

@@ -1,16 +1,19 @@
 """One request's path through the gateway, in order. Each step lives in its own module.
 
-authenticate → read body → route (features, decision) → admit (token and request budgets)
-  → build upstream request → call Azure → relay the answer (streamed or whole)
+authenticate → read body → route (features, decision) → dispatch: admit, call Azure, retry elsewhere
+  or fall back (gateway/dispatch) → relay the answer (streamed or whole)
   → settle the budgets with the real usage → write the routing log line
 """
 
 from __future__ import annotations
 
+import time
+
+from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import Response
 
-from gateway.admission import Admitted
+from gateway.dispatch.dispatcher import Delivery, Job
 from gateway.errors import GatewayError
 from gateway.inbound.endpoints import Endpoint
 from gateway.inbound.read import read_client_body
@@ -18,16 +21,19 @@ from gateway.relay import StreamOutcome, relay
 from gateway.request_log import RequestRecord
 from gateway.responses import error_response, gateway_headers
 from gateway.services import Services
-from gateway.upstream.outbound import build_upstream_request, strips_usage_chunk
+from gateway.settings.schema import RetrySettings
+from gateway.upstream.outbound import strips_usage_chunk
 from gateway.usage import extract_usage, total_tokens
 
 _GENERATES_TEXT = frozenset({"chat", "completion", "audio_generation"})
+# The openai SDK tells how long it will wait for the answer; trying beyond that helps nobody.
+CLIENT_TIMEOUT_HEADER = "x-stainless-read-timeout"
 
 
 async def handle(services: Services, request: Request, endpoint: Endpoint, request_id: str) -> Response:
     record = RequestRecord(request_id=request_id, endpoint=endpoint.operation)
     headers = gateway_headers(request_id)
-    admitted: Admitted | None = None
+    job: Job | None = None
     try:
         record.key_id = services.client_keys.authenticate(request.headers)
         body = await read_client_body(request, endpoint, services.config.limits)
@@ -38,46 +44,89 @@ async def handle(services: Services, request: Request, endpoint: Endpoint, reque
         record.path = routed.decision.path_as_dicts() or None
         record.notes = list(routed.decision.notes) or None
         record.prompt_tokens = routed.prompt_tokens
-        model = routed.decision.model
-        headers = gateway_headers(request_id, model)
+        headers = gateway_headers(request_id, routed.decision.model)
 
         estimate = services.admission.estimate(
             routed.prompt_tokens, routed.features.output_tokens, routed.features.task in _GENERATES_TEXT
         )
-        admitted = await services.admission.admit(record.key_id, model, services.deployments.for_model(model), estimate)
-        deployment = admitted.deployment
-        record.model, record.deployment = deployment.model, deployment.id
-        headers = gateway_headers(request_id, deployment.model, deployment.id)
-
-        outbound = await build_upstream_request(
-            deployment, body, request.headers, request_id, services.header_policy, services.credentials
+        job = Job(
+            record.key_id,
+            body,
+            request.headers,
+            request_id,
+            estimate,
+            _deadline(services.config.retries, request.headers),
         )
-        upstream = await services.upstream.send(outbound)
-        record.upstream_status = upstream.status_code
-        await services.admission.cool_down_if_throttled(deployment, upstream.status_code, upstream.headers)
-        settled_admission = admitted
+        delivery = await services.dispatcher.dispatch(job, routed.decision.model)
+        headers = _delivery_headers(request_id, delivery, job)
+        _note_delivery(record, delivery, job)
+        settled = delivery
 
         async def stream_ended(outcome: StreamOutcome) -> None:
             record.bytes_out = outcome.bytes_sent
             record.usage = outcome.usage
-            record.finish(upstream.status_code, outcome.error)
+            record.finish(settled.response.status_code, outcome.error)
             # A cut stream's usage is unknown: the estimate stays charged, as Azure bills what it generated.
-            await services.admission.settle(settled_admission, total_tokens(outcome.usage), upstream.headers)
+            await services.admission.settle(settled.admitted, total_tokens(outcome.usage), settled.response.headers)
             services.routing_log.write(record)
 
-        response, streaming = await relay(
-            upstream, deployment.id, headers, stream_ended, strip_usage_chunk=strips_usage_chunk(body)
+        response = relay(
+            delivery.response,
+            delivery.body,
+            delivery.chunks,
+            delivery.candidate.deployment.id,
+            headers,
+            stream_ended,
+            strip_usage_chunk=strips_usage_chunk(body),
         )
     except GatewayError as error:
-        if admitted is not None:
-            await services.admission.refund(admitted)
+        if job is not None:
+            _note_attempts(record, job)
+            if job.attempts:
+                last = job.attempts[-1]
+                headers = gateway_headers(request_id, last.model, last.deployment)
+            headers["x-gateway-attempts"] = str(len(job.attempts))
         record.finish(error.status, error.code)
         services.routing_log.write(record)
         return error_response(error, headers)
-    if not streaming:
-        record.bytes_out = len(response.body)
-        record.usage = extract_usage(bytes(response.body))
-        record.finish(response.status_code)
-        await services.admission.settle(admitted, total_tokens(record.usage), upstream.headers)
+    if delivery.body is not None:
+        record.bytes_out = len(delivery.body)
+        record.usage = extract_usage(delivery.body)
+        record.finish(delivery.response.status_code)
+        await services.admission.settle(delivery.admitted, total_tokens(record.usage), delivery.response.headers)
         services.routing_log.write(record)
     return response
+
+
+def _deadline(settings: RetrySettings, client_headers: Headers) -> float:
+    budget = settings.request_timeout_seconds
+    try:
+        client_timeout = float(client_headers.get(CLIENT_TIMEOUT_HEADER, "inf"))
+    except ValueError:
+        client_timeout = budget
+    if client_timeout > 0:
+        budget = min(budget, client_timeout)
+    return time.monotonic() + budget
+
+
+def _delivery_headers(request_id: str, delivery: Delivery, job: Job) -> dict[str, str]:
+    headers = gateway_headers(request_id, delivery.candidate.model, delivery.candidate.deployment.id)
+    headers["x-gateway-attempts"] = str(len(job.attempts))
+    return headers
+
+
+def _note_delivery(record: RequestRecord, delivery: Delivery, job: Job) -> None:
+    record.model, record.deployment = delivery.candidate.model, delivery.candidate.deployment.id
+    record.upstream_status = delivery.response.status_code
+    _note_attempts(record, job)
+
+
+def _note_attempts(record: RequestRecord, job: Job) -> None:
+    record.attempts = [attempt.as_dict() for attempt in job.attempts]
+    if job.attempts:
+        last = job.attempts[-1]
+        record.model = record.model or last.model
+        record.deployment = record.deployment or last.deployment
+        record.upstream_status = record.upstream_status or last.status
+    if job.notes:
+        record.notes = [*(record.notes or []), *job.notes]

@@ -1,8 +1,8 @@
-"""Turn Azure's response into the client's: whole bodies as one response, streams chunk by chunk as they arrive."""
+"""Turn Azure's answer into the client's response: a whole body as one response, a stream chunk by chunk."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,15 +12,10 @@ import orjson
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from gateway.errors import UpstreamError, openai_error_body
+from gateway.errors import openai_error_body
 from gateway.sse_usage import UsageChunkStripper
-from gateway.upstream.client import transport_failure
 from gateway.upstream.headers import inbound_response_headers
 from gateway.usage import StreamUsage
-
-# Bodies relayed as they arrive rather than read whole: SSE, and binary audio from text-to-speech.
-_STREAMED_CONTENT_TYPES = ("text/event-stream", "audio/", "application/octet-stream")
-_MAX_ERROR_BODY = 1024 * 1024
 
 
 @dataclass(slots=True)
@@ -31,45 +26,25 @@ class StreamOutcome:
     usage: dict[str, Any] | None = None
 
 
-async def relay(
+def relay(
     upstream: httpx.Response,
+    body: bytes | None,
+    chunks: AsyncIterator[bytes] | None,
     deployment_id: str,
     gateway_headers: dict[str, str],
     on_stream_end: Callable[[StreamOutcome], Awaitable[None]],
     strip_usage_chunk: bool = False,
-) -> tuple[Response, bool]:
-    """The client's response, and whether it streams (its end is then reported through `on_stream_end`)."""
+) -> Response:
+    """The client's response to a successful upstream answer: `body` when it was read whole, else `chunks`
+    as they arrive (its end is then reported through `on_stream_end`)."""
     headers = inbound_response_headers(upstream.headers.multi_items())
-    if upstream.status_code >= 400:
-        try:
-            raw = await _read_capped(upstream)
-        except httpx.TransportError as exc:
-            raise transport_failure(exc, deployment_id) from None
-        finally:
-            await upstream.aclose()
-        raise UpstreamError(upstream.status_code, raw, dict(headers))
-    content_type = upstream.headers.get("content-type", "")
-    if content_type.startswith(_STREAMED_CONTENT_TYPES):
-        stream = RelayedStream(upstream, deployment_id, headers, gateway_headers, on_stream_end, strip_usage_chunk)
-        return stream, True
-    try:
-        body = await upstream.aread()
-    except httpx.TransportError as exc:
-        raise transport_failure(exc, deployment_id) from None
-    finally:
-        await upstream.aclose()
-    response = Response(body, status_code=upstream.status_code, headers=gateway_headers)
+    if chunks is not None:
+        return RelayedStream(
+            upstream, chunks, deployment_id, headers, gateway_headers, on_stream_end, strip_usage_chunk
+        )
+    response = Response(body or b"", status_code=upstream.status_code, headers=gateway_headers)
     response.raw_headers.extend((name.lower().encode(), value.encode()) for name, value in headers)
-    return response, False
-
-
-async def _read_capped(upstream: httpx.Response) -> bytes:
-    body = bytearray()
-    async for chunk in upstream.aiter_bytes():
-        body += chunk
-        if len(body) >= _MAX_ERROR_BODY:
-            break
-    return bytes(body)
+    return response
 
 
 class RelayedStream(Response):
@@ -83,6 +58,7 @@ class RelayedStream(Response):
     def __init__(
         self,
         upstream: httpx.Response,
+        chunks: AsyncIterator[bytes],
         deployment_id: str,
         upstream_headers: list[tuple[str, str]],
         gateway_headers: dict[str, str],
@@ -95,6 +71,7 @@ class RelayedStream(Response):
         ]
         self.raw_headers.extend((name.lower().encode(), value.encode()) for name, value in upstream_headers)
         self._upstream = upstream
+        self._chunks = chunks
         self._deployment_id = deployment_id
         self._is_sse = upstream.headers.get("content-type", "").startswith("text/event-stream")
         # A stripped stream's usage is kept by the stripper itself; others only need the tail read.
@@ -138,7 +115,7 @@ class RelayedStream(Response):
     async def _pump(self, send: Send) -> None:
         await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
         try:
-            async for received in self._upstream.aiter_bytes():
+            async for received in self._chunks:
                 if self._usage is not None:
                     self._usage.feed(received)
                 chunk = self._stripper.feed(received) if self._stripper is not None else received

@@ -28,6 +28,7 @@ class RequestRecord:
     stream: bool = False
     status: int | None = None
     upstream_status: int | None = None
+    attempts: list[dict[str, Any]] | None = None  # every upstream try: model, deployment, status, error, latency, wait
     error: str | None = None
     latency_ms: float | None = None
     bytes_out: int | None = None

@@ -11,6 +11,9 @@ import anyio
 from gateway.admission import Admission, BudgetBook
 from gateway.client_auth import ClientKeys
 from gateway.deployments import DeploymentTable
+from gateway.dispatch.dispatcher import Dispatcher
+from gateway.health.board import HealthBoard
+from gateway.health.shared import SharedHealth
 from gateway.limiter_failover import FailoverLimiter
 from gateway.limits import Limiter, MemoryLimiter, RedisLimiter
 from gateway.request_log import RoutingLog
@@ -33,6 +36,8 @@ class Services:
     routing_log: RoutingLog
     router: Router
     admission: Admission
+    health: HealthBoard
+    dispatcher: Dispatcher
 
 
 @asynccontextmanager
@@ -46,23 +51,52 @@ async def open_services(
     credentials = UpstreamCredentials(environ)
     upstream = UpstreamClient(config.upstream)
     routing_log = RoutingLog(config.log.routing_log)
+    deployments = DeploymentTable.from_config(config)
+    health = build_health_board(config, deployments)
+    admission = Admission(limiter, BudgetBook(config.deployments, config.client_keys), config.rate_limits)
+    header_policy = HeaderPolicy(config.upstream.forward_headers)
+    dispatcher = Dispatcher(
+        deployments,
+        router.policy,
+        admission,
+        health,
+        upstream,
+        header_policy,
+        credentials,
+        config.retries,
+        vision_of=lambda model: traits.vision if (traits := router.traits.get(model)) is not None else None,
+    )
+    await health.start()
     try:
         yield Services(
             config=config,
-            deployments=DeploymentTable.from_config(config),
+            deployments=deployments,
             client_keys=ClientKeys.from_environ(config.client_keys.env, environ),
-            header_policy=HeaderPolicy(config.upstream.forward_headers),
+            header_policy=header_policy,
             credentials=credentials,
             upstream=upstream,
             routing_log=routing_log,
             router=router,
-            admission=Admission(limiter, BudgetBook(config.deployments, config.client_keys), config.rate_limits),
+            admission=admission,
+            health=health,
+            dispatcher=dispatcher,
         )
     finally:
+        await health.aclose()
         await limiter.aclose()
         await upstream.aclose()
         await credentials.aclose()
         routing_log.close()
+
+
+def build_health_board(config: GatewayConfig, deployments: DeploymentTable) -> HealthBoard:
+    """Breakers per deployment; with Redis configured, what one replica learns reaches the others."""
+    redis_url = config.rate_limits.redis_url
+    timeout = config.rate_limits.redis_timeout_seconds
+    shared = (
+        SharedHealth(redis_url, connect_timeout=timeout, command_timeout=timeout) if redis_url is not None else None
+    )
+    return HealthBoard(config.health, [deployment.id for deployment in deployments.all], shared=shared)
 
 
 def build_limiter(config: GatewayConfig, clock: Callable[[], float] | None = None) -> Limiter | FailoverLimiter:

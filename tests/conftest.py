@@ -12,9 +12,12 @@ import pytest
 from gateway.app import create_app
 from gateway.settings import load_config
 from gateway.simulator import SimulatorSettings, create_simulator_app
+from gateway.simulator.settings import DEFAULT_DEPLOYMENTS
 from tests.support.gateway_config import CLIENT_KEYS, SIMULATOR_KEY, shipped_config, write_config
 from tests.support.servers import serve
 from tests.support.simulator_control import SimulatorControl
+
+SECOND_DEPLOYMENTS = {"gpt-4.1-b": "gpt-4.1", "gpt-4.1-mini-b": "gpt-4.1-mini", "whisper-b": "whisper"}
 
 
 @dataclass
@@ -48,7 +51,10 @@ class Gateway:
 
 @pytest.fixture(scope="session")
 def simulator() -> Iterator[Simulator]:
-    with serve(create_simulator_app(SimulatorSettings(api_key=SIMULATOR_KEY))) as url:
+    # Besides one deployment per model named after it, second deployments for tests of load balancing,
+    # retries and fallbacks between deployments of one model.
+    deployments = {**DEFAULT_DEPLOYMENTS, **SECOND_DEPLOYMENTS}
+    with serve(create_simulator_app(SimulatorSettings(api_key=SIMULATOR_KEY, deployments=deployments))) as url:
         control = SimulatorControl(url)
         yield Simulator(url, control)
         control.close()

@@ -131,3 +131,31 @@ def replace_text_field(raw: bytes, boundary: bytes, name: str, value: str) -> by
         if separator and wanted in head and b"filename=" not in head:
             segments[position] = head + separator + value.encode()
     return delimiter.join(segments)[2:]
+
+
+def drop_text_field(raw: bytes, boundary: bytes, name: str) -> bytes:
+    """The same multipart body without any text field named `name`; every other byte is kept.
+
+    File parts are never dropped, even under that name. The preamble and the closing delimiter (the first
+    and last segments) are never parts, so they are kept as they are.
+    """
+    delimiter = b"\r\n--" + boundary
+    segments = (b"\r\n" + raw).split(delimiter)
+    if len(segments) < 3:
+        return raw
+    middle = [segment for segment in segments[1:-1] if _text_part_name(segment) != name]
+    return delimiter.join([segments[0], *middle, segments[-1]])[2:]
+
+
+def _text_part_name(segment: bytes) -> str | None:
+    """The field name of a text part (None for a file part), read from its Content-Disposition header the way
+    the parser reads it, so quoting and header case cannot make the two disagree."""
+    head, _, _ = segment.partition(b"\r\n\r\n")
+    for line in head.split(b"\r\n"):
+        header, colon, value = line.partition(b":")
+        if colon and header.strip().lower() == b"content-disposition":
+            _, options = parse_options_header(value.strip())
+            if b"filename" in options:
+                return None
+            return options.get(b"name", b"").decode("utf-8", "replace")
+    return None

@@ -1,5 +1,6 @@
 -- Admit one request against several budgets at once, all or nothing; or record a correction
--- ("observe") that lowers a budget's remaining tokens to what Azure reports.
+-- ("observe") that lowers a budget's remaining tokens to what Azure reports; or report the budgets'
+-- numbers without admitting anything ("peek").
 --
 -- Per budget, four keys that share one hash tag (so Redis Cluster can run this script):
 --   w60  ZSET  reservation id -> time (microseconds), every reservation of the last 60 s
@@ -12,9 +13,12 @@
 -- ARGV: op, now (microseconds; empty: the server's TIME), reservation id, then
 --   admit:   tokens, and per budget: token limit, request limit, 10-s token cap, 10-s request cap (-1: none)
 --   observe: token limit, Azure's remaining tokens (one budget)
+--   peek:    (id empty) per budget: token limit, request limit (-1: none)
 -- admit returns {admitted 0|1, wait us (-1: never fits), index of the blocking budget (0: none),
---   then per budget: tokens in 60 s, requests in 60 s, token reset us, request reset us}.
+--   then per budget: tokens in 60 s, requests in 60 s, token reset us, request reset us, cool-down left us}.
 -- observe returns the tokens it recorded.
+-- peek returns per budget what admit does: tokens in 60 s, requests in 60 s, token reset us,
+--   request reset us, cool-down left us.
 
 local WINDOW, BURST_WINDOW = 60000000, 10000000
 local IDLE_MS = 70000 -- keys outlive their last use by a little more than a window
@@ -57,8 +61,9 @@ local function drop(zset, tok, upto, forget)
   return tokens, requests, count
 end
 
--- The budget's totals with the entries that left the windows taken out. An entry reserved at t
--- counts while now < t + window; it leaves the 10-s window first, while its tokens are still known.
+-- The budget's totals with the entries that left the windows taken out, and whether any did. An
+-- entry reserved at t counts while now < t + window; it leaves the 10-s window first, while its
+-- tokens are still known.
 local function current_totals(w60, w10, tok, st)
   local v = redis.call('HMGET', st, 't60', 'r60', 't10', 'r10', 'cool')
   local c = {t60 = tonumber(v[1]) or 0, r60 = tonumber(v[2]) or 0, t10 = tonumber(v[3]) or 0,
@@ -67,16 +72,21 @@ local function current_totals(w60, w10, tok, st)
   local tokens, requests, count = drop(w10, tok, now - BURST_WINDOW, false)
   c.t10, c.r10 = c.t10 - tokens, c.r10 - requests
   if count > 0 and redis.call('EXISTS', w10) == 0 then c.t10, c.r10 = 0, 0 end
+  local recent_count = count
   tokens, requests, count = drop(w60, tok, now - WINDOW, true)
   c.t60, c.r60 = c.t60 - tokens, c.r60 - requests
   if count > 0 and redis.call('EXISTS', w60) == 0 then c.t60, c.r60 = 0, 0 end
-  return c
+  return c, recent_count + count > 0
+end
+
+local function store_totals(st, c)
+  redis.call('HSET', st, 't60', c.t60, 'r60', c.r60, 't10', c.t10, 'r10', c.r10, 'cool', c.cool)
 end
 
 -- Save the totals and keep the budget's keys for IDLE_MS after this use (longer while cooling down).
 -- All four keys always get the same expiry, so the totals never outlive the entries they count.
 local function save(w60, w10, tok, st, c)
-  redis.call('HSET', st, 't60', c.t60, 'r60', c.r60, 't10', c.t10, 'r10', c.r10, 'cool', c.cool)
+  store_totals(st, c)
   local ttl = IDLE_MS + math.max(0, math.floor((c.cool - now) / 1000))
   for _, key in ipairs({w60, w10, tok, st}) do redis.call('PEXPIRE', key, ttl) end
 end
@@ -188,7 +198,9 @@ local function admit()
     else
       token_reset, request_reset = resets(w60, tok, want_tokens, want_requests)
     end
-    for _, value in ipairs({c.t60, c.r60, token_reset, request_reset}) do result[#result + 1] = value end
+    for _, value in ipairs({c.t60, c.r60, token_reset, request_reset, math.max(0, c.cool - now)}) do
+      result[#result + 1] = value
+    end
   end
   return result
 end
@@ -207,6 +219,26 @@ local function observe()
   return math.max(0, shortfall)
 end
 
+-- Entries that left the windows are dropped as admit drops them, so the numbers are admit's and the
+-- next call does not read them again; the totals are written back only when that changed them, and
+-- no expiry is touched, so a budget that is only looked at is neither created nor kept alive.
+local function peek()
+  local result = {}
+  for i = 1, #KEYS / 4 do
+    local w60, w10, tok, st = budget_keys(i)
+    local c, dropped = current_totals(w60, w10, tok, st)
+    if dropped then store_totals(st, c) end
+    local base = 3 + (i - 1) * 2
+    local want_tokens, want_requests = tonumber(ARGV[base + 1]) >= 0, tonumber(ARGV[base + 2]) >= 0
+    local token_reset, request_reset = resets(w60, tok, want_tokens, want_requests)
+    for _, value in ipairs({c.t60, c.r60, token_reset, request_reset, math.max(0, c.cool - now)}) do
+      result[#result + 1] = value
+    end
+  end
+  return result
+end
+
 if op == 'admit' then return admit() end
 if op == 'observe' then return observe() end
+if op == 'peek' then return peek() end
 return redis.error_reply('admit.lua: unknown op ' .. tostring(op))

@@ -56,6 +56,8 @@ class BudgetState:
     again, i.e. until the newest reservation that counts leaves the window (OpenAI's meaning of
     `x-ratelimit-reset-*`: "time until the bucket is full again"); 0 when nothing is in the window.
     The `*_tokens` fields are None when the budget has no token limit, `*_requests` likewise.
+    `cooling_down_s` is the time until a cool-down (after Azure's 429) ends: the budget refuses
+    everything until then whatever it has remaining; 0 when it is not cooling down.
     """
 
     key: str
@@ -65,6 +67,7 @@ class BudgetState:
     remaining_requests: int | None
     reset_tokens_s: float | None
     reset_requests_s: float | None
+    cooling_down_s: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +99,10 @@ class Observation:
 
 class Limiter(Protocol):
     async def admit(self, budgets: Sequence[Budget], tokens: int) -> Admission: ...
+    async def states(self, budgets: Sequence[Budget]) -> tuple[BudgetState, ...]:
+        """Each limited budget's state now, as `admit` would report it, reserving and counting nothing."""
+        ...
+
     async def settle(self, reservation: Reservation, actual_tokens: int) -> None: ...
     async def settle_and_observe(
         self, reservation: Reservation | None, actual_tokens: int | None, observed: Sequence[Observation]
@@ -110,7 +117,7 @@ class Limiter(Protocol):
 
 
 def limited_budgets(budgets: Sequence[Budget]) -> list[Budget]:
-    """The budgets `admit` acts on: unlimited ones dropped; a key named twice is a caller's bug."""
+    """The budgets `admit` and `states` act on: unlimited ones dropped; a key named twice is a caller's bug."""
     limited = [budget for budget in budgets if budget.is_limited]
     keys = [budget.key for budget in limited]
     if len(set(keys)) != len(keys):

@@ -139,6 +139,7 @@ class _Window:
             remaining_requests=max(0, request_limit - self.requests) if request_limit is not None else None,
             reset_tokens_s=_reset(newest_tokens, now) if token_limit is not None else None,
             reset_requests_s=_reset(newest_request, now) if request_limit is not None else None,
+            cooling_down_s=to_seconds(max(0, self.cool_until - now)),
         )
 
     def _leave_recent(self, entry: _Entry) -> None:
@@ -203,6 +204,21 @@ class MemoryLimiter:
         for _, window in windows:
             window.add(_Entry(reservation.id, now, tokens, 1))
         return Admission(True, reservation, None, tuple(window.state(now, budget) for budget, window in windows), None)
+
+    async def states(self, budgets: Sequence[Budget]) -> tuple[BudgetState, ...]:
+        now = self._now()
+        states = []
+        for budget in limited_budgets(budgets):
+            window = self._windows.get(budget.key)
+            if window is None:
+                # Not created: a budget that is only looked at should not be kept.
+                window = _Window()
+            else:
+                # Pruning changes nothing admit would see; `last_used` is left alone, so a budget
+                # that is only looked at is still forgotten when idle.
+                window.prune(now)
+            states.append(window.state(now, budget))
+        return tuple(states)
 
     async def settle(self, reservation: Reservation, actual_tokens: int) -> None:
         for key in reservation.keys:

@@ -1,6 +1,7 @@
 """`RedisLimiter`: budgets shared by every gateway replica, kept in Redis.
 
-Each call is one script run (`admit.lua` or `settle.lua`), so it is atomic and takes one round trip.
+Each call is one script run (`admit.lua` or `settle.lua`), so it is atomic and takes one round trip;
+`states` too, for all the budgets asked about.
 The window is judged by Redis's own clock (`TIME` inside the script), never a replica's, so replicas
 with skewed clocks still agree. Keys are `gw:{limits}:<budget key>:<w60|w10|tok|st>`: one hash tag
 for all of them, because one request's budgets must live on one Redis Cluster slot for the script to
@@ -113,10 +114,20 @@ class RedisLimiter:
             ]
         reply = await self._run(self._admit_script, self._keys(reservation.keys), args)
         admitted, wait, blocked = (int(value) for value in reply[:3])
-        states = tuple(_state(budget, reply[3 + 4 * index : 7 + 4 * index]) for index, budget in enumerate(limited))
+        states = _states(limited, reply[3:])
         if admitted:
             return Admission(True, reservation, None, states, None)
         return Admission(False, None, to_seconds(wait) if wait >= 0 else None, states, limited[blocked - 1].key)
+
+    async def states(self, budgets: Sequence[Budget]) -> tuple[BudgetState, ...]:
+        limited = limited_budgets(budgets)
+        if not limited:
+            return ()
+        args: list[str | int] = ["peek", self._now(), ""]
+        for budget in limited:
+            args += [_or_none(budget.tokens_per_minute), _or_none(budget.requests_per_minute)]
+        reply = await self._run(self._admit_script, self._keys([budget.key for budget in limited]), args)
+        return _states(limited, reply)
 
     async def settle(self, reservation: Reservation, actual_tokens: int) -> None:
         if reservation.keys:
@@ -206,8 +217,13 @@ def _or_none(limit: int | None) -> int:
     return -1 if limit is None else limit
 
 
+def _states(budgets: Sequence[Budget], values: Sequence[int]) -> tuple[BudgetState, ...]:
+    """The budgets' states from the five numbers per budget that admit.lua answers with."""
+    return tuple(_state(budget, values[5 * index : 5 * index + 5]) for index, budget in enumerate(budgets))
+
+
 def _state(budget: Budget, values: Sequence[int]) -> BudgetState:
-    tokens, requests, token_reset, request_reset = values
+    tokens, requests, token_reset, request_reset, cooling = values
     token_limit, request_limit = budget.tokens_per_minute, budget.requests_per_minute
     return BudgetState(
         key=budget.key,
@@ -217,4 +233,5 @@ def _state(budget: Budget, values: Sequence[int]) -> BudgetState:
         remaining_requests=max(0, request_limit - requests) if request_limit is not None else None,
         reset_tokens_s=to_seconds(token_reset) if token_limit is not None else None,
         reset_requests_s=to_seconds(request_reset) if request_limit is not None else None,
+        cooling_down_s=to_seconds(cooling),
     )

@@ -8,8 +8,9 @@ can never be reached.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import orjson
 from pydantic import ValidationError
@@ -40,6 +41,7 @@ class Question:
 
 
 Node = Leaf | Question
+FallbackReason = Literal["failure", "context_length", "content_filter"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,9 +51,17 @@ class Policy:
     nodes: dict[str, Node]
     aliases: dict[str, str]  # alias → node name; "auto" always walks from `start`
     larger_models: dict[str, tuple[str, ...]]  # model → the larger models of its family, in order
+    fallbacks: dict[FallbackReason, dict[str, tuple[str, ...]]] = field(default_factory=dict)
 
     def entry_for(self, requested: str) -> str | None:
         return self.aliases.get(requested)
+
+    def fallbacks_for(self, model: str, reason: FallbackReason) -> tuple[str, ...]:
+        """The models to try after `model`, in order, when it failed for `reason`."""
+        chain = self.fallbacks.get(reason, {}).get(model)
+        if chain is None and reason == "context_length":
+            return self.larger_models.get(model, ())
+        return chain or ()
 
 
 def load_policy(path: Path | str, serves_model: Callable[[str], bool]) -> Policy:
@@ -94,6 +104,7 @@ class _Compiler:
             nodes=self.nodes,
             aliases=aliases,
             larger_models=self._escalation(spec),
+            fallbacks=self._fallbacks(spec),
         )
 
     def _add(self, name: str, spec: LeafSpec | QuestionSpec, where: ConfigPath, names: set[str]) -> None:
@@ -166,6 +177,24 @@ class _Compiler:
         for name in self.nodes:
             if name not in seen:
                 raise self.error(("nodes", name.split(".")[0]), f"node '{name}' can never be reached")
+
+    def _fallbacks(self, spec: PolicySpec) -> dict[FallbackReason, dict[str, tuple[str, ...]]]:
+        chains: dict[FallbackReason, dict[str, tuple[str, ...]]] = {
+            "failure": spec.fallbacks.on_failure,
+            "context_length": spec.fallbacks.on_context_length,
+            "content_filter": spec.fallbacks.on_content_filter,
+        }
+        for reason, by_model in chains.items():
+            for model, chain in by_model.items():
+                where: ConfigPath = ("fallbacks", f"on_{reason}", model)
+                if not self.serves_model(model):
+                    raise self.error(where, f"model '{model}' has no deployment in the config")
+                for position, fallback in enumerate(chain):
+                    if not self.serves_model(fallback):
+                        raise self.error((*where, position), f"model '{fallback}' has no deployment in the config")
+                    if fallback == model or fallback in chain[:position]:
+                        raise self.error((*where, position), f"model '{fallback}' is already tried before this")
+        return chains
 
     def _escalation(self, spec: PolicySpec) -> dict[str, tuple[str, ...]]:
         larger: dict[str, tuple[str, ...]] = {}

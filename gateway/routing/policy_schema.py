@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import Discriminator, Field, Tag
 
-from gateway.settings.schema import Strict
+from gateway.settings.strict import Strict
 
 
 class LeafSpec(Strict):
@@ -38,12 +38,26 @@ Node = Annotated[
 ]
 
 
+class FallbackSpec(Strict):
+    """Models to try, in order, when a model cannot answer; by model name."""
+
+    # Every deployment of the model failed or is throttled (429, 5xx, timeouts, unreachable).
+    on_failure: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    # Azure said the prompt does not fit (400 context_length_exceeded). A model not named here moves
+    # along its `escalation` chain.
+    on_context_length: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    # Azure's content filter blocked the request (400 content_filter). Usually left empty: another
+    # model would be asked the same thing, and the client should see Azure's verdict unchanged.
+    on_content_filter: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+
+
 class PolicySpec(Strict):
     start: str
     aliases: dict[str, Target] = Field(default_factory=dict)
     nodes: dict[str, Node]
     # Chains of ever larger windows: a model the client names that is too small moves along its chain.
     escalation: tuple[tuple[str, ...], ...] = ()
+    fallbacks: FallbackSpec = FallbackSpec()
 
 
 LeafSpec.model_rebuild()

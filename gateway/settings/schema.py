@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl
+from pydantic import Field, HttpUrl
+
+from gateway.health.settings import HealthSettings
+from gateway.settings.strict import Strict
 
 MiB = 1024 * 1024
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class ServerSettings(Strict):
@@ -115,6 +114,32 @@ class DeploymentSettings(Strict):
     # The deployment's Azure quota. rpm defaults as Azure sets it: 6 per 1,000 TPM.
     tpm: Annotated[int, Field(gt=0)] | None = None
     rpm: Annotated[int, Field(gt=0)] | None = None
+    # Among a model's deployments, the lowest priority number is used first; within one priority, traffic
+    # is shared by weight (and by how much of its TPM each has left).
+    priority: Annotated[int, Field(ge=0)] = 0
+    weight: Annotated[int, Field(gt=0)] = 1
+
+
+ErrorClass = Literal["connection", "timeout", 408, 409, 429, 500, 502, 503, 504]
+
+
+class RetrySettings(Strict):
+    """What is tried again, and for how long. Other 4xx are never retried: the request itself is wrong."""
+
+    # Connection failures, timeouts and these Azure statuses move the request to another deployment (or wait).
+    retry_on: tuple[ErrorClass, ...] = ("connection", "timeout", 408, 409, 429, 500, 502, 503, 504)
+    # Upstream calls per request, across deployments and fallback models.
+    max_attempts: Annotated[int, Field(ge=1, le=20)] = 6
+    # Waits happen only when no other deployment or model can take the request: Azure's retry-after-ms,
+    # then retry-after, otherwise exponential backoff from `backoff_initial_seconds`, jittered.
+    backoff_initial_seconds: Annotated[float, Field(gt=0)] = 0.5
+    backoff_max_seconds: Annotated[float, Field(gt=0)] = 8.0
+    # A single wait longer than this is not worth it: the client gets the error (and its retry-after) instead.
+    max_wait_seconds: Annotated[float, Field(ge=0)] = 30.0
+    # Everything a request may take, waits included; a client's own x-stainless-read-timeout can shorten it.
+    request_timeout_seconds: Annotated[float, Field(gt=0)] = 600.0
+    # A stream that sends no first chunk within this is abandoned for another deployment. None: no limit.
+    first_chunk_timeout_seconds: Annotated[float, Field(gt=0)] | None = 60.0
 
 
 class RoutingSettings(Strict):
@@ -133,5 +158,7 @@ class GatewayConfig(Strict):
     log: LogSettings = LogSettings()
     routing: RoutingSettings = RoutingSettings()
     rate_limits: RateLimitSettings = RateLimitSettings()
+    retries: RetrySettings = RetrySettings()
+    health: HealthSettings = HealthSettings()
     resources: dict[str, ResourceSettings]
     deployments: Annotated[tuple[DeploymentSettings, ...], Field(min_length=1)]

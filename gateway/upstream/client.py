@@ -24,6 +24,7 @@ class UpstreamRequest:
 class UpstreamClient:
     def __init__(self, settings: UpstreamSettings, transport: httpx.AsyncBaseTransport | None = None) -> None:
         limits = httpx.Limits(max_connections=settings.max_connections, keepalive_expiry=60)
+        self._settings = settings
         self._http = httpx.AsyncClient(
             transport=transport or AiohttpTransport(limits=limits),
             timeout=httpx.Timeout(
@@ -35,9 +36,18 @@ class UpstreamClient:
             follow_redirects=False,
         )
 
-    async def send(self, request: UpstreamRequest) -> httpx.Response:
-        """Send and return as soon as the headers arrive; the caller reads or streams the body and closes it."""
+    async def send(self, request: UpstreamRequest, time_left: float | None = None) -> httpx.Response:
+        """Send and return as soon as the headers arrive; the caller reads or streams the body and closes it.
+
+        `time_left`: what remains of the request's own time budget, which caps every timeout of this call.
+        """
         outbound = self._http.build_request(request.method, request.url, headers=request.headers, content=request.body)
+        if time_left is not None:
+            settings, left = self._settings, max(0.001, time_left)
+            connect, read = min(settings.connect_timeout_seconds, left), min(settings.read_timeout_seconds, left)
+            outbound.extensions["timeout"] = httpx.Timeout(
+                connect=connect, read=read, write=read, pool=connect
+            ).as_dict()
         try:
             return await self._http.send(outbound, stream=True)
         except httpx.TransportError as exc:

@@ -85,10 +85,23 @@ def test_unknown_path_and_wrong_method_are_openai_errors(gateway: Gateway) -> No
     assert_openai_error(httpx.get(f"{gateway.url}/v1/chat/completions"), 405)
 
 
-def test_azure_error_status_and_body_come_back(client: openai.OpenAI, sim: SimulatorControl) -> None:
+# One deployment, no retries: what Azure answered is what the client gets.
+NO_RETRIES = """
+retries: {max_attempts: 1}
+resources:
+  azure: {endpoint: "${SIMULATOR_URL}", auth: {type: api-key, api_key_env: SIM_KEY}}
+deployments: [{name: gpt-4.1, model: gpt-4.1, resource: azure}]
+"""
+
+
+def sdk(gateway: Gateway) -> openai.OpenAI:
+    return openai.OpenAI(base_url=f"{gateway.url}/v1", api_key=gateway.client_key, max_retries=0)
+
+
+def test_azure_error_status_and_body_come_back(make_gateway: GatewayFactory, sim: SimulatorControl) -> None:
     sim.add_fault(deployment="gpt-4.1", status=429, headers={"retry-after-ms": "1500", "retry-after": "2"})
-    with pytest.raises(openai.RateLimitError) as caught:
-        client.chat.completions.create(model="gpt-4.1", messages=MESSAGES)
+    with make_gateway(NO_RETRIES) as gateway, pytest.raises(openai.RateLimitError) as caught:
+        sdk(gateway).chat.completions.create(model="gpt-4.1", messages=MESSAGES)  # type: ignore[arg-type]
     response = caught.value.response
     assert response.headers["retry-after-ms"] == "1500"
     assert response.headers["x-gateway-deployment"] == "azure/gpt-4.1"
@@ -105,16 +118,17 @@ def test_content_filter_block_is_azures_error_unchanged(client: openai.OpenAI) -
     assert "content_filter_result" in error["innererror"]
 
 
-def test_upstream_dropping_the_connection_is_502(client: openai.OpenAI, sim: SimulatorControl) -> None:
+def test_upstream_dropping_the_connection_is_502(make_gateway: GatewayFactory, sim: SimulatorControl) -> None:
     sim.add_fault(deployment="gpt-4.1", drop_connection=True)
-    with pytest.raises(openai.InternalServerError) as caught:
-        client.chat.completions.create(model="gpt-4.1", messages=MESSAGES)
+    with make_gateway(NO_RETRIES) as gateway, pytest.raises(openai.InternalServerError) as caught:
+        sdk(gateway).chat.completions.create(model="gpt-4.1", messages=MESSAGES)  # type: ignore[arg-type]
     assert caught.value.status_code == 502
     assert caught.value.code == "upstream_unreachable"
 
 
 def test_unreachable_azure_is_502(make_gateway: GatewayFactory) -> None:
     config = f"""
+retries: {{max_attempts: 1}}
 resources:
   gone: {{endpoint: "http://127.0.0.1:{free_port()}", auth: {{type: api-key, api_key_env: SIM_KEY}}}}
 deployments: [{{name: gpt-4.1, model: gpt-4.1, resource: gone}}]
@@ -128,6 +142,7 @@ deployments: [{{name: gpt-4.1, model: gpt-4.1, resource: gone}}]
 def test_slow_azure_is_504(make_gateway: GatewayFactory, sim: SimulatorControl) -> None:
     config = """
 upstream: {read_timeout_seconds: 0.3}
+retries: {max_attempts: 1}
 resources:
   slow: {endpoint: "${SIMULATOR_URL}", auth: {type: api-key, api_key_env: SIM_KEY}}
 deployments: [{name: gpt-4.1, model: gpt-4.1, resource: slow}]

@@ -25,8 +25,8 @@ resources:
   east: {{endpoint: "${{SIMULATOR_URL}}", auth: {{type: api-key, api_key_env: SIM_KEY}}}}
   west: {{endpoint: "${{SIMULATOR_URL}}", auth: {{type: api-key, api_key_env: SIM_KEY}}}}
 deployments:
-  - {{name: gpt-4.1, model: gpt-4.1, resource: east, tpm: 1000}}
-  - {{name: gpt-4.1-mini, model: gpt-4.1, resource: west, tpm: 1000}}
+  - {{name: gpt-4.1, model: gpt-4.1, resource: east, tpm: 1000, priority: 0}}
+  - {{name: gpt-4.1-mini, model: gpt-4.1, resource: west, tpm: 1000, priority: 1}}
   - {{name: gpt-4.1-nano, model: gpt-4.1-nano, resource: east}}
 """
 HELLO = [{"role": "user", "content": "hello"}]
@@ -95,10 +95,16 @@ def test_a_full_deployment_spills_to_the_other_region(regions: Gateway, sim: Sim
 def test_azure_429_cools_the_deployment_down(regions: Gateway, sim: SimulatorControl) -> None:
     sim.add_fault(deployment="gpt-4.1", status=429, headers={"retry-after-ms": "30000", "retry-after": "30"})
     with sdk(regions) as client:
-        with pytest.raises(openai.RateLimitError):
-            client.chat.completions.create(model="gpt-4.1", messages=HELLO)
-        raw = client.chat.completions.with_raw_response.create(model="gpt-4.1", messages=HELLO)
-    assert raw.headers["x-gateway-deployment"] == "west/gpt-4.1-mini"
+        first = client.chat.completions.with_raw_response.create(model="gpt-4.1", messages=HELLO)
+        assert (first.headers["x-gateway-deployment"], first.headers["x-gateway-attempts"]) == (
+            "west/gpt-4.1-mini",
+            "2",
+        )
+        sim.reset()
+        # East is cooling down for Azure's 30 s: the next request does not even try it.
+        second = client.chat.completions.with_raw_response.create(model="gpt-4.1", messages=HELLO)
+    assert (second.headers["x-gateway-deployment"], second.headers["x-gateway-attempts"]) == ("west/gpt-4.1-mini", "1")
+    assert [request["deployment"] for request in sim.requests()] == ["gpt-4.1-mini"]
 
 
 def test_request_larger_than_a_minute_of_budget_is_refused_for_good(regions: Gateway, sim: SimulatorControl) -> None:

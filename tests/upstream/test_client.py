@@ -13,6 +13,7 @@ import respx
 from gateway.errors import UpstreamError, UpstreamTimeout, UpstreamUnreachable
 from gateway.relay import StreamOutcome, relay
 from gateway.settings.schema import UpstreamSettings
+from gateway.upstream.answer import is_streamed, raise_for_error, read_whole
 from gateway.upstream.client import UpstreamClient, UpstreamRequest
 from tests.support.servers import free_port
 
@@ -55,8 +56,10 @@ async def ignore_end(outcome: StreamOutcome) -> None:
 
 async def relay_of(client: UpstreamClient) -> tuple[int, bytes, dict[str, str]]:
     upstream = await client.send(request())
-    response, streaming = await relay(upstream, "azure/gpt-4.1", {"x-request-id": "r"}, ignore_end)
-    assert not streaming
+    await raise_for_error(upstream, "azure/gpt-4.1")
+    assert not is_streamed(upstream)
+    body = await read_whole(upstream, "azure/gpt-4.1")
+    response = relay(upstream, body, None, "azure/gpt-4.1", {"x-request-id": "r"}, ignore_end)
     return response.status_code, bytes(response.body), dict(response.headers)
 
 
@@ -156,8 +159,8 @@ async def test_sse_cut_midway_ends_with_an_error_event(client: UpstreamClient, a
     async def record_end(outcome: StreamOutcome) -> None:
         outcomes.append(outcome)
 
-    response, streaming = await relay(upstream, "azure/gpt-4.1", {}, record_end)
-    assert streaming
+    assert is_streamed(upstream)
+    response = relay(upstream, None, upstream.aiter_bytes(), "azure/gpt-4.1", {}, record_end)
     sent: list[bytes] = []
 
     async def receive() -> dict[str, str]:

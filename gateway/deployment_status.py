@@ -1,0 +1,58 @@
+"""GET /gateway/deployments: each deployment's health and what is left of its budgets, for operators."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from gateway.deployments import Deployment
+from gateway.errors import GatewayError
+from gateway.responses import error_response, gateway_headers
+from gateway.services import Services
+
+
+async def deployment_status(request: Request) -> Response:
+    services: Services = request.app.state.services
+    headers = gateway_headers(request.state.request_id)
+    try:
+        services.client_keys.authenticate(request.headers)
+        await services.health.refresh()  # what other replicas learnt, not only this one
+        rows = await asyncio.gather(*(_row(services, deployment) for deployment in services.deployments.all))
+    except GatewayError as error:
+        return error_response(error, headers)
+    return JSONResponse({"object": "list", "data": list(rows)}, headers=headers)
+
+
+async def _row(services: Services, deployment: Deployment) -> dict[str, Any]:
+    health = services.health.snapshot(deployment.id)
+    try:
+        states = await services.admission.deployment_states(deployment)
+    except GatewayError:
+        states = ()  # budgets unreadable (Redis away, failing closed): health is still worth showing
+    budget = states[0] if states else None
+    # A deployment without a budget of its own: what Azure's x-ratelimit-remaining-tokens said last.
+    remaining_tokens = budget.remaining_tokens if budget else services.dispatcher.remaining.remaining(deployment.id)
+    return {
+        "id": deployment.id,
+        "model": deployment.model,
+        "resource": deployment.resource,
+        "priority": deployment.priority,
+        "weight": deployment.weight,
+        "state": health.state,
+        "until": _timestamp(health.until),
+        "recent_requests": health.recent_requests,
+        "recent_error_rate": round(health.error_rate, 4),
+        "last_error": health.last_error,
+        "limit_tokens": budget.limit_tokens if budget else None,
+        "remaining_tokens": remaining_tokens,
+        "limit_requests": budget.limit_requests if budget else None,
+        "remaining_requests": budget.remaining_requests if budget else None,
+    }
+
+
+def _timestamp(epoch: float | None) -> str | None:
+    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="milliseconds") if epoch is not None else None

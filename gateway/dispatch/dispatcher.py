@@ -1,0 +1,333 @@
+"""The attempt loop: send the request to a deployment; on a failure worth retrying, to the next one.
+
+Another healthy deployment of the model is tried at once, then the model's fallbacks. Only when the
+round has nothing left does the loop sleep (Azure's retry-after-ms, then retry-after, else jittered
+exponential backoff) and start a new round, within the request's time budget and attempt limit.
+An answer is committed once its status is known and, for a stream, once its first chunk arrived:
+nothing has reached the client before that, so any failure up to then can still go elsewhere.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+
+import httpx
+from starlette.datastructures import Headers
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception
+
+from gateway.admission import Admission, Admitted, RateLimited, retry_after_seconds
+from gateway.deployments import Deployment, DeploymentTable
+from gateway.dispatch.attempts import Attempt
+from gateway.dispatch.balance import RemainingTokens, balanced_order
+from gateway.dispatch.plan import Candidate, Plan
+from gateway.errors import GatewayError, UpstreamError, UpstreamTimeout, UpstreamUnreachable
+from gateway.health.board import HealthBoard
+from gateway.inbound.fields import ClientBody
+from gateway.routing.adapt import adapt_for_model, can_serve
+from gateway.routing.policy import FallbackReason, Policy
+from gateway.settings.schema import RetrySettings
+from gateway.upstream.answer import is_streamed, raise_for_error, read_whole
+from gateway.upstream.client import UpstreamClient, transport_failure
+from gateway.upstream.credentials import UpstreamCredentials
+from gateway.upstream.headers import HeaderPolicy
+from gateway.upstream.outbound import build_upstream_request
+
+# Statuses that say the deployment is unwell. A 429 is not one (it is busy: it cools down instead), and
+# other 4xx are the request's fault.
+_UNHEALTHY_STATUSES = frozenset({408, 500, 502, 503, 504})
+
+
+@dataclass(slots=True)
+class Job:
+    key_id: str
+    body: ClientBody
+    client_headers: Headers
+    request_id: str
+    estimate: int
+    deadline: float  # time.monotonic() by which the request must be answered or given up
+    attempts: list[Attempt] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Delivery:
+    candidate: Candidate
+    admitted: Admitted
+    response: httpx.Response  # a success status; its body is read (`body`) or streaming (`chunks`)
+    body: bytes | None
+    chunks: AsyncIterator[bytes] | None  # the first chunk included, already read from Azure
+
+
+class FirstChunkTimeout(UpstreamTimeout):
+    code = "upstream_first_chunk_timeout"
+
+
+class _ModelSwitch(Exception):
+    """Azure refused for a reason another model can fix (context too long, content filter): go on at once."""
+
+    def __init__(self, error: GatewayError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        deployments: DeploymentTable,
+        policy: Policy | None,
+        admission: Admission,
+        health: HealthBoard,
+        upstream: UpstreamClient,
+        header_policy: HeaderPolicy,
+        credentials: UpstreamCredentials,
+        settings: RetrySettings,
+        vision_of: Callable[[str], bool | None] = lambda model: None,
+        choose: Callable[[], float] = random.random,
+    ) -> None:
+        """`vision_of(model)`: whether the model's deployments take images, as configured (None: unknown)."""
+        self._deployments = deployments
+        self._policy = policy
+        self._admission = admission
+        self._health = health
+        self._upstream = upstream
+        self._header_policy = header_policy
+        self._credentials = credentials
+        self._settings = settings
+        self._choose = choose
+        self._vision_of = vision_of
+        self.remaining = RemainingTokens()
+
+    async def dispatch(self, job: Job, model: str) -> Delivery:
+        plan = Plan(model, self._ordered_deployments, self._fallbacks_of, self._is_available)
+        state = _LoopState(plan)
+        retrying = AsyncRetrying(
+            retry=retry_if_exception(lambda error: self._worth_retrying(error, state)),
+            wait=lambda retry_state: self._wait(retry_state, state, job),
+            stop=lambda retry_state: self._stop(retry_state, state, job),
+            sleep=asyncio.sleep,
+            reraise=True,
+        )
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    return await self._try_once(job, state)
+        except _ModelSwitch as switch:
+            raise switch.error from None
+        raise AssertionError("unreachable: tenacity either returns a delivery or reraises")
+
+    # -- one try ---------------------------------------------------------------------------------------
+
+    async def _try_once(self, job: Job, state: _LoopState) -> Delivery:
+        if state.needs_new_round:
+            state.plan.new_round()
+            state.needs_new_round = False
+        candidate, admitted, body = await self._admitted_candidate(job, state)
+        attempt = Attempt(candidate.model, candidate.deployment.id, waited_ms=round(state.waited_s * 1000, 3))
+        state.waited_s = 0.0
+        if body is not job.body:
+            attempt.changes = list(state.changes)
+        job.attempts.append(attempt)
+        started = time.perf_counter()
+        try:
+            delivery = await self._send(job, candidate, admitted, body, attempt)
+        except GatewayError as error:
+            attempt.latency_ms = round((time.perf_counter() - started) * 1000, 3)
+            attempt.error = error.code
+            await self._after_failure(candidate.deployment, admitted, error, attempt)
+            state.last_error = error
+            state.reason = _fallback_reason(error)
+            if state.reason != "failure" and error.status == 400 and state.plan.leave_model(state.reason):
+                job.notes.append(f"{candidate.model}: {error.code}, trying {state.plan.model}")
+                raise _ModelSwitch(error) from None
+            raise
+        attempt.latency_ms = round((time.perf_counter() - started) * 1000, 3)
+        attempt.billed = True
+        self._health.record_success(candidate.deployment.id)
+        self.remaining.from_azure(candidate.deployment, delivery.response.headers)
+        return delivery
+
+    async def _admitted_candidate(self, job: Job, state: _LoopState) -> tuple[Candidate, Admitted, ClientBody]:
+        """The next candidate that is healthy, can serve the request and has room in its budgets."""
+        while (candidate := state.plan.next(state.reason)) is not None:
+            body = job.body
+            if candidate.model != state.plan.routed_model:
+                why_not = can_serve(job.body, candidate.model, vision=self._vision_of(candidate.model))
+                if why_not is not None:
+                    job.notes.append(f"fallback {candidate.model} skipped: {why_not}")
+                    continue
+                adapted = adapt_for_model(job.body, candidate.model)
+                body, state.changes = adapted.body, adapted.changes
+            try:
+                admitted = await self._admission.admit(
+                    job.key_id, candidate.model, [candidate.deployment], job.estimate, wait=False
+                )
+            except RateLimited as refused:
+                if refused.by_client_key:
+                    raise
+                job.notes.append(f"{candidate.deployment.id}: no room in its budget")
+                state.last_error, state.reason = refused, "failure"
+                continue
+            # Taken only now, so that a refused admission never holds a half-open breaker's probe slot.
+            if not self._health.try_acquire(candidate.deployment.id):
+                await self._admission.refund(admitted)
+                continue
+            self.remaining.from_budgets(candidate.deployment.id, admitted.states)
+            return candidate, admitted, body
+        # Nothing left this round: the client gets the last error seen, Azure's or our own 429.
+        state.round_over = True
+        raise state.last_error if state.last_error is not None else _nothing_available(state.plan.routed_model)
+
+    async def _send(
+        self, job: Job, candidate: Candidate, admitted: Admitted, body: ClientBody, attempt: Attempt
+    ) -> Delivery:
+        outbound = await build_upstream_request(
+            candidate.deployment, body, job.client_headers, job.request_id, self._header_policy, self._credentials
+        )
+        response = await self._upstream.send(outbound, time_left=job.deadline - time.monotonic())
+        attempt.status = response.status_code
+        deployment_id = candidate.deployment.id
+        await raise_for_error(response, deployment_id)
+        if is_streamed(response):
+            chunks = await self._first_chunk(response, deployment_id, job)
+            return Delivery(candidate, admitted, response, None, chunks)
+        return Delivery(candidate, admitted, response, await read_whole(response, deployment_id), None)
+
+    async def _first_chunk(self, response: httpx.Response, deployment_id: str, job: Job) -> AsyncIterator[bytes]:
+        chunks = response.aiter_bytes()
+        limit = self._settings.first_chunk_timeout_seconds
+        left = job.deadline - time.monotonic()
+        timeout = left if limit is None else min(limit, left)
+        try:
+            first = await asyncio.wait_for(anext(chunks), max(0.001, timeout))
+        except TimeoutError:
+            await response.aclose()
+            raise FirstChunkTimeout(
+                f"Azure deployment {deployment_id} sent no first chunk within {timeout:.3g} s."
+            ) from None
+        except StopAsyncIteration:
+            await response.aclose()
+            raise UpstreamUnreachable(f"Azure deployment {deployment_id} ended the stream before any data.") from None
+        except httpx.TransportError as exc:
+            await response.aclose()
+            raise transport_failure(exc, deployment_id) from None
+        return _prepend(first, chunks)
+
+    async def _after_failure(
+        self, deployment: Deployment, admitted: Admitted, error: GatewayError, attempt: Attempt
+    ) -> None:
+        status = error.status if isinstance(error, UpstreamError) else None
+        if status == 429:
+            # Busy, not broken: it answered (which also frees a half-open probe slot), and rests a while.
+            self._health.record_success(deployment.id)
+            seconds = retry_after_seconds(error.headers()) or 1.0
+            self._health.cool_down(deployment.id, seconds)
+            await self._admission.cool_down_if_throttled(deployment, 429, error.headers())
+        elif status is None or status in _UNHEALTHY_STATUSES:
+            self._health.record_failure(deployment.id, error.code or type(error).__name__)
+        else:
+            self._health.record_success(deployment.id)  # it answered; the request was at fault
+        if isinstance(error, FirstChunkTimeout):
+            # Azure accepted the request and may be generating: it bills that, so the tokens stay charged.
+            attempt.billed = True
+            await self._admission.settle(admitted, None, {})
+        else:
+            await self._admission.refund(admitted)
+
+    # -- the loop's policy -----------------------------------------------------------------------------
+
+    def _worth_retrying(self, error: BaseException, state: _LoopState) -> bool:
+        if isinstance(error, _ModelSwitch):
+            return True
+        if isinstance(error, RateLimited):
+            return not error.by_client_key and error.retry_after_s is not None
+        return _error_class(error) in self._settings.retry_on
+
+    def _wait(self, retry_state: RetryCallState, state: _LoopState, job: Job) -> float:
+        error = retry_state.outcome.exception() if retry_state.outcome is not None else None
+        if isinstance(error, _ModelSwitch) or (not state.round_over and state.plan.has_untried()):
+            state.waited_s = 0.0
+            return 0.0
+        state.needs_new_round, state.round_over = True, False
+        if isinstance(error, RateLimited) and error.retry_after_s is not None:
+            wait = error.retry_after_s
+        elif isinstance(error, UpstreamError) and (hinted := retry_after_seconds(error.headers())) is not None:
+            wait = hinted
+        else:
+            state.backoffs += 1
+            ceiling = min(
+                self._settings.backoff_max_seconds, self._settings.backoff_initial_seconds * 2**state.backoffs
+            )
+            wait = self._choose() * ceiling  # full jitter: replicas retrying together spread out
+        state.waited_s = wait
+        return wait
+
+    def _stop(self, retry_state: RetryCallState, state: _LoopState, job: Job) -> bool:
+        if retry_state.attempt_number >= self._settings.max_attempts:
+            return True
+        upcoming = retry_state.upcoming_sleep
+        if time.monotonic() + upcoming >= job.deadline:
+            return True
+        error = retry_state.outcome.exception() if retry_state.outcome is not None else None
+        if isinstance(error, RateLimited):
+            return upcoming > self._admission.wait_for_room_seconds
+        return upcoming > self._settings.max_wait_seconds
+
+    # -- plan inputs -----------------------------------------------------------------------------------
+
+    def _ordered_deployments(self, model: str) -> list[Deployment]:
+        return balanced_order(self._deployments.for_model(model), self.remaining, self._choose)
+
+    def _fallbacks_of(self, model: str, reason: FallbackReason) -> tuple[str, ...]:
+        return self._policy.fallbacks_for(model, reason) if self._policy is not None else ()
+
+    def _is_available(self, deployment: Deployment) -> bool:
+        return self._health.is_available(deployment.id)
+
+
+@dataclass(slots=True)
+class _LoopState:
+    plan: Plan
+    reason: FallbackReason = "failure"
+    last_error: GatewayError | None = None
+    changes: tuple[str, ...] = ()
+    waited_s: float = 0.0
+    backoffs: int = 0
+    round_over: bool = False
+    needs_new_round: bool = False
+
+
+def _error_class(error: BaseException) -> str | int | None:
+    if isinstance(error, UpstreamTimeout):
+        return "timeout"
+    if isinstance(error, UpstreamUnreachable):
+        return "connection"
+    if isinstance(error, UpstreamError):
+        return error.status
+    return None
+
+
+def _fallback_reason(error: GatewayError) -> FallbackReason:
+    if error.code == "context_length_exceeded":
+        return "context_length"
+    if error.code == "content_filter":
+        return "content_filter"
+    return "failure"
+
+
+def _nothing_available(model: str) -> GatewayError:
+    error = UpstreamUnreachable(
+        f"No deployment of `{model}` (or of its fallbacks) is available: all are cooling down or failing."
+    )
+    error.status = 503
+    error.code = "no_deployment_available"
+    return error
+
+
+async def _prepend(first: bytes, rest: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    yield first
+    async for chunk in rest:
+        yield chunk

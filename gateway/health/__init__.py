@@ -1,0 +1,30 @@
+"""Deployment health for the load balancer and the retry loop: circuit breakers and cool-downs.
+
+    HealthBoard          one CircuitBreaker per deployment; what callers use
+    ├── CircuitBreaker   the pure state machine (closed / open / half-open, plus cool-down)
+    │   └── RollingCounts   finished and failed requests over the last window_seconds
+    └── SharedHealth     optional: best-effort sharing of opens and cool-downs between replicas (Redis)
+
+Callers use only the board; the others are exported for tests and for reading.
+"""
+
+# First, and on purpose: gateway.settings.schema imports gateway.health.settings, and importing
+# gateway.settings.strict runs gateway/settings/__init__.py, which imports the schema. Were
+# gateway.health.settings first to run, the schema would find it half-built (a circular import).
+import gateway.settings  # noqa: F401
+from gateway.health.board import DeploymentHealth, HealthBoard, HealthState
+from gateway.health.breaker import BreakerState, Change, CircuitBreaker
+from gateway.health.settings import HealthSettings
+from gateway.health.shared import SharedHealth, SharedRecord
+
+__all__ = [
+    "BreakerState",
+    "Change",
+    "CircuitBreaker",
+    "DeploymentHealth",
+    "HealthBoard",
+    "HealthSettings",
+    "HealthState",
+    "SharedHealth",
+    "SharedRecord",
+]

@@ -1,0 +1,51 @@
+"""Reading Azure's answer once its headers are in: an error status becomes an UpstreamError; a body is
+read whole, or left to stream (SSE, and binary audio from text-to-speech)."""
+
+from __future__ import annotations
+
+import httpx
+
+from gateway.errors import UpstreamError
+from gateway.upstream.client import transport_failure
+from gateway.upstream.headers import inbound_response_headers
+
+_STREAMED_CONTENT_TYPES = ("text/event-stream", "audio/", "application/octet-stream")
+_MAX_ERROR_BODY = 1024 * 1024
+
+
+def is_streamed(response: httpx.Response) -> bool:
+    content_type: str = response.headers.get("content-type", "")
+    return content_type.startswith(_STREAMED_CONTENT_TYPES)
+
+
+async def raise_for_error(response: httpx.Response, deployment_id: str) -> None:
+    """An error status: read (at most 1 MiB of) its body, close the response, and raise it as Azure sent it."""
+    if response.status_code < 400:
+        return
+    try:
+        raw = await _read_capped(response)
+    except httpx.TransportError as exc:
+        raise transport_failure(exc, deployment_id) from None
+    finally:
+        await response.aclose()
+    # Only the headers a client may see (retry-after, x-ratelimit-*, ...), never framing ones.
+    passed_on = dict(inbound_response_headers(response.headers.multi_items()))
+    raise UpstreamError(response.status_code, raw, passed_on)
+
+
+async def read_whole(response: httpx.Response, deployment_id: str) -> bytes:
+    try:
+        return await response.aread()
+    except httpx.TransportError as exc:
+        raise transport_failure(exc, deployment_id) from None
+    finally:
+        await response.aclose()
+
+
+async def _read_capped(response: httpx.Response) -> bytes:
+    body = bytearray()
+    async for chunk in response.aiter_bytes():
+        body += chunk
+        if len(body) >= _MAX_ERROR_BODY:
+            break
+    return bytes(body)
