@@ -1,4 +1,4 @@
-"""Builds the simulator: a Starlette app with the control API, the data plane, and realtime's slot."""
+"""Builds the simulator: a Starlette app with the control API, the data plane, and realtime."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ _ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 class _SimulatorApp(Starlette):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
+        if scope["type"] in ("http", "websocket"):
             # Faults that drop connections need the server's own send (see delivery.py).
             scope[RAW_SEND_KEY] = send
         await super().__call__(scope, receive, send)

@@ -123,7 +123,16 @@ class Delivery(Response):
 
 
 async def _drop_connection(scope: Scope, receive: Receive) -> None:
-    """Abort the TCP connection, so the client sees a reset or a truncated body, not an HTTP error.
+    """Abort the TCP connection, so the client sees a reset or a truncated body, not an HTTP error."""
+    abort_transport(scope)
+    # Wait until the server has seen the disconnect, so it neither sends a 500 nor logs an
+    # unfinished response when we return.
+    while (await receive())["type"] != "http.disconnect":
+        pass
+
+
+def abort_transport(scope: Scope) -> None:
+    """Close the socket at once, without a response or a WebSocket close frame.
 
     ASGI has no message for this; uvicorn's `send` is a bound method of an object holding the
     transport, which is the one way to reach the socket without patching the server.
@@ -134,7 +143,3 @@ async def _drop_connection(scope: Scope, receive: Receive) -> None:
     if abort is None:
         raise ConnectionDropped("the simulator dropped the connection")
     abort()
-    # Wait until the server has seen the disconnect, so it neither sends a 500 nor logs an
-    # unfinished response when we return.
-    while (await receive())["type"] != "http.disconnect":
-        pass

@@ -6,7 +6,6 @@ read body -> route (URL) -> record -> authenticate -> admit (deployment, operati
 
 from __future__ import annotations
 
-import secrets
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from gateway.simulator import chat, completions, embeddings, images, speech, transcripts
+from gateway.simulator.auth import authenticate
 from gateway.simulator.catalog import MODELS, MULTIPART_OPERATIONS, Operation
 from gateway.simulator.delivery import Delivery, Reply, error_reply, json_reply
 from gateway.simulator.errors import (
@@ -28,7 +28,6 @@ from gateway.simulator.errors import (
     invalid_json,
     missing,
     operation_not_supported,
-    unauthorized,
 )
 from gateway.simulator.faults import Fault
 from gateway.simulator.forms import FormBody, read_form
@@ -91,7 +90,7 @@ async def serve(state: SimulatorState, request: Request) -> Response:
     _record(state, request, raw, deployment, target.operation, body)
     fault: Fault | None = None
     try:
-        _authenticate(request.headers, settings.api_key)
+        authenticate(request.headers, settings.api_key)
         if target.operation is None:
             fault = state.faults.match(None, raw)
             reply = _fault_reply(fault, target) or list_models(settings.deployments, target.model_id)
@@ -142,17 +141,6 @@ async def _read_body(request: Request, raw: bytes, operation: Operation | None) 
         return _Body(json=document)
     except SimulatorError as error:
         return _Body(error=error)
-
-
-def _authenticate(headers: Headers, key: str) -> None:
-    expected = key.encode()
-    api_key = headers.get("api-key")
-    if api_key is not None and secrets.compare_digest(api_key.encode(), expected):
-        return
-    scheme, _, token = headers.get("authorization", "").partition(" ")
-    if scheme.lower() == "bearer" and secrets.compare_digest(token.strip().encode(), expected):
-        return
-    raise unauthorized()
 
 
 def _admit(settings: SimulatorSettings, operation: Operation, deployment: str | None, body: _Body, raw: bytes) -> Call:

@@ -8,6 +8,13 @@ response or the error a `status` asks for.
 Faults are consulted only for requests Azure would process: after authentication, routing and the
 deployment/operation check, so a fault never hides a 401 or a DeploymentNotFound. A hold waits
 until released or until faults are cleared, even if its client has gone away.
+
+Realtime WebSocket sessions are matched once, at the handshake, with an empty body (so a fault with
+`match_body` never applies to them). There a "chunk" is a server event: `status` refuses the
+handshake, `drop_connection` alone drops it unanswered, `cut_after_chunks` ends the session after
+that many events (abort with `drop_connection`, else a close frame with `close_code`, default 1011,
+and `close_reason`), `delay_ms` delays every event, and `hold` waits after the first. HTTP ignores
+`close_code` and `close_reason`.
 """
 
 from __future__ import annotations
@@ -33,6 +40,8 @@ class Fault:
     cut_after_chunks: int | None = None
     drop_connection: bool = False
     hold: str | None = None
+    close_code: int | None = None
+    close_reason: str | None = None
 
     def splits_body(self) -> bool:
         """Whether a one-piece body must be sent as two pieces for this fault to be observable."""
@@ -65,6 +74,7 @@ def parse_fault(data: Any) -> tuple[Fault, int]:
     drop = data.get("drop_connection", False)
     if not isinstance(drop, bool):
         raise ValueError("drop_connection must be a boolean")
+    close_code, close_reason = _close(data, drop)
     fault = Fault(
         deployment=_optional(data, "deployment", str),
         match_body=_optional(data, "match_body", str),
@@ -76,8 +86,27 @@ def parse_fault(data: Any) -> tuple[Fault, int]:
         cut_after_chunks=_optional(data, "cut_after_chunks", int, minimum=0),
         drop_connection=drop,
         hold=_optional(data, "hold", str),
+        close_code=close_code,
+        close_reason=close_reason,
     )
+    if close_code is not None and fault.cut_after_chunks is None:
+        raise ValueError("close_code needs cut_after_chunks (how many events to send before closing)")
     return fault, times
+
+
+def _close(data: dict[str, Any], drop: bool) -> tuple[int | None, str | None]:
+    code: int | None = _optional(data, "close_code", int)
+    reason: str | None = _optional(data, "close_reason", str)
+    if code is not None and not (1000 <= code <= 1003 or 1007 <= code <= 1014 or 3000 <= code <= 4999):
+        # 1004-1006 and 1015 are reserved: a close frame may not carry them (RFC 6455 section 7.4.1).
+        raise ValueError("close_code must be one a close frame may carry: 1000-1003, 1007-1014 or 3000-4999")
+    if reason is not None and code is None:
+        raise ValueError("close_reason needs a close_code")
+    if reason is not None and len(reason.encode()) > 123:
+        raise ValueError("close_reason must fit a close frame: at most 123 bytes of UTF-8")
+    if code is not None and drop:
+        raise ValueError("close_code and drop_connection exclude each other: a dropped connection sends no close frame")
+    return code, reason
 
 
 def _optional(data: dict[str, Any], name: str, kind: type, minimum: int | None = None) -> Any:

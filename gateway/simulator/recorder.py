@@ -1,4 +1,8 @@
-"""The log of requests that reached the simulated Azure, for tests to inspect."""
+"""The log of requests that reached the simulated Azure, for tests to inspect.
+
+A realtime session is one record, made at its handshake and kept up to date while it runs: it adds
+`protocol` ("ga" or "beta"), `client_events`, `server_events` and `client_close` (see realtime_link.py).
+"""
 
 from __future__ import annotations
 

@@ -20,8 +20,6 @@ _UNSUPPORTED = frozenset({"opus", "aac", "flac"})
 _VOICES = frozenset(
     {"alloy", "ash", "ballad", "coral", "echo", "fable", "onyx", "nova", "sage", "shimmer", "verse", "marin", "cedar"}
 )
-# Samples per cycle at 24 kHz (400, 300, 500, 600 Hz): whole periods make the tone cheap to build.
-_PERIODS = (60, 80, 48, 40)
 _PIECE = 4096
 
 
@@ -36,8 +34,7 @@ def speech(call: Call) -> Reply:
     params.text("instructions", max_length=MAX_INPUT_CHARS)
     stream_format = params.choice("stream_format", ("audio", "sse"), "audio")
     seconds = min(20.0, 0.3 + 0.02 * len(text)) / speed
-    period = _PERIODS[textgen.digest(voice_name.encode())[0] % len(_PERIODS)]
-    audio = voice.encode(fmt, seconds, period)
+    audio = voice.encode(fmt, seconds, voice.tone_period(voice_name))
     if stream_format == "audio":
         return binary_stream_reply(audio, voice.MEDIA_TYPES[fmt], _PIECE)
     events = [

@@ -41,9 +41,9 @@ def parse_target(method: str, path: str, query: Mapping[str, str]) -> Target:
         operation = _HTTP_OPERATIONS.get(op_path)
         if not deployment or operation is None or method != "POST":
             raise resource_not_found()
-        return Target(operation, deployment, _dated_version(query), v1=False)
+        return Target(operation, deployment, dated_version(query), v1=False)
     if method == "GET" and (rest == "models" or rest.startswith("models/")):
-        return Target(None, None, _dated_version(query), v1=False, model_id=_model_id(rest))
+        return Target(None, None, dated_version(query), v1=False, model_id=_model_id(rest))
     raise resource_not_found()
 
 
@@ -61,7 +61,7 @@ def _v1_target(method: str, rest: str, query: Mapping[str, str]) -> Target:
     return target
 
 
-def _dated_version(query: Mapping[str, str]) -> str:
+def dated_version(query: Mapping[str, str]) -> str:
     version = query.get("api-version")
     if version is None:
         raise resource_not_found()

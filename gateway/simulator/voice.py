@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from gateway.simulator import media
+from gateway.simulator import media, textgen
 
 # Short on purpose: replies stay small while their length still tracks the text.
 SECONDS_PER_WORD = 0.05
@@ -17,6 +17,15 @@ AUDIO_TOKENS_PER_WORD = 5
 MEDIA_TYPES: Mapping[str, str] = MappingProxyType(
     {"mp3": "audio/mpeg", "wav": "audio/wav", "pcm": "audio/pcm", "pcm16": "audio/pcm"}
 )
+
+
+# Samples per cycle at 24 kHz (400, 300, 500, 600 Hz): whole periods make the tone cheap to build.
+_PERIODS = (60, 80, 48, 40)
+
+
+def tone_period(voice: str) -> int:
+    """Each voice gets its own pitch, so a test can hear which voice was used."""
+    return _PERIODS[textgen.digest(voice.encode())[0] % len(_PERIODS)]
 
 
 def encode(fmt: str, seconds: float, period: int = 60) -> bytes:

@@ -1,0 +1,192 @@
+"""The realtime session's answers as plain data: no socket, so every event and number is checked."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import orjson
+import pytest
+
+from gateway.simulator.catalog import MODELS
+from gateway.simulator.realtime_dialect import BETA, GA, Dialect
+from gateway.simulator.realtime_session import RealtimeSession
+
+MODEL = "gpt-4o-mini-realtime-preview"
+
+
+def session(dialect: Dialect = GA) -> RealtimeSession:
+    return RealtimeSession(dialect, MODEL, MODELS[MODEL], now=1_700_000_000)
+
+
+def send(rt: RealtimeSession, **event: Any) -> list[dict[str, Any]]:
+    return rt.receive_text(orjson.dumps(event).decode())
+
+
+def say(rt: RealtimeSession, text: str) -> str:
+    """Add a user text item; returns its id."""
+    content = [{"type": "input_text", "text": text}]
+    events = send(rt, type="conversation.item.create", item={"type": "message", "role": "user", "content": content})
+    item_id: str = events[0]["item"]["id"]
+    return item_id
+
+
+def text_response(rt: RealtimeSession, dialect: Dialect = GA, **response: Any) -> dict[str, Any]:
+    events = send(rt, type="response.create", response={dialect.modalities_key: ["text"], **response})
+    assert events[-1]["type"] == "response.done"
+    done: dict[str, Any] = events[-1]["response"]
+    return done
+
+
+def reply_text(done: dict[str, Any]) -> str:
+    text: str = done["output"][0]["content"][0]["text"]
+    return text
+
+
+def test_session_created_describes_a_session_without_voice_detection() -> None:
+    (created,) = session().start()
+    assert created["type"] == "session.created" and created["event_id"].startswith("event_")
+    settings = created["session"]
+    assert settings["type"] == "realtime" and settings["model"] == MODELS[MODEL].response_model
+    assert settings["expires_at"] == 1_700_000_000 + 1800
+    assert settings["audio"]["input"]["turn_detection"] is None
+    (beta,) = session(BETA).start()
+    assert beta["session"]["modalities"] == ["text", "audio"] and beta["session"]["turn_detection"] is None
+
+
+def test_every_later_response_pays_for_the_whole_conversation_so_far() -> None:
+    rt = session()
+    say(rt, "a" * 10)  # ceil(10 / 4) = 3 tokens
+    first = text_response(rt)
+    assert first["usage"]["input_tokens"] == 3
+    words = len(reply_text(first).split())
+    assert first["usage"]["output_tokens"] == words
+    say(rt, "b" * 4)
+    second = text_response(rt)
+    assert second["usage"]["input_token_details"]["text_tokens"] == 3 + -(-len(reply_text(first)) // 4) + 1
+
+
+def test_instructions_count_as_input_and_change_the_reply() -> None:
+    plain, instructed = session(), session()
+    say(plain, "hello")
+    say(instructed, "hello")
+    a = text_response(plain)
+    b = text_response(instructed, instructions="x" * 40)
+    assert b["usage"]["input_tokens"] == a["usage"]["input_tokens"] + 10
+    assert reply_text(a) != reply_text(b)
+
+
+def test_equal_conversations_get_equal_replies_and_different_ids() -> None:
+    one, two = session(), session()
+    for rt in (one, two):
+        say(rt, "same words")
+    a, b = text_response(one), text_response(two)
+    assert reply_text(a) == reply_text(b)
+    assert a["id"] != b["id"]
+
+
+def test_output_cap_ends_the_response_incomplete() -> None:
+    rt = session()
+    say(rt, "hi")
+    done = text_response(rt, max_output_tokens=2)
+    assert done["status"] == "incomplete"
+    assert done["status_details"] == {"type": "incomplete", "reason": "max_output_tokens"}
+    assert reply_text(done) == "Simulated reply"
+    assert done["output"][0]["status"] == "incomplete"
+    assert done["usage"]["output_tokens"] == 2
+
+
+def test_beta_session_cap_uses_its_own_name() -> None:
+    rt = session(BETA)
+    (updated,) = send(rt, type="session.update", session={"max_response_output_tokens": 3})
+    assert updated["session"]["max_response_output_tokens"] == 3
+    say(rt, "hi")
+    assert len(reply_text(text_response(rt, BETA)).split()) == 3
+
+
+def test_deleted_items_stop_counting() -> None:
+    rt = session()
+    first = say(rt, "x" * 400)
+    (deleted,) = send(rt, type="conversation.item.delete", item_id=first)
+    assert deleted == {"type": "conversation.item.deleted", "event_id": deleted["event_id"], "item_id": first}
+    say(rt, "y")
+    assert text_response(rt)["usage"]["input_tokens"] == 1
+
+
+@pytest.mark.parametrize(
+    ("event", "code", "param"),
+    [
+        ({"type": "session.update", "session": {"instructions": "no type"}}, "invalid_value", "session.type"),
+        (
+            {"type": "session.update", "session": {"type": "realtime", "output_modalities": ["text", "audio"]}},
+            "invalid_value",
+            "output_modalities",
+        ),
+        (
+            {"type": "session.update", "session": {"type": "realtime", "audio": {"output": {"format": {"type": "x"}}}}},
+            "invalid_value",
+            "session.audio",
+        ),
+        ({"type": "input_audio_buffer.append", "audio": "not base64!"}, "invalid_value", "audio"),
+        ({"type": "input_audio_buffer.commit"}, "input_audio_buffer_commit_empty", None),
+        ({"type": "conversation.item.create", "item": {"type": "message", "role": "user"}}, "invalid_value", None),
+        ({"type": "conversation.item.delete", "item_id": "item_nope"}, "item_delete_invalid_item_id", "item_id"),
+        ({"type": "response.cancel"}, "response_cancel_not_active", None),
+        ({"type": "conversation.item.truncate"}, "not_simulated", "type"),
+        ({"type": "no.such.event"}, "invalid_value", "type"),
+        ({"no_type": True}, "missing_required_parameter", "type"),
+    ],
+)
+def test_bad_events_get_one_error_and_change_nothing(event: dict[str, Any], code: str, param: str | None) -> None:
+    rt = session()
+    before = rt.start()[0]["session"]
+    (error,) = send(rt, event_id="evt_client_7", **event)
+    assert error["type"] == "error"
+    assert error["error"]["type"] == "invalid_request_error"
+    assert error["error"]["code"] == code
+    if param is not None:
+        assert error["error"]["param"] == param
+    assert error["error"]["event_id"] == "evt_client_7"
+    assert rt.start()[0]["session"] == before
+    # Nothing joined the conversation: a response has no input to pay for.
+    assert text_response(rt)["usage"]["input_tokens"] == 0
+
+
+def test_commit_names_the_audio_it_was_given() -> None:
+    rt = session(BETA)
+    send(rt, type="input_audio_buffer.append", audio=base64.b64encode(b"\0" * 2400).decode())
+    (error,) = send(rt, type="input_audio_buffer.commit")
+    assert "buffer only has 50.00ms of audio" in error["error"]["message"]
+    send(rt, type="input_audio_buffer.append", audio=base64.b64encode(b"\0" * 2400).decode())
+    committed, created = send(rt, type="input_audio_buffer.commit")
+    assert committed["item_id"] == created["item"]["id"]
+    assert created["type"] == "conversation.item.created"
+    assert created["item"]["content"] == [{"type": "input_audio", "transcript": None}]
+    done = text_response(rt, BETA)
+    assert done["usage"]["input_token_details"] == {"cached_tokens": 0, "text_tokens": 0, "audio_tokens": 1}
+
+
+def test_cleared_buffer_commits_nothing() -> None:
+    rt = session()
+    send(rt, type="input_audio_buffer.append", audio=base64.b64encode(b"\0" * 9600).decode())
+    (cleared,) = send(rt, type="input_audio_buffer.clear")
+    assert cleared["type"] == "input_audio_buffer.cleared"
+    (error,) = send(rt, type="input_audio_buffer.commit")
+    assert error["error"]["code"] == "input_audio_buffer_commit_empty"
+
+
+def test_response_overrides_do_not_stick_to_the_session() -> None:
+    rt = session()
+    say(rt, "hi")
+    events = send(rt, type="response.create", response={"output_modalities": ["text"]})
+    assert "response.output_text.delta" in {e["type"] for e in events}
+    events = send(rt, type="response.create")
+    assert "response.output_audio.delta" in {e["type"] for e in events}
+
+
+def test_event_ids_are_unique() -> None:
+    rt = session()
+    say(rt, "hi")
+    events = [*rt.start(), *send(rt, type="response.create")]
+    ids = [e["event_id"] for e in events]
+    assert len(set(ids)) == len(ids)
