@@ -66,6 +66,10 @@ class ServerGroup:
         for server in reversed(self._servers):
             _stop(server.process)
 
+    def pid_of(self, name: str) -> int:
+        """The process id of the server started under `name` (for reading its memory use)."""
+        return next(server.process.pid for server in self._servers if server.name == name)
+
     def start(
         self,
         name: str,

@@ -21,13 +21,14 @@ from typing import Any
 
 from tests.bench.admission_cost import admission_cost
 from tests.bench.proxy_overhead import proxy_overhead
+from tests.bench.realtime_cost import realtime_cost
 from tests.bench.routing_cost import routing_cost
 from tests.bench.suite import Suite, SuiteResult
 from tests.bench.targets import REPO_ROOT
 from tests.bench.wrk import ensure_wrk
 
 # Later suites (routing decision cost, admission cost with Redis, realtime) are appended here.
-SUITES: list[Suite] = [proxy_overhead, routing_cost, admission_cost]
+SUITES: list[Suite] = [proxy_overhead, routing_cost, admission_cost, realtime_cost]
 RESULTS_PATH = REPO_ROOT / ".bench" / "results.json"
 
 
