@@ -104,6 +104,13 @@ class Dispatcher:
     async def dispatch(self, job: Job, model: str) -> Delivery:
         plan = Plan(model, self._ordered_deployments, self._fallbacks_of, self._is_available)
         state = _LoopState(plan)
+        # Most requests succeed at once: they skip the retry machinery (~50 us a request) altogether.
+        try:
+            return await self._try_once(job, state)
+        except (GatewayError, _ModelSwitch) as error:
+            if not self._worth_retrying(error, state):
+                raise error.error if isinstance(error, _ModelSwitch) else error from None
+            first_failure: BaseException | None = error
         retrying = AsyncRetrying(
             retry=retry_if_exception(lambda error: self._worth_retrying(error, state)),
             wait=lambda retry_state: self._wait(retry_state, state, job),
@@ -114,6 +121,10 @@ class Dispatcher:
         try:
             async for attempt in retrying:
                 with attempt:
+                    if first_failure is not None:
+                        # Replayed as tenacity's first attempt, so its wait and stop rules judge it too.
+                        replay, first_failure = first_failure, None
+                        raise replay
                     return await self._try_once(job, state)
         except _ModelSwitch as switch:
             raise switch.error from None
