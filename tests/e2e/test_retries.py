@@ -12,6 +12,7 @@ import pytest
 
 from tests.conftest import Gateway, GatewayFactory
 from tests.e2e.test_errors import assert_openai_error, post
+from tests.e2e.test_media import wav_bytes
 from tests.support.servers import free_port
 from tests.support.simulator_control import SimulatorControl
 
@@ -317,3 +318,42 @@ deployments: [{name: gpt-4.1, model: gpt-4.1, resource: sim}]
         assert_openai_error(response, 429)
         assert response.headers["retry-after-ms"] == "3000"
         assert len(attempts_of(gateway, response)) == 1
+
+
+def test_a_transcription_falls_back_to_whisper_adapted_for_it(
+    make_gateway: GatewayFactory, sim: SimulatorControl, tmp_path: Path
+) -> None:
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(
+        """
+start: leaf
+nodes:
+  leaf: {models: [gpt-4o-transcribe]}
+fallbacks:
+  on_failure: {gpt-4o-transcribe: [gpt-4o-mini-transcribe, whisper]}
+"""
+    )
+    config = f"""
+{FAST_RETRIES}
+routing: {{policy: {policy}}}
+resources:
+  sim: {{endpoint: "${{SIMULATOR_URL}}", auth: {{type: api-key, api_key_env: SIM_KEY}}}}
+deployments:
+  - {{name: gpt-4o-transcribe, model: gpt-4o-transcribe, resource: sim}}
+  - {{name: gpt-4o-mini-transcribe, model: gpt-4o-mini-transcribe, resource: sim}}
+  - {{name: whisper, model: whisper, resource: sim}}
+"""
+    for deployment in ("gpt-4o-transcribe", "gpt-4o-mini-transcribe"):
+        sim.add_fault(deployment=deployment, status=503, times=-1)
+    with make_gateway(config) as gateway:
+        client = openai.OpenAI(base_url=f"{gateway.url}/v1", api_key=gateway.client_key, max_retries=0)
+        raw = client.audio.transcriptions.with_raw_response.create(
+            model="gpt-4o-transcribe", file=("clip.wav", wav_bytes(), "audio/wav"), include=["logprobs"]
+        )
+        assert raw.headers["x-gateway-model"] == "whisper"
+        assert raw.parse().text
+        attempts = gateway.log_line(raw.headers["x-request-id"])["attempts"]
+        assert [a["model"] for a in attempts] == ["gpt-4o-transcribe", "gpt-4o-mini-transcribe", "whisper"]  # type: ignore[index]
+        assert any("include" in change for change in attempts[-1]["changes"])  # type: ignore[index]
+        form = sim.last_request()["form"]
+        assert sim.last_request()["deployment"] == "whisper" and "include[]" not in form
