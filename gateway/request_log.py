@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import IO, Any
 
@@ -32,7 +32,9 @@ class RequestRecord:
     error: str | None = None
     latency_ms: float | None = None
     bytes_out: int | None = None
-    usage: dict[str, Any] | None = None  # as Azure reported it
+    usage: dict[str, Any] | None = None  # as Azure reported it (realtime: summed over the session's responses)
+    # Realtime sessions only: responses, who closed the session and how, frames relayed each way.
+    realtime: dict[str, Any] | None = None
 
     def finish(self, status: int, error: str | None = None) -> None:
         self.status = status
@@ -41,9 +43,12 @@ class RequestRecord:
         self.latency_ms = round((time.perf_counter() - self.started) * 1000, 3)
 
     def as_json(self) -> bytes:
-        data: dict[str, Any] = asdict(self)
-        del data["started"]
-        return orjson.dumps(data)
+        # orjson serialises the nested values itself: dataclasses.asdict would deep-copy them first, which
+        # cost ~7% of the gateway's CPU per request.
+        return orjson.dumps({name: getattr(self, name) for name in _LOGGED_FIELDS})
+
+
+_LOGGED_FIELDS = tuple(name for name in RequestRecord.__dataclass_fields__ if name != "started")
 
 
 class RoutingLog:

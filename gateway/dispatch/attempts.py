@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -20,7 +20,15 @@ class Attempt:
     changes: list[str] = field(default_factory=list)  # how the request was adapted for a fallback model
 
     def as_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        if not data["changes"]:
-            del data["changes"]
+        data: dict[str, Any] = {
+            "model": self.model,
+            "deployment": self.deployment,
+            "status": self.status,
+            "error": self.error,
+            "latency_ms": self.latency_ms,
+            "waited_ms": self.waited_ms,
+            "billed": self.billed,
+        }
+        if self.changes:
+            data["changes"] = self.changes
         return data
