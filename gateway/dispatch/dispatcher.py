@@ -213,7 +213,9 @@ class Dispatcher:
         left = job.deadline - time.monotonic()
         timeout = left if limit is None else min(limit, left)
         try:
-            first = await asyncio.wait_for(anext(chunks), max(0.001, timeout))
+            # asyncio.timeout, not wait_for: no extra task per stream on the way to the first byte.
+            async with asyncio.timeout(max(0.001, timeout)):
+                first = await anext(chunks)
         except TimeoutError:
             await response.aclose()
             raise FirstChunkTimeout(
