@@ -44,6 +44,7 @@ class Decision:
 class _Misfit:
     reason: str
     window: bool  # too small a context window, as opposed to a task or input it cannot take
+    model: str = ""
 
 
 def decide(
@@ -63,15 +64,18 @@ def _walk(
 ) -> Decision:
     path: list[Step] = []
     notes: list[str] = []
+    walk_misfit: _Misfit | None = None
     node_name = entry
     while True:  # the compiler rejects cycles, so this ends
         node = policy.nodes[node_name]
         if isinstance(node, Leaf):
-            chosen, last_misfit = _first_fitting(node, traits, features, tokens, notes)
+            chosen, leaf_misfit = _first_fitting(node, traits, features, tokens, notes)
             if chosen is not None:
                 return Decision(chosen, requested, node.name, tuple(path), tuple(notes))
+            if leaf_misfit is not None:
+                walk_misfit = _telling(walk_misfit, leaf_misfit)
             if node.otherwise is None:
-                raise _no_candidate(node, last_misfit)
+                raise _no_candidate(node, walk_misfit)
             notes.append(f"{node.name}: no model fits, going on to {node.otherwise}")
             node_name = node.otherwise
             continue
@@ -93,8 +97,14 @@ def _first_fitting(
         if misfit is None:
             return model, None
         notes.append(f"{model} skipped: {misfit.reason}")
-        last = misfit
+        last = _telling(last, misfit)
     return None, last
+
+
+def _telling(kept: _Misfit | None, new: _Misfit) -> _Misfit:
+    """The misfit worth telling the client: one that served the request but was too small beats one
+    that never could, so a prompt too long for every model is a context-length error, not a bad route."""
+    return kept if kept is not None and kept.window and not new.window else new
 
 
 def _misfit(model: ModelTraits, features: Features, tokens: TokenSource) -> _Misfit | None:
@@ -110,6 +120,7 @@ def _misfit(model: ModelTraits, features: Features, tokens: TokenSource) -> _Mis
         return _Misfit(
             f"{prompt:,} prompt + {output:,} output tokens exceed its {model.context_window:,}-token window",
             window=True,
+            model=model.model,
         )
     return None
 
@@ -146,7 +157,8 @@ def _no_candidate(leaf: Leaf, misfit: _Misfit | None) -> InvalidRequest:
     reason = misfit.reason if misfit else "none is available"
     if misfit is not None and misfit.window:
         return ContextLengthExceeded(
-            f"No model the routing policy offers for this request ({listed}) can hold it: {reason}.",
+            f"The request is too long for every model the routing policy offers that can serve it: "
+            f"for {misfit.model}, {reason}.",
             param="messages",
         )
     return InvalidRequest(

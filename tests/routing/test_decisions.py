@@ -524,6 +524,13 @@ async def test_prompt_beyond_every_window_is_context_length_exceeded(router: Rou
         await route(router, Case("x", chat("word " * 20, model="gpt-4.1", max_tokens=2_000_000), "-"))
 
 
+async def test_legacy_completion_too_long_for_its_only_model_is_context_length_exceeded(router: Router) -> None:
+    # Larger models further down the tree do not serve the Completions API: the window is what failed.
+    with pytest.raises(ContextLengthExceeded) as caught:
+        await route(router, Case("x", ("completions", {"model": "auto", "prompt": "word " * 6000}), "-"))
+    assert "gpt-35-turbo-instruct" in caught.value.message and "4,096-token window" in caught.value.message
+
+
 async def test_unknown_model_is_404(router: Router) -> None:
     with pytest.raises(ModelNotFound):
         await route(router, Case("x", chat("hi", model="gpt-9"), "-"))
