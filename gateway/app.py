@@ -11,7 +11,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 
 from gateway import pipeline
 from gateway.catalog import get_model, list_models
@@ -20,6 +20,7 @@ from gateway.errors import openai_error_body
 from gateway.explain import explain
 from gateway.inbound.endpoints import ENDPOINTS, Endpoint
 from gateway.middleware import RequestIdMiddleware
+from gateway.realtime.session import endpoint as realtime_endpoint
 from gateway.responses import gateway_headers
 from gateway.services import open_services
 from gateway.settings import GatewayConfig, load_config
@@ -53,7 +54,7 @@ def create_app(
         Route("/readyz", _readyz, methods=["GET"]),
     ]
     return Starlette(
-        routes=routes,
+        routes=[*routes, WebSocketRoute("/v1/realtime", realtime_endpoint)],
         lifespan=lifespan,
         middleware=[Middleware(RequestIdMiddleware)],
         exception_handlers={HTTPException: _http_exception},

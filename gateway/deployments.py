@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from gateway.errors import ModelNotFound
-from gateway.settings.schema import ApiKeyAuth, ApiStyle, EntraAuth, GatewayConfig
+from gateway.settings.schema import ApiKeyAuth, ApiStyle, EntraAuth, GatewayConfig, RealtimeApi
 
 CLASSIC_DEFAULT_API_VERSION = "2025-04-01-preview"
 
@@ -24,6 +24,7 @@ class Deployment:
     priority: int = 0  # lower is used first
     weight: int = 1  # share of traffic among deployments of one priority
     tpm: int | None = None  # Azure's quota, when configured
+    realtime_api: RealtimeApi | None = None  # None: follows api_style (gateway/realtime/upstream.py)
 
 
 class DeploymentTable:
@@ -69,6 +70,7 @@ class DeploymentTable:
                     priority=item.priority,
                     weight=item.weight,
                     tpm=item.tpm,
+                    realtime_api=item.realtime_api,
                 )
             )
         return cls(compiled)

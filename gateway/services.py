@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import anyio
 
@@ -16,6 +16,7 @@ from gateway.health.board import HealthBoard
 from gateway.health.shared import SharedHealth
 from gateway.limiter_failover import FailoverLimiter
 from gateway.limits import Limiter, MemoryLimiter, RedisLimiter
+from gateway.realtime.slots import SessionSlots
 from gateway.request_log import RoutingLog
 from gateway.routing.router import Router
 from gateway.routing.setup import build_router, warm_tokenizers
@@ -38,6 +39,8 @@ class Services:
     admission: Admission
     health: HealthBoard
     dispatcher: Dispatcher
+    # Realtime sessions open per client key on this replica (realtime.max_sessions_per_key).
+    realtime_slots: SessionSlots = field(default_factory=SessionSlots)
 
 
 @asynccontextmanager

@@ -33,7 +33,10 @@ class Gateway:
     client_key: str = CLIENT_KEYS[0]
 
     def log_lines(self) -> list[dict[str, object]]:
-        return [orjson.loads(line) for line in self.routing_log.read_bytes().splitlines() if line]
+        # Only whole lines: the gateway may be writing the last one while the test reads.
+        written = self.routing_log.read_bytes()
+        complete = written[: written.rfind(b"\n") + 1]
+        return [orjson.loads(line) for line in complete.splitlines() if line]
 
     def log_line(self, request_id: str, timeout: float = 10.0) -> dict[str, object]:
         """The request's routing-log line. A stream's line is written just after its last byte went out, so

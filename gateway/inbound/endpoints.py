@@ -34,3 +34,7 @@ ENDPOINTS: dict[str, Endpoint] = {
         Endpoint("audio/translations", "multipart", "audio", ("model", "file")),
     )
 }
+
+# The WebSocket at /v1/realtime. Routing reads its `model` query parameter as a JSON body {"model": ...};
+# it is not in ENDPOINTS, whose entries become POST routes.
+REALTIME = Endpoint("realtime", "json", "json", ("model",), (("model", str),))

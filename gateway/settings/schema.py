@@ -88,6 +88,9 @@ class EntraAuth(Strict):
 
 
 ApiStyle = Literal["classic", "v1"]
+# Which Azure realtime URL a deployment's sessions dial: "ga" is /openai/v1/realtime?model=..., "beta" is
+# /openai/realtime?api-version=...&deployment=... (the URL only: the protocol is the client's choice).
+RealtimeApi = Literal["ga", "beta"]
 
 
 class ResourceSettings(Strict):
@@ -107,6 +110,8 @@ class DeploymentSettings(Strict):
     # Per-deployment overrides of the resource's URL style and api-version.
     api_style: ApiStyle | None = None
     api_version: str | None = None
+    # Realtime sessions' URL; unset: "ga" for v1-style deployments, "beta" for classic ones.
+    realtime_api: RealtimeApi | None = None
     # Overrides of litellm's model data: prompt plus output tokens, image input, tasks served.
     context_window: Annotated[int, Field(gt=0)] | None = None
     vision: bool | None = None
@@ -150,6 +155,14 @@ class RoutingSettings(Strict):
     offload_above_chars: Annotated[int, Field(gt=0)] = 32_768
 
 
+class RealtimeSettings(Strict):
+    """WebSocket sessions at /v1/realtime."""
+
+    # Concurrent sessions one client key may hold. Counted by each replica on its own: with N replicas a
+    # key may hold up to N times this many. None: no cap (the key's token and request budgets still apply).
+    max_sessions_per_key: Annotated[int, Field(gt=0)] | None = None
+
+
 class GatewayConfig(Strict):
     server: ServerSettings = ServerSettings()
     client_keys: ClientKeySettings = ClientKeySettings()
@@ -160,5 +173,6 @@ class GatewayConfig(Strict):
     rate_limits: RateLimitSettings = RateLimitSettings()
     retries: RetrySettings = RetrySettings()
     health: HealthSettings = HealthSettings()
+    realtime: RealtimeSettings = RealtimeSettings()
     resources: dict[str, ResourceSettings]
     deployments: Annotated[tuple[DeploymentSettings, ...], Field(min_length=1)]

@@ -9,7 +9,7 @@ from typing import Any
 import openai
 import pytest
 
-from tests.conftest import Gateway, Simulator
+from tests.conftest import Simulator
 from tests.support.gateway_config import SIMULATOR_KEY
 
 AUDIO_LEAF = "gpt-4o-mini-audio-preview"

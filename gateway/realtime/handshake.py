@@ -1,0 +1,106 @@
+"""A realtime session's opening steps, each raising the GatewayError its handshake is refused with:
+who is calling, which model and deployment, whether the budgets have room, and the call to Azure.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from starlette.datastructures import Headers, QueryParams
+from websockets.asyncio.client import ClientConnection
+
+from gateway.admission import Admitted, retry_after_seconds
+from gateway.client_auth import ClientKeys
+from gateway.deployments import Deployment
+from gateway.errors import GatewayError, InvalidRequest, UpstreamError
+from gateway.inbound.endpoints import REALTIME
+from gateway.inbound.fields import ClientBody
+from gateway.realtime.subprotocols import Offer, read_offer
+from gateway.realtime.upstream import azure_headers, connect_azure, handshake_headers, realtime_url
+from gateway.routing.router import Routed, Router
+from gateway.services import Services
+
+BETA_HEADER_VALUE = "realtime=v1"
+
+
+@dataclass(frozen=True, slots=True)
+class Hello:
+    """What the client's handshake asks for."""
+
+    model: str
+    offer: Offer
+    openai_beta: str | None  # the OpenAI-Beta header for Azure: the client's own, or from its subprotocols
+
+
+def read_hello(query: QueryParams, headers: Headers, subprotocols: list[str]) -> Hello:
+    model = query.get("model")
+    if not model:
+        raise InvalidRequest(
+            "Missing required parameter: 'model' (e.g. /v1/realtime?model=auto).",
+            param="model",
+            code="missing_required_parameter",
+        )
+    offer = read_offer(subprotocols)
+    openai_beta = headers.get("openai-beta") or (BETA_HEADER_VALUE if offer.beta else None)
+    return Hello(model, offer, openai_beta)
+
+
+def authenticate(client_keys: ClientKeys, headers: Headers, offer: Offer) -> str:
+    """As for HTTP; a browser's key comes as a subprotocol and counts as if sent as a Bearer token."""
+    if offer.key is not None and "authorization" not in headers and "api-key" not in headers:
+        headers = Headers({"authorization": f"Bearer {offer.key}"})
+    return client_keys.authenticate(headers)
+
+
+async def route(router: Router, model: str, headers: Headers) -> Routed:
+    """`auto` and the aliases walk the policy tree as task "realtime"; a named model is honoured."""
+    body = ClientBody(endpoint=REALTIME, raw=b"", content_type="application/json", json={"model": model})
+    return await router.route(body, headers)
+
+
+async def admit(services: Services, key_id: str, model: str) -> Admitted:
+    """The session counts as one request of 0 tokens against the deployment's and the key's budgets; its
+    responses reserve their own tokens as they are asked for (metering.py)."""
+    deployments = sorted(services.deployments.for_model(model), key=lambda deployment: deployment.priority)
+    # Deployments with an open breaker or cooling down after a 429 go last; when all are, Azure decides.
+    healthy = [deployment for deployment in deployments if services.health.is_available(deployment.id)]
+    return await services.admission.admit(key_id, model, healthy or deployments, 0)
+
+
+async def call_azure(
+    services: Services, admitted: Admitted, hello: Hello, client_headers: Headers, request_id: str
+) -> ClientConnection:
+    """Open the session on Azure. On a refusal the admission is refunded and the deployment's health
+    learns of it, as for an HTTP attempt; on success the opening request is settled at 0 tokens."""
+    deployment = admitted.deployment
+    headers = handshake_headers(services.header_policy, client_headers, request_id, hello.openai_beta)
+    try:
+        name, value = await services.credentials.header(deployment)
+        headers[name] = value
+        azure = await connect_azure(
+            realtime_url(deployment), headers, deployment.id, services.config.upstream.connect_timeout_seconds
+        )
+    except GatewayError as error:
+        await services.admission.refund(admitted)
+        await _note_refusal(services, deployment, error)
+        raise
+    except BaseException:  # no token (Entra), cancelled by a shutdown, or a bug: the session never opened
+        await services.admission.refund(admitted)
+        raise
+    services.health.record_success(deployment.id)
+    response_headers = azure_headers(azure.response.headers.raw_items()) if azure.response is not None else {}
+    await services.admission.settle(admitted, 0, response_headers)
+    return azure
+
+
+async def _note_refusal(services: Services, deployment: Deployment, error: GatewayError) -> None:
+    status = error.status if isinstance(error, UpstreamError) else None
+    if status == 429:
+        # Busy, not broken: the deployment rests for Azure's retry-after, as after an HTTP 429.
+        services.health.record_success(deployment.id)
+        services.health.cool_down(deployment.id, retry_after_seconds(error.headers()) or 1.0)
+        await services.admission.cool_down_if_throttled(deployment, 429, error.headers())
+    elif status is None or status >= 500:
+        services.health.record_failure(deployment.id, error.code or type(error).__name__)
+    else:
+        services.health.record_success(deployment.id)  # it answered; the request was at fault

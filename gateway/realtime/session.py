@@ -1,0 +1,102 @@
+"""One realtime session, in order. Each step lives in its own module.
+
+authenticate (a Bearer header, or a browser's subprotocol) → hold a session slot for the key
+  → route the `model` query parameter (task "realtime") → admit (one request of 0 tokens)
+  → open the WebSocket to Azure → only then accept the client
+  → relay frames both ways, reserving tokens for each response.create and settling them with each
+    response.done → settle or refund what is still open → write the routing-log line
+
+Until the client is accepted, any step may refuse the handshake: the client gets the error's HTTP
+status and OpenAI-shaped body (Azure's own when Azure refused), and the admission is refunded.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import uuid
+
+from starlette.websockets import WebSocket
+from websockets.asyncio.client import ClientConnection
+
+from gateway.admission import Admitted
+from gateway.errors import GatewayError, UpstreamError
+from gateway.inbound.endpoints import REALTIME
+from gateway.realtime.denial import deny
+from gateway.realtime.handshake import Hello, admit, authenticate, call_azure, read_hello, route
+from gateway.realtime.metering import SessionMeter
+from gateway.realtime.relay import ABNORMAL, INTERNAL_ERROR, Counts, Ending, relay
+from gateway.realtime.session_log import ACCEPTED, headers_for, note_ending, note_route
+from gateway.realtime.upstream import azure_headers
+from gateway.request_log import RequestRecord
+from gateway.services import Services
+
+logger = logging.getLogger("gateway")
+
+
+async def endpoint(websocket: WebSocket) -> None:
+    """The WebSocketRoute handler for /v1/realtime."""
+    await handle(websocket.app.state.services, websocket, uuid.uuid4().hex)
+
+
+async def handle(services: Services, websocket: WebSocket, request_id: str) -> None:
+    record = RequestRecord(request_id=request_id, endpoint=REALTIME.operation)
+    slot_holder: str | None = None
+    try:
+        try:
+            hello = read_hello(websocket.query_params, websocket.headers, websocket.scope.get("subprotocols", []))
+            record.model_requested = hello.model
+            key_id = record.key_id = authenticate(services.client_keys, websocket.headers, hello.offer)
+            services.realtime_slots.take(key_id, services.config.realtime.max_sessions_per_key)
+            slot_holder = key_id
+            routed = await route(services.router, hello.model, websocket.headers)
+            note_route(record, routed)
+            admitted = await admit(services, key_id, routed.decision.model)
+            record.deployment = admitted.deployment.id
+            azure = await call_azure(services, admitted, hello, websocket.headers, request_id)
+        except GatewayError as error:
+            record.upstream_status = error.status if isinstance(error, UpstreamError) else None
+            record.finish(error.status, error.code)
+            await deny(websocket, error, headers_for(record))
+            return
+        record.upstream_status = ACCEPTED
+        await _run(services, websocket, azure, hello, admitted, key_id, record)
+    finally:
+        if slot_holder is not None:
+            services.realtime_slots.release(slot_holder)
+        services.routing_log.write(record)
+
+
+async def _run(
+    services: Services,
+    websocket: WebSocket,
+    azure: ClientConnection,
+    hello: Hello,
+    admitted: Admitted,
+    key_id: str,
+    record: RequestRecord,
+) -> None:
+    meter = SessionMeter(services.admission, key_id, admitted.deployment.model, admitted.deployment)
+    counts = Counts()
+    ending = Ending("client", ABNORMAL, "")
+    try:
+        handshake = azure_headers(azure.response.headers.raw_items()) if azure.response is not None else {}
+        headers = {**handshake, **headers_for(record)}
+        try:
+            await websocket.accept(
+                hello.offer.accept, [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+            )
+        except OSError:
+            pass  # the client left while Azure was being called: nothing to relay
+        else:
+            ending = await relay(websocket, azure, meter, counts)
+    except Exception:
+        logger.exception("realtime session %s failed", record.request_id)
+        ending = Ending("gateway", INTERNAL_ERROR, "the gateway failed", "internal_error")
+        with contextlib.suppress(Exception):
+            await websocket.close(INTERNAL_ERROR, ending.reason)
+        raise
+    finally:
+        await azure.close()  # already closed unless the session failed; then it frees Azure's side
+        await meter.close()
+        note_ending(record, ending, meter, counts)
