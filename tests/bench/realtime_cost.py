@@ -25,7 +25,7 @@ ROUND_TRIPS = 2000
 IDLE_SESSIONS = 2000
 TARGET_ADDED_P50_MS = 1.0
 TARGET_IDLE_SESSIONS = 2000
-_UPDATE = orjson.dumps({"type": "session.update", "session": {"instructions": "bench"}}).decode()
+_UPDATE = orjson.dumps({"type": "session.update", "session": {"type": "realtime", "instructions": "bench"}}).decode()
 
 
 def realtime_cost(workdir: Path) -> SuiteResult:
