@@ -24,10 +24,9 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-import redis.asyncio as aioredis
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
+
+from gateway.redis_client import bounded_redis
 
 logger = logging.getLogger("gateway.health")
 
@@ -61,17 +60,13 @@ class SharedHealth:
         self._prefix = key_prefix
         self._linger = linger_seconds
         self._clock = clock
-        pool = aioredis.BlockingConnectionPool.from_url(
+        self._redis = bounded_redis(
             url,
+            connect_timeout=connect_timeout,
+            command_timeout=command_timeout,
             max_connections=max_connections,
-            timeout=connect_timeout + command_timeout,
-            socket_connect_timeout=connect_timeout,
-            socket_timeout=command_timeout,
-            # One immediate retry heals the dead pooled connections a Redis restart leaves behind.
-            retry=Retry(NoBackoff(), 1),
             decode_responses=True,
         )
-        self._redis = aioredis.Redis.from_pool(pool)
         # A last guard over one whole call, should anything hang past its own timeouts.
         self._call_timeout = 3 * (connect_timeout + command_timeout)
         self._outbox: dict[str, tuple[str, float]] = {}  # key -> (value, expires at)

@@ -25,9 +25,6 @@ import uuid
 from collections.abc import Callable, Sequence
 from importlib import resources
 
-import redis.asyncio as aioredis
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
 from redis.commands.core import AsyncScript
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ReadOnlyError
@@ -46,6 +43,7 @@ from gateway.limits.budget import (
     to_micros,
     to_seconds,
 )
+from gateway.redis_client import bounded_redis
 
 DEFAULT_KEY_PREFIX = "gw:{limits}:"
 _KEY_PARTS = ("w60", "w10", "tok", "st")
@@ -80,17 +78,12 @@ class RedisLimiter:
         self._burst_fraction = burst_fraction
         self._clock = clock
         self._prefix = key_prefix
-        # A blocking pool: a burst of admissions waits briefly for a free connection instead of
-        # failing, or opening a connection per concurrent request.
-        pool = aioredis.BlockingConnectionPool.from_url(
+        self._redis = bounded_redis(
             url,
+            connect_timeout=connect_timeout,
+            command_timeout=command_timeout,
             max_connections=max_connections,
-            timeout=connect_timeout + command_timeout,
-            socket_connect_timeout=connect_timeout,
-            socket_timeout=command_timeout,
-            retry=Retry(NoBackoff(), 1),
         )
-        self._redis = aioredis.Redis.from_pool(pool)
         self._admit_script = self._redis.register_script(_script("admit.lua"))
         self._settle_script = self._redis.register_script(_script("settle.lua"))
         # A last guard over one whole call (waiting for a connection, two tries, a script load after a
