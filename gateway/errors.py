@@ -7,6 +7,7 @@
     ├── NotFound                  404  (unknown model or path)
     ├── PayloadTooLarge           413
     ├── UpstreamError             Azure's own status and error body, passed through
+    ├── NoDeploymentAvailable     503  every candidate cooling down or open
     ├── UpstreamUnreachable       502  may fall back
     └── UpstreamTimeout           504  may fall back
 
@@ -114,6 +115,16 @@ class UpstreamTimeout(GatewayError):
     status = 504
     code = "upstream_timeout"
     retryable = True
+
+
+class NoDeploymentAvailable(GatewayError):
+    status = 503
+    code = "no_deployment_available"
+    retryable = True
+
+    @classmethod
+    def for_model(cls, model: str) -> NoDeploymentAvailable:
+        return cls(f"No deployment of `{model}` (or of its fallbacks) is available: all are cooling down or failing.")
 
 
 class UpstreamError(GatewayError):

@@ -23,22 +23,19 @@ from gateway.admission import Admission, Admitted, RateLimited, retry_after_seco
 from gateway.deployments import Deployment, DeploymentTable
 from gateway.dispatch.attempts import Attempt
 from gateway.dispatch.balance import RemainingTokens, balanced_order
+from gateway.dispatch.feedback import learn_from_failure
 from gateway.dispatch.plan import Candidate, Plan
-from gateway.errors import GatewayError, UpstreamError, UpstreamTimeout, UpstreamUnreachable
+from gateway.errors import GatewayError, NoDeploymentAvailable, UpstreamError, UpstreamTimeout, UpstreamUnreachable
 from gateway.health.board import HealthBoard
 from gateway.inbound.fields import ClientBody
-from gateway.routing.adapt import adapt_for_model, can_serve
+from gateway.routing.adapt import Adapted, adapt_for_model, can_serve
 from gateway.routing.policy import FallbackReason, Policy
 from gateway.settings.schema import RetrySettings
-from gateway.upstream.answer import is_streamed, raise_for_error, read_whole
-from gateway.upstream.client import UpstreamClient, transport_failure
+from gateway.upstream.answer import FirstChunkTimeout, first_chunk, is_streamed, raise_for_error, read_whole
+from gateway.upstream.client import UpstreamClient
 from gateway.upstream.credentials import UpstreamCredentials
 from gateway.upstream.headers import HeaderPolicy
 from gateway.upstream.outbound import build_upstream_request
-
-# Statuses that say the deployment is unwell. A 429 is not one (it is busy: it cools down instead), and
-# other 4xx are the request's fault.
-_UNHEALTHY_STATUSES = frozenset({408, 500, 502, 503, 504})
 
 
 @dataclass(slots=True)
@@ -60,10 +57,6 @@ class Delivery:
     response: httpx.Response  # a success status; its body is read (`body`) or streaming (`chunks`)
     body: bytes | None
     chunks: AsyncIterator[bytes] | None  # the first chunk included, already read from Azure
-
-
-class FirstChunkTimeout(UpstreamTimeout):
-    code = "upstream_first_chunk_timeout"
 
 
 class _ModelSwitch(Exception):
@@ -136,11 +129,11 @@ class Dispatcher:
         if state.needs_new_round:
             state.plan.new_round()
             state.needs_new_round = False
-        candidate, admitted, body = await self._admitted_candidate(job, state)
-        attempt = Attempt(candidate.model, candidate.deployment.id, waited_ms=round(state.waited_s * 1000, 3))
+        candidate, admitted, adapted = await self._admitted_candidate(job, state)
+        body = adapted.body
+        waited_ms = round(state.waited_s * 1000, 3)
+        attempt = Attempt(candidate.model, candidate.deployment.id, waited_ms, changes=list(adapted.changes))
         state.waited_s = 0.0
-        if body is not job.body:
-            attempt.changes = list(state.changes)
         job.attempts.append(attempt)
         started = time.perf_counter()
         try:
@@ -161,17 +154,17 @@ class Dispatcher:
         self.remaining.from_azure(candidate.deployment, delivery.response.headers)
         return delivery
 
-    async def _admitted_candidate(self, job: Job, state: _LoopState) -> tuple[Candidate, Admitted, ClientBody]:
-        """The next candidate that is healthy, can serve the request and has room in its budgets."""
+    async def _admitted_candidate(self, job: Job, state: _LoopState) -> tuple[Candidate, Admitted, Adapted]:
+        """The next candidate that is healthy, can serve the request and has room in its budgets, with the
+        request as that candidate's model takes it."""
         while (candidate := state.plan.next(state.reason)) is not None:
-            body = job.body
+            adapted = Adapted(job.body, ())
             if candidate.model != state.plan.routed_model:
                 why_not = can_serve(job.body, candidate.model, vision=self._vision_of(candidate.model))
                 if why_not is not None:
                     job.notes.append(f"fallback {candidate.model} skipped: {why_not}")
                     continue
                 adapted = adapt_for_model(job.body, candidate.model)
-                body, state.changes = adapted.body, adapted.changes
             try:
                 admitted = await self._admission.admit(
                     job.key_id, candidate.model, [candidate.deployment], job.estimate, wait=False
@@ -187,10 +180,12 @@ class Dispatcher:
                 await self._admission.refund(admitted)
                 continue
             self.remaining.from_budgets(candidate.deployment.id, admitted.states)
-            return candidate, admitted, body
+            return candidate, admitted, adapted
         # Nothing left this round: the client gets the last error seen, Azure's or our own 429.
         state.round_over = True
-        raise state.last_error if state.last_error is not None else _nothing_available(state.plan.routed_model)
+        if state.last_error is not None:
+            raise state.last_error
+        raise NoDeploymentAvailable.for_model(state.plan.routed_model)
 
     async def _send(
         self, job: Job, candidate: Candidate, admitted: Admitted, body: ClientBody, attempt: Attempt
@@ -203,46 +198,15 @@ class Dispatcher:
         deployment_id = candidate.deployment.id
         await raise_for_error(response, deployment_id)
         if is_streamed(response):
-            chunks = await self._first_chunk(response, deployment_id, job)
+            limit, left = self._settings.first_chunk_timeout_seconds, job.deadline - time.monotonic()
+            chunks = await first_chunk(response, deployment_id, left if limit is None else min(limit, left))
             return Delivery(candidate, admitted, response, None, chunks)
         return Delivery(candidate, admitted, response, await read_whole(response, deployment_id), None)
-
-    async def _first_chunk(self, response: httpx.Response, deployment_id: str, job: Job) -> AsyncIterator[bytes]:
-        chunks = response.aiter_bytes()
-        limit = self._settings.first_chunk_timeout_seconds
-        left = job.deadline - time.monotonic()
-        timeout = left if limit is None else min(limit, left)
-        try:
-            # asyncio.timeout, not wait_for: no extra task per stream on the way to the first byte.
-            async with asyncio.timeout(max(0.001, timeout)):
-                first = await anext(chunks)
-        except TimeoutError:
-            await response.aclose()
-            raise FirstChunkTimeout(
-                f"Azure deployment {deployment_id} sent no first chunk within {timeout:.3g} s."
-            ) from None
-        except StopAsyncIteration:
-            await response.aclose()
-            raise UpstreamUnreachable(f"Azure deployment {deployment_id} ended the stream before any data.") from None
-        except httpx.TransportError as exc:
-            await response.aclose()
-            raise transport_failure(exc, deployment_id) from None
-        return _prepend(first, chunks)
 
     async def _after_failure(
         self, deployment: Deployment, admitted: Admitted, error: GatewayError, attempt: Attempt
     ) -> None:
-        status = error.status if isinstance(error, UpstreamError) else None
-        if status == 429:
-            # Busy, not broken: it answered (which also frees a half-open probe slot), and rests a while.
-            self._health.record_success(deployment.id)
-            seconds = retry_after_seconds(error.headers()) or 1.0
-            self._health.cool_down(deployment.id, seconds)
-            await self._admission.cool_down_if_throttled(deployment, 429, error.headers())
-        elif status is None or status in _UNHEALTHY_STATUSES:
-            self._health.record_failure(deployment.id, error.code or type(error).__name__)
-        else:
-            self._health.record_success(deployment.id)  # it answered; the request was at fault
+        await learn_from_failure(self._health, self._admission, deployment, error)
         if isinstance(error, FirstChunkTimeout):
             # Azure accepted the request and may be generating: it bills that, so the tokens stay charged.
             attempt.billed = True
@@ -306,7 +270,6 @@ class _LoopState:
     plan: Plan
     reason: FallbackReason = "failure"
     last_error: GatewayError | None = None
-    changes: tuple[str, ...] = ()
     waited_s: float = 0.0
     backoffs: int = 0
     round_over: bool = False
@@ -329,18 +292,3 @@ def _fallback_reason(error: GatewayError) -> FallbackReason:
     if error.code == "content_filter":
         return "content_filter"
     return "failure"
-
-
-def _nothing_available(model: str) -> GatewayError:
-    error = UpstreamUnreachable(
-        f"No deployment of `{model}` (or of its fallbacks) is available: all are cooling down or failing."
-    )
-    error.status = 503
-    error.code = "no_deployment_available"
-    return error
-
-
-async def _prepend(first: bytes, rest: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
-    yield first
-    async for chunk in rest:
-        yield chunk

@@ -42,13 +42,19 @@ class Plan:
         self._models_seen = {self.routed_model}
         self._pending_models: list[str] = []
         self._tried: set[str] = set()
-        self.skipped: list[str] = []  # models passed over, and why, for the log
+        self._orders: dict[str, list[Deployment]] = {}  # each model's balanced order, drawn once a round
+
+    def _deployments(self, model: str) -> list[Deployment]:
+        order = self._orders.get(model)
+        if order is None:
+            order = self._orders[model] = list(self._deployments_of(model))
+        return order
 
     def next(self, reason: FallbackReason = "failure") -> Candidate | None:
         """The next candidate of this round, or None when the round is over. `reason` is why the last
         candidate failed, which picks the fallback chain to follow once the model has no deployment left."""
         while True:
-            for deployment in self._deployments_of(self.model):
+            for deployment in self._deployments(self.model):
                 if deployment.id not in self._tried and self._is_available(deployment):
                     self._tried.add(deployment.id)
                     return Candidate(self.model, deployment, self._previous)
@@ -65,24 +71,24 @@ class Plan:
         return any(
             deployment.id not in self._tried and self._is_available(deployment)
             for model in (self.model, *self._upcoming("failure"))
-            for deployment in self._deployments_of(model)
+            for deployment in self._deployments(model)
         )
 
     def new_round(self) -> None:
         self._start_round()
 
-    def _upcoming(self, reason: FallbackReason) -> list[str]:
+    def _upcoming(self, reason: FallbackReason, keep_pending: bool = True) -> list[str]:
+        """The current model's unseen fallbacks for `reason`, then (unless left) those still pending."""
         chain = [model for model in self._fallbacks_of(self.model, reason) if model not in self._models_seen]
+        if not keep_pending:
+            return chain
         return chain + [model for model in self._pending_models if model not in chain]
 
     def _move_on(self, reason: FallbackReason, keep_pending: bool = True) -> bool:
-        upcoming = self._upcoming(reason) if keep_pending else self._upcoming_only(reason)
+        upcoming = self._upcoming(reason, keep_pending)
         if not upcoming:
             return False
         self._previous, self.model = self.model, upcoming[0]
         self._models_seen.add(self.model)
         self._pending_models = upcoming[1:]
         return True
-
-    def _upcoming_only(self, reason: FallbackReason) -> list[str]:
-        return [model for model in self._fallbacks_of(self.model, reason) if model not in self._models_seen]

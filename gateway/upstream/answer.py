@@ -3,9 +3,12 @@ read whole, or left to stream (SSE, and binary audio from text-to-speech)."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+
 import httpx
 
-from gateway.errors import UpstreamError
+from gateway.errors import UpstreamError, UpstreamTimeout, UpstreamUnreachable
 from gateway.upstream.client import transport_failure
 from gateway.upstream.headers import inbound_response_headers
 
@@ -40,6 +43,38 @@ async def read_whole(response: httpx.Response, deployment_id: str) -> bytes:
         raise transport_failure(exc, deployment_id) from None
     finally:
         await response.aclose()
+
+
+class FirstChunkTimeout(UpstreamTimeout):
+    code = "upstream_first_chunk_timeout"
+
+
+async def first_chunk(response: httpx.Response, deployment_id: str, within_s: float) -> AsyncIterator[bytes]:
+    """The stream's chunks, its first one already read within `within_s` seconds: until then nothing has
+    reached the client, so a stalled or empty stream can still go elsewhere."""
+    chunks = response.aiter_bytes()
+    try:
+        # asyncio.timeout, not wait_for: no extra task per stream on the way to the first byte.
+        async with asyncio.timeout(max(0.001, within_s)):
+            first = await anext(chunks)
+    except TimeoutError:
+        await response.aclose()
+        raise FirstChunkTimeout(
+            f"Azure deployment {deployment_id} sent no first chunk within {within_s:.3g} s."
+        ) from None
+    except StopAsyncIteration:
+        await response.aclose()
+        raise UpstreamUnreachable(f"Azure deployment {deployment_id} ended the stream before any data.") from None
+    except httpx.TransportError as exc:
+        await response.aclose()
+        raise transport_failure(exc, deployment_id) from None
+    return _prepend(first, chunks)
+
+
+async def _prepend(first: bytes, rest: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    yield first
+    async for chunk in rest:
+        yield chunk
 
 
 async def _read_capped(response: httpx.Response) -> bytes:
