@@ -9,10 +9,11 @@ from dataclasses import dataclass
 from starlette.datastructures import Headers, QueryParams
 from websockets.asyncio.client import ClientConnection
 
-from gateway.admission import Admitted, retry_after_seconds
+from gateway.admission import Admitted
 from gateway.client_auth import ClientKeys
-from gateway.deployments import Deployment
-from gateway.errors import GatewayError, InvalidRequest, UpstreamError
+from gateway.dispatch.balance import balanced_order
+from gateway.dispatch.feedback import learn_from_failure
+from gateway.errors import GatewayError, InvalidRequest
 from gateway.inbound.endpoints import REALTIME
 from gateway.inbound.fields import ClientBody
 from gateway.realtime.subprotocols import Offer, read_offer
@@ -61,7 +62,8 @@ async def route(router: Router, model: str, headers: Headers) -> Routed:
 async def admit(services: Services, key_id: str, model: str) -> Admitted:
     """The session counts as one request of 0 tokens against the deployment's and the key's budgets; its
     responses reserve their own tokens as they are asked for (metering.py)."""
-    deployments = sorted(services.deployments.for_model(model), key=lambda deployment: deployment.priority)
+    # Balanced as HTTP requests are: by priority, then weight and the TPM each has left.
+    deployments = balanced_order(services.deployments.for_model(model), services.dispatcher.remaining)
     # Deployments with an open breaker or cooling down after a 429 go last; when all are, Azure decides.
     healthy = [deployment for deployment in deployments if services.health.is_available(deployment.id)]
     return await services.admission.admit(key_id, model, healthy or deployments, 0)
@@ -82,7 +84,7 @@ async def call_azure(
         )
     except GatewayError as error:
         await services.admission.refund(admitted)
-        await _note_refusal(services, deployment, error)
+        await learn_from_failure(services.health, services.admission, deployment, error)
         raise
     except BaseException:  # no token (Entra), cancelled by a shutdown, or a bug: the session never opened
         await services.admission.refund(admitted)
@@ -91,16 +93,3 @@ async def call_azure(
     response_headers = azure_headers(azure.response.headers.raw_items()) if azure.response is not None else {}
     await services.admission.settle(admitted, 0, response_headers)
     return azure
-
-
-async def _note_refusal(services: Services, deployment: Deployment, error: GatewayError) -> None:
-    status = error.status if isinstance(error, UpstreamError) else None
-    if status == 429:
-        # Busy, not broken: the deployment rests for Azure's retry-after, as after an HTTP 429.
-        services.health.record_success(deployment.id)
-        services.health.cool_down(deployment.id, retry_after_seconds(error.headers()) or 1.0)
-        await services.admission.cool_down_if_throttled(deployment, 429, error.headers())
-    elif status is None or status >= 500:
-        services.health.record_failure(deployment.id, error.code or type(error).__name__)
-    else:
-        services.health.record_success(deployment.id)  # it answered; the request was at fault
