@@ -191,10 +191,15 @@ class Admission:
         if status == 429 and budget is not None:
             await self._limiter.cool_down(budget.key, retry_after_seconds(headers) or 1.0)
 
-    async def deployment_states(self, deployment: Deployment) -> tuple[BudgetState, ...]:
-        """The deployment budget's numbers now, without reserving anything."""
-        budget = self._book.deployment_budget(deployment)
-        return await self._limiter.states([budget]) if budget is not None else ()
+    async def deployment_states(self, deployments: Sequence[Deployment]) -> dict[str, BudgetState]:
+        """Each budgeted deployment's numbers now, by deployment id, in one limiter call; nothing reserved."""
+        owners = {
+            budget.key: (budget, item.id)
+            for item in deployments
+            if (budget := self._book.deployment_budget(item)) is not None
+        }
+        found = await self._limiter.states([budget for budget, _ in owners.values()])
+        return {owners[state.key][1]: state for state in found}
 
 
 def retry_after_seconds(headers: Mapping[str, str]) -> float | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,6 +10,7 @@ from starlette.responses import JSONResponse, Response
 
 from gateway.deployments import Deployment
 from gateway.errors import GatewayError
+from gateway.limits import BudgetState
 from gateway.responses import error_response, gateway_headers
 from gateway.services import Services
 
@@ -21,19 +21,19 @@ async def deployment_status(request: Request) -> Response:
     try:
         services.client_keys.authenticate(request.headers)
         await services.health.refresh()  # what other replicas learnt, not only this one
-        rows = await asyncio.gather(*(_row(services, deployment) for deployment in services.deployments.all))
+        deployments = services.deployments.all
+        try:
+            budgets = await services.admission.deployment_states(deployments)
+        except GatewayError:
+            budgets = {}  # budgets unreadable (Redis away, failing closed): health is still worth showing
+        rows = [_row(services, deployment, budgets.get(deployment.id)) for deployment in deployments]
     except GatewayError as error:
         return error_response(error, headers)
     return JSONResponse({"object": "list", "data": list(rows)}, headers=headers)
 
 
-async def _row(services: Services, deployment: Deployment) -> dict[str, Any]:
+def _row(services: Services, deployment: Deployment, budget: BudgetState | None) -> dict[str, Any]:
     health = services.health.snapshot(deployment.id)
-    try:
-        states = await services.admission.deployment_states(deployment)
-    except GatewayError:
-        states = ()  # budgets unreadable (Redis away, failing closed): health is still worth showing
-    budget = states[0] if states else None
     # A deployment without a budget of its own: what Azure's x-ratelimit-remaining-tokens said last.
     remaining_tokens = budget.remaining_tokens if budget else services.dispatcher.remaining.remaining(deployment.id)
     return {
