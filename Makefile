@@ -6,21 +6,21 @@ STAMP := $(VENV)/.installed
 CONFIG ?= config/gateway.yaml
 SIMULATOR_PORT ?= 9100
 
-.PHONY: run test lint typecheck bench check clean redis-server
+.PHONY: run test lint typecheck bench check clean redis-server models
 
 # Without AZURE_OPENAI_ENDPOINT the gateway runs the local Azure simulator in-process and uses it.
 run: $(STAMP)
 	$(BIN)/gateway serve --config $(CONFIG) --local-simulator --simulator-port $(SIMULATOR_PORT)
 
 test: $(STAMP) redis-server
-	$(BIN)/ruff check gateway tests
-	$(BIN)/ruff format --check gateway tests
+	$(BIN)/ruff check gateway tests scripts
+	$(BIN)/ruff format --check gateway tests scripts
 	$(BIN)/mypy
 	$(BIN)/pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check gateway tests
-	$(BIN)/ruff format --check gateway tests
+	$(BIN)/ruff check gateway tests scripts
+	$(BIN)/ruff format --check gateway tests scripts
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -38,6 +38,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[test]'
 	@touch $(STAMP)
+
+# Regenerates gateway/routing/models.yaml from the installed litellm's model data and the seed corrections in
+# the script. Review the diff before committing it: it is what routing, limits and fallbacks will believe.
+models: $(STAMP)
+	$(BIN)/python -m scripts.generate_model_table
 
 # The tests start their own redis-server processes on free ports; this only makes sure the binary exists.
 redis-server:

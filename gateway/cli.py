@@ -63,13 +63,20 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _load(path: str, environ: Mapping[str, str] | None = None) -> GatewayConfig | None:
-    from gateway.routing.setup import load_routing_policy
+    from gateway.routing.encodings import EncodingUnavailable
+    from gateway.routing.model_facts import ModelDataUnavailable
+    from gateway.routing.setup import check_model_data, load_routing_policy
 
     try:
         config = load_config(path, environ)
         load_routing_policy(config)  # its errors name the policy file and line
     except ConfigError as error:
         print(f"gateway: config error: {error}", file=sys.stderr)
+        return None
+    try:
+        check_model_data(config)
+    except (EncodingUnavailable, ModelDataUnavailable) as error:
+        print(f"gateway: start-up error: {error}", file=sys.stderr)
         return None
     return config
 

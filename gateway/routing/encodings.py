@@ -1,9 +1,12 @@
-"""The tiktoken encodings of the models the gateway serves, read offline from the files litellm ships.
+"""The tiktoken encodings of the models the gateway serves, read offline from files whose SHA-256 we check.
 
-tiktoken downloads its BPE files on first use, which locked-down networks forbid. litellm's wheel carries
-cl100k_base and o200k_base under `litellm/litellm_core_utils/tokenizers/`, named by tiktoken's cache key
-(the SHA-1 of the download URL). Importing litellm costs seconds and ~165 MB, so the package is located
-with `importlib.util.find_spec` (which does not import it) and the files are parsed here.
+tiktoken downloads its BPE files on first use, which locked-down networks forbid. The files are read from
+`routing.tokenizer_dir` when the config sets it, else from litellm's wheel, which carries cl100k_base and
+o200k_base under `litellm/litellm_core_utils/tokenizers/`. Both name a file by tiktoken's cache key (the
+SHA-1 of its download URL). Whichever package ships them, each file must match the SHA-256 that tiktoken
+publishes for it: a missing or altered file stops the gateway at start-up with the file's path. Importing
+litellm costs seconds and ~165 MB, so its package is located with `importlib.util.find_spec` (which does not
+import it) and the files are parsed here.
 
 `tiktoken.load.load_tiktoken_bpe` is not used on purpose: given a local path it still copies the file
 into tiktoken's cache directory. The regex and special tokens are copied from `tiktoken_ext.openai_public`
@@ -16,6 +19,7 @@ import binascii
 import hashlib
 import importlib.util
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,7 +33,7 @@ _ENDOFPROMPT = "<|endofprompt|>"
 
 
 class EncodingUnavailable(Exception):
-    """litellm's copy of a tiktoken file is missing or corrupt, so tokens cannot be counted offline."""
+    """A tiktoken file is missing or not the published one, so tokens cannot be counted offline."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,30 +109,37 @@ def litellm_tokenizers_dir() -> Path | None:
 
 
 class Encodings:
-    """Loads o200k_base / cl100k_base lazily from litellm's package data; one instance per app (built in lifespan).
+    """Loads o200k_base / cl100k_base lazily from checked files; one instance per app (built in lifespan).
 
     Loading one encoding takes ~0.2-0.3 s (parsing ~200k base64 lines, then building tiktoken's BPE table),
     so call `preload()` from the lifespan, in a worker thread, rather than on the first request.
+    `tokenizers` (model -> encoding, from the model table) wins over the naming rule of
+    `encoding_name_for_model`, which serves models the table does not list.
     """
 
-    def __init__(self, package_dir: Path | None = None) -> None:
-        directory = package_dir if package_dir is not None else litellm_tokenizers_dir()
+    def __init__(self, directory: Path | None = None, tokenizers: Mapping[str, str] | None = None) -> None:
+        directory = directory if directory is not None else litellm_tokenizers_dir()
         if directory is None:
             raise EncodingUnavailable(
-                "litellm is not installed, and its package holds the tokenizer files used to count tokens offline."
+                "litellm is not installed, and its package holds the tokenizer files used to count tokens offline "
+                "(or set routing.tokenizer_dir to a directory that holds them)."
             )
-        missing = [spec.file for spec in _SPECS.values() if not (directory / spec.file).is_file()]
-        if missing:
-            raise EncodingUnavailable(f"Tokenizer files {', '.join(missing)} are missing from {directory}.")
+        for name, spec in _SPECS.items():
+            if not (directory / spec.file).is_file():
+                raise EncodingUnavailable(f"The {name} tokenizer file {directory / spec.file} is missing.")
+        unknown = {model: name for model, name in (tokenizers or {}).items() if name not in _SPECS}
+        if unknown:
+            raise EncodingUnavailable(f"Unknown encodings for models: {unknown}; known: {', '.join(_SPECS)}.")
         self._dir = directory
+        self._by_model = dict(tokenizers or {})
         self._loaded: dict[str, tiktoken.Encoding] = {}
         self._lock = threading.Lock()  # a worker thread and the event loop may both ask first
 
     def for_model(self, model: str) -> tiktoken.Encoding:
-        return self.get(encoding_name_for_model(model))
+        return self.get(self.name_for_model(model))
 
     def name_for_model(self, model: str) -> str:
-        return encoding_name_for_model(model)
+        return self._by_model.get(model) or encoding_name_for_model(model)
 
     def get(self, name: str) -> tiktoken.Encoding:
         encoding = self._loaded.get(name)
@@ -139,6 +150,11 @@ class Encodings:
             if encoding is None:
                 encoding = self._loaded[name] = self._load(name)
             return encoding
+
+    def verify(self) -> None:
+        """Check every file against its published SHA-256 without building the encodings (~20 ms)."""
+        for name in _SPECS:
+            self._read(name)
 
     def is_loaded(self, name: str) -> bool:
         return name in self._loaded
@@ -151,16 +167,26 @@ class Encodings:
         spec = _SPECS.get(name)
         if spec is None:
             raise EncodingUnavailable(f"Unknown encoding {name!r}; known: {', '.join(_SPECS)}.")
+        return tiktoken.Encoding(
+            name,
+            pat_str=spec.pat_str,
+            mergeable_ranks=_parse_ranks(self._read(name)),
+            special_tokens=dict(spec.special_tokens),
+        )
+
+    def _read(self, name: str) -> bytes:
+        spec = _SPECS[name]
         path = self._dir / spec.file
         try:
             blob = path.read_bytes()
         except OSError as exc:
             raise EncodingUnavailable(f"Cannot read the {name} tokenizer file {path}: {exc}") from exc
-        if hashlib.sha256(blob).hexdigest() != spec.sha256:
-            raise EncodingUnavailable(f"The {name} tokenizer file {path} does not match tiktoken's published hash.")
-        return tiktoken.Encoding(
-            name, pat_str=spec.pat_str, mergeable_ranks=_parse_ranks(blob), special_tokens=dict(spec.special_tokens)
-        )
+        digest = hashlib.sha256(blob).hexdigest()
+        if digest != spec.sha256:
+            raise EncodingUnavailable(
+                f"The {name} tokenizer file {path} has SHA-256 {digest}, not the published {spec.sha256}."
+            )
+        return blob
 
 
 def _parse_ranks(blob: bytes) -> dict[bytes, int]:

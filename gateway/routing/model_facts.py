@@ -1,143 +1,137 @@
-"""What the gateway knows about a model: context window, output limit, image input, and kind of API.
+"""What the gateway knows about a model: context window, output limit, inputs, outputs, tools, tokenizer.
 
-The source is the model table litellm ships (`model_prices_and_context_window_backup.json`), read once with
-orjson without importing litellm. Azure's entries (`azure/<model>`) win over OpenAI's (`<model>`), because
-Azure's limits sometimes differ. Where litellm has no entry, or leaves a fact out, the facts of the seed
-guide (`/work/shared/reference/decision-tree.md`) fill in: litellm lacks the audio-preview and realtime
-models, gives gpt-4o-mini-tts no input limit, and does not say that gpt-4 (turbo-2024-04-09 on Azure)
-accepts images, which the decision tree relies on. An image-input claim is therefore taken from either
-source; a missing one means no.
+The facts are the project's own table, `models.yaml` beside this module: generated once from litellm's model
+data by `scripts/generate_model_table.py`, corrected where the seed documents say otherwise, reviewed and
+checked in. Nothing reads litellm's data at run time, so upgrading litellm moves no traffic until someone
+regenerates the table and commits the diff. A deployment's config still overrides these facts
+(model_traits.py).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import orjson
+import yaml
 
-from gateway.routing.encodings import litellm_tokenizers_dir
+TABLE_FILE = Path(__file__).with_name("models.yaml")
 
-_DATA_FILE_NAME = "model_prices_and_context_window_backup.json"
+# litellm's modes the gateway serves.
+MODES = frozenset(
+    {
+        "chat",
+        "responses",
+        "completion",
+        "embedding",
+        "image_generation",
+        "image_edit",
+        "audio_speech",
+        "audio_transcription",
+        "realtime",
+    }
+)
+BOOLEAN_FACTS = (
+    "image_input",
+    "audio_input",
+    "pdf_input",
+    "audio_output",
+    "json_schema",
+    "tools",
+    "parallel_tool_calls",
+    "reasoning",
+)
+_KNOWN_KEYS = frozenset({"mode", "context_window", "max_output_tokens", "tokenizer", "source", *BOOLEAN_FACTS})
+TOKENIZERS = frozenset({"o200k_base", "cl100k_base"})
+_DATED = re.compile(r"-(\d{4}-\d{2}-\d{2}|\d{4})$")
 
 
 class ModelDataUnavailable(Exception):
-    """litellm's model table is missing or unreadable."""
+    """The model table is missing or malformed."""
 
 
 @dataclass(frozen=True, slots=True)
 class ModelFacts:
     model: str
-    context_window: int | None  # max input tokens (prompt)
+    mode: str | None  # chat, responses, completion, embedding, image_generation, audio_speech, ...
+    context_window: int | None  # most prompt tokens; None: not known
     max_output_tokens: int | None
-    vision: bool  # accepts image input
-    mode: str | None  # litellm's mode: chat, completion, embedding, image_generation, audio_speech, ...
-    source: str  # "litellm" | "builtin" | "none"
-
-
-def _builtin(
-    model: str, context: int | None, output: int | None, mode: str, *, vision: bool = False
-) -> tuple[str, ModelFacts]:
-    return model, ModelFacts(model, context, output, vision, mode, "builtin")
-
-
-# The decision tree's models, from the seed guide (and Azure's model pages where the seed gives no figure).
-# litellm's figures take precedence; these fill its gaps, or stand in if its table drops a model.
-BUILTIN_FACTS: dict[str, ModelFacts] = dict(
-    (
-        _builtin("gpt-image-1", None, None, "image_generation"),  # edits take images, but not as chat vision
-        _builtin("gpt-4.1", 1_047_576, 32_768, "chat", vision=True),
-        _builtin("gpt-4.1-mini", 1_047_576, 32_768, "chat", vision=True),
-        _builtin("gpt-4.1-nano", 1_047_576, 32_768, "chat", vision=True),
-        _builtin("gpt-4.5-preview", 128_000, 16_384, "chat", vision=True),
-        _builtin("gpt-4o-mini-tts", 2_000, None, "audio_speech"),
-        _builtin("gpt-4o-transcribe", 16_000, 2_000, "audio_transcription"),
-        _builtin("gpt-4o-mini-transcribe", 16_000, 2_000, "audio_transcription"),
-        _builtin("gpt-4o-mini-audio-preview", 128_000, 16_384, "chat"),
-        _builtin("gpt-4o-mini-realtime-preview", 128_000, 4_096, "realtime"),
-        _builtin("gpt-4", 8_192, 4_096, "chat", vision=True),
-        _builtin("gpt-4-32k", 32_768, 4_096, "chat"),
-        _builtin("gpt-35-turbo", 4_096, 4_096, "chat"),
-        _builtin("gpt-35-turbo-16k", 16_384, 4_096, "chat"),
-        _builtin("gpt-35-turbo-instruct", 4_097, None, "completion"),
-        _builtin("text-embedding-ada-002", 8_191, None, "embedding"),
-        _builtin("whisper", None, None, "audio_transcription"),
-    )
-)
-
-
-def litellm_model_data_file() -> Path | None:
-    tokenizers = litellm_tokenizers_dir()
-    return None if tokenizers is None else tokenizers.parent.parent / _DATA_FILE_NAME
+    tokenizer: str | None  # tiktoken encoding; None: the model is not in the table
+    image_input: bool = False
+    audio_input: bool = False
+    pdf_input: bool = False
+    audio_output: bool = False
+    json_schema: bool = False  # structured outputs: response_format {"type": "json_schema"}
+    tools: bool = False
+    parallel_tool_calls: bool = False
+    reasoning: bool = False
+    source: str = "none"  # "table" | "none"
 
 
 class ModelCatalog:
-    """Model facts, looked up in litellm's table (Azure's entry first), then in the builtin table."""
+    """The model table, read once at start-up; lookups ignore case, an `azure/` prefix and a version date."""
 
-    def __init__(self, data_file: Path | None = None) -> None:
-        path = data_file if data_file is not None else litellm_model_data_file()
-        if path is None:
-            raise ModelDataUnavailable("litellm is not installed, and its package holds the model table.")
+    def __init__(self, table_file: Path = TABLE_FILE) -> None:
         try:
-            table = orjson.loads(path.read_bytes())
-        except (OSError, orjson.JSONDecodeError) as exc:
-            raise ModelDataUnavailable(f"Cannot read litellm's model table {path}: {exc}") from exc
+            table = yaml.load(table_file.read_bytes(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        except (OSError, yaml.YAMLError) as exc:
+            raise ModelDataUnavailable(f"Cannot read the model table {table_file}: {exc}") from exc
         if not isinstance(table, dict):
-            raise ModelDataUnavailable(f"litellm's model table {path} is not a JSON object.")
-        # Only the four facts are kept (not the ~4,000 raw entries), and every lookup is one dict get, so
-        # client-chosen model names never grow anything.
-        self._azure: dict[str, ModelFacts] = {}
-        self._openai: dict[str, ModelFacts] = {}
-        for key, entry in table.items():
-            if isinstance(key, str) and isinstance(entry, dict):
-                azure_name = key.removeprefix("azure/")
-                target = self._openai if azure_name == key else self._azure
-                target[azure_name] = _from_litellm(azure_name, entry)
+            raise ModelDataUnavailable(f"The model table {table_file} is not a mapping of model names.")
+        self._facts = {str(name): _parse(table_file, str(name), entry) for name, entry in table.items()}
 
     def facts(self, model: str) -> ModelFacts:
         name = model.lower().removeprefix("azure/")
-        found = self._azure.get(name) or self._openai.get(name)
-        builtin = BUILTIN_FACTS.get(name)
+        found = self._facts.get(name) or self._facts.get(_DATED.sub("", name))
         if found is None:
-            if builtin is None:
-                return ModelFacts(model, None, None, False, None, "none")
-            return ModelFacts(
-                model, builtin.context_window, builtin.max_output_tokens, builtin.vision, builtin.mode, "builtin"
-            )
-        if builtin is None:
-            return found if found.model == model else _renamed(found, model)
-        return ModelFacts(
-            model=model,
-            context_window=found.context_window if found.context_window is not None else builtin.context_window,
-            max_output_tokens=(
-                found.max_output_tokens if found.max_output_tokens is not None else builtin.max_output_tokens
-            ),
-            vision=found.vision or builtin.vision,
-            mode=found.mode or builtin.mode,
-            source="litellm",
-        )
+            return ModelFacts(model, None, None, None, None)
+        return found if found.model == model else replace(found, model=model)
+
+    def tokenizers(self) -> Mapping[str, str]:
+        """Model name -> tiktoken encoding, for every model in the table."""
+        return {name: facts.tokenizer for name, facts in self._facts.items() if facts.tokenizer is not None}
 
 
-def _from_litellm(model: str, entry: dict[str, Any]) -> ModelFacts:
-    mode = entry.get("mode")
+def _parse(table_file: Path, name: str, entry: Any) -> ModelFacts:
+    def fail(problem: str) -> ModelDataUnavailable:
+        return ModelDataUnavailable(f"The model table {table_file}: {name}: {problem}")
+
+    if not isinstance(entry, dict):
+        raise fail("not a mapping of facts")
+    unknown = set(entry) - _KNOWN_KEYS
+    if unknown:
+        raise fail(f"unknown fact(s) {', '.join(sorted(map(str, unknown)))}")
+    mode, tokenizer = entry.get("mode"), entry.get("tokenizer")
+    if mode not in MODES:
+        raise fail(f"mode {mode!r} is not one of {', '.join(sorted(MODES))}")
+    if tokenizer not in TOKENIZERS:
+        raise fail(f"tokenizer {tokenizer!r} is not one of {', '.join(sorted(TOKENIZERS))}")
+    context_window, max_output_tokens = (_limit(entry, fact, fail) for fact in ("context_window", "max_output_tokens"))
+    not_bool = [fact for fact in BOOLEAN_FACTS if not isinstance(entry.get(fact, False), bool)]
+    if not_bool:
+        raise fail(f"{not_bool[0]} must be true or false, not {entry[not_bool[0]]!r}")
     return ModelFacts(
-        model=model,
-        context_window=_positive_int(entry.get("max_input_tokens")),
-        max_output_tokens=_positive_int(entry.get("max_output_tokens")),
-        vision=entry.get("supports_vision") is True,
-        mode=mode if isinstance(mode, str) else None,
-        source="litellm",
+        name,
+        mode,
+        context_window,
+        max_output_tokens,
+        tokenizer,
+        image_input=entry.get("image_input", False),
+        audio_input=entry.get("audio_input", False),
+        pdf_input=entry.get("pdf_input", False),
+        audio_output=entry.get("audio_output", False),
+        json_schema=entry.get("json_schema", False),
+        tools=entry.get("tools", False),
+        parallel_tool_calls=entry.get("parallel_tool_calls", False),
+        reasoning=entry.get("reasoning", False),
+        source="table",
     )
 
 
-def _renamed(facts: ModelFacts, model: str) -> ModelFacts:
-    return ModelFacts(model, facts.context_window, facts.max_output_tokens, facts.vision, facts.mode, facts.source)
-
-
-def _positive_int(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return value if isinstance(value, int) and value > 0 else None
+def _limit(entry: dict[str, Any], fact: str, fail: Callable[[str], ModelDataUnavailable]) -> int | None:
+    value = entry.get(fact)
+    if value is not None and (type(value) is not int or value <= 0):
+        raise fail(f"{fact} must be a positive integer or null, not {value!r}")
+    return None if value is None else int(value)

@@ -1,6 +1,6 @@
 """What each served model can do: its context window, image input, and the tasks it serves.
 
-Defaults come from litellm's model data (via ModelCatalog); a deployment's config overrides them.
+Defaults come from the project's model table (via ModelCatalog); a deployment's config overrides them.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ class ModelTraits:
     context_window: int | None  # prompt plus output, in tokens; None: unknown, never a reason to skip
     vision: bool
     tasks: frozenset[str]
-    source: str  # where the window came from: config, litellm, builtin, none
+    source: str  # where the window came from: config, table, none
 
 
 def default_tasks(model: str, mode: str | None) -> frozenset[str]:
@@ -63,7 +63,7 @@ class ModelTraitsTable:
             traits[deployment.model] = ModelTraits(
                 model=deployment.model,
                 context_window=window,
-                vision=facts.vision if deployment.vision is None else deployment.vision,
+                vision=facts.image_input if deployment.vision is None else deployment.vision,
                 tasks=frozenset(deployment.tasks) if deployment.tasks else default_tasks(deployment.model, facts.mode),
                 source="config" if deployment.context_window else facts.source,
             )

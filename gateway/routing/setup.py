@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from gateway.routing.encodings import Encodings
 from gateway.routing.model_facts import ModelCatalog
 from gateway.routing.model_traits import ModelTraitsTable
@@ -19,13 +21,27 @@ def load_routing_policy(config: GatewayConfig) -> Policy | None:
 
 
 def build_router(config: GatewayConfig, catalog: ModelCatalog | None = None) -> Router:
-    encodings = Encodings()
-    traits = ModelTraitsTable.build(config.deployments, catalog or ModelCatalog())
+    catalog = catalog or ModelCatalog()
+    encodings = open_encodings(config, catalog)
+    traits = ModelTraitsTable.build(config.deployments, catalog)
     return Router(
         policy=load_routing_policy(config),
         traits=traits,
         counter=TokenCounter(encodings, offload_above_chars=config.routing.offload_above_chars),
     )
+
+
+def open_encodings(config: GatewayConfig, catalog: ModelCatalog) -> Encodings:
+    directory = config.routing.tokenizer_dir
+    return Encodings(Path(directory) if directory is not None else None, catalog.tokenizers())
+
+
+def check_model_data(config: GatewayConfig) -> None:
+    """What start-up will read besides the config: the model table and the tokenizer files, hashes checked.
+
+    Raises ModelDataUnavailable or EncodingUnavailable, whose messages name the file.
+    """
+    open_encodings(config, ModelCatalog()).verify()
 
 
 def warm_tokenizers(router: Router) -> None:

@@ -34,11 +34,14 @@ def load_config(path: Path | str, environ: Mapping[str, str] | None = None) -> G
 
 def _resolve_paths(path: Path, config: GatewayConfig) -> GatewayConfig:
     """Paths in the file are relative to the file, wherever the gateway is started from."""
-    policy = config.routing.policy
-    if policy is None or Path(policy).is_absolute():
+    relative = {
+        name: str((path.parent / value).resolve())
+        for name in ("policy", "tokenizer_dir")
+        if (value := getattr(config.routing, name)) is not None and not Path(value).is_absolute()
+    }
+    if not relative:
         return config
-    routing = config.routing.model_copy(update={"policy": str((path.parent / policy).resolve())})
-    return config.model_copy(update={"routing": routing})
+    return config.model_copy(update={"routing": config.routing.model_copy(update=relative)})
 
 
 def first_problem(path: Path, lines: LineIndex, exc: ValidationError) -> ConfigError:

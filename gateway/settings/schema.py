@@ -112,7 +112,7 @@ class DeploymentSettings(Strict):
     api_version: str | None = None
     # Realtime sessions' URL; unset: "ga" for v1-style deployments, "beta" for classic ones.
     realtime_api: RealtimeApi | None = None
-    # Overrides of litellm's model data: prompt plus output tokens, image input, tasks served.
+    # Overrides of the model table (gateway/routing/models.yaml): prompt tokens, image input, tasks served.
     context_window: Annotated[int, Field(gt=0)] | None = None
     vision: bool | None = None
     tasks: tuple[str, ...] | None = None
@@ -153,6 +153,10 @@ class RoutingSettings(Strict):
     policy: str | None = None
     # Prompts with more text than this are tokenized in a worker thread, never on the event loop.
     offload_above_chars: Annotated[int, Field(gt=0)] = 32_768
+    # The directory holding tiktoken's o200k_base and cl100k_base files, named as tiktoken's cache names them
+    # (a TIKTOKEN_CACHE_DIR works). Unset: the copies inside the installed litellm package. Either way each
+    # file must match its published SHA-256, or the gateway does not start.
+    tokenizer_dir: str | None = None
 
 
 class RealtimeSettings(Strict):

@@ -20,6 +20,7 @@ from gateway.routing.encodings import (
     encoding_name_for_model,
     litellm_tokenizers_dir,
 )
+from tests.support.tokenizer_files import copy_published_files
 
 
 @pytest.fixture(scope="module")
@@ -147,20 +148,43 @@ def test_loads_lazily_and_once() -> None:
     assert all(result is results[0] for result in results)
 
 
-def test_missing_files_raise_a_clear_error(tmp_path: Path) -> None:
-    with pytest.raises(EncodingUnavailable, match="missing"):
+@pytest.mark.parametrize("name", [O200K_BASE, CL100K_BASE])
+def test_a_missing_file_is_named(tmp_path: Path, name: str) -> None:
+    files = copy_published_files(tmp_path)
+    files[name].unlink()
+    with pytest.raises(EncodingUnavailable, match=f"The {name} tokenizer file {files[name]} is missing"):
         Encodings(tmp_path)
 
 
-def test_corrupt_file_raises_a_clear_error(tmp_path: Path) -> None:
-    source = litellm_tokenizers_dir()
-    assert source is not None
-    for path in source.iterdir():
-        if len(path.name) == 40:
-            (tmp_path / path.name).write_bytes(b"aGVsbG8= 0\n")  # well-formed, but not the published file
+@pytest.mark.parametrize("name", [O200K_BASE, CL100K_BASE])
+def test_a_file_that_is_not_the_published_one_is_named_by_verify_and_by_loading(tmp_path: Path, name: str) -> None:
+    files = copy_published_files(tmp_path)
+    files[name].write_bytes(b"aGVsbG8= 0\n")  # well-formed, but not the published file
     encodings = Encodings(tmp_path)
-    with pytest.raises(EncodingUnavailable, match="hash"):
-        encodings.get(O200K_BASE)
+    expected = f"The {name} tokenizer file {files[name]} has SHA-256 "
+    with pytest.raises(EncodingUnavailable, match=expected):
+        encodings.verify()
+    with pytest.raises(EncodingUnavailable, match=expected):
+        encodings.get(name)
+
+
+def test_files_from_any_directory_that_holds_the_published_ones(tmp_path: Path) -> None:
+    copy_published_files(tmp_path)
+    encodings = Encodings(tmp_path)
+    encodings.verify()
+    assert encodings.get(O200K_BASE).encode_ordinary("hello world") == [24912, 2375]
+
+
+def test_the_model_tables_tokenizer_wins_over_the_naming_rule() -> None:
+    encodings = Encodings(tokenizers={"house-model": CL100K_BASE})
+    assert encodings.name_for_model("house-model") == CL100K_BASE
+    assert encodings.name_for_model("gpt-4") == CL100K_BASE  # not in the mapping: the rule
+    assert encodings.name_for_model("another-model") == O200K_BASE
+
+
+def test_an_unknown_encoding_in_the_mapping_is_refused() -> None:
+    with pytest.raises(EncodingUnavailable, match="p50k_base"):
+        Encodings(tokenizers={"davinci": "p50k_base"})
 
 
 def test_unknown_encoding_name(encodings: Encodings) -> None:
