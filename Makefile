@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 CONFIG ?= config/gateway.yaml
 SIMULATOR_PORT ?= 9100
 
-.PHONY: run test lint typecheck bench check clean redis-server models
+.PHONY: run test lint typecheck bench check clean redis-server lock models
 
 # Without AZURE_OPENAI_ENDPOINT the gateway runs the local Azure simulator in-process and uses it.
 run: $(STAMP)
@@ -31,13 +31,25 @@ check: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m tests.bench.run
 
-$(STAMP): pyproject.toml
-	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { \
+# Installs exactly the locked versions, every file checked against its hash; nothing is resolved anew.
+# pip-sync removes what an older lock installed and this one no longer has.
+$(STAMP): requirements-dev.txt pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) 2>/dev/null || { \
 		echo "python3 -m venv failed: installing Debian's python3-venv"; \
 		apt-get update -qq && apt-get install -y -qq python3-venv >/dev/null && $(PYTHON) -m venv $(VENV); }
-	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q --require-hashes -r requirements-dev.txt
+	$(BIN)/pip-sync -q requirements-dev.txt
+	$(BIN)/pip install -q --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
+
+# Re-resolves every dependency to its newest release within pyproject.toml's ranges and rewrites both locks:
+# requirements.txt (what the gateway needs to run) and requirements-dev.txt (that, plus tests and tools,
+# constrained to the same versions). Then run `make test` and commit the locks with what the upgrade needed.
+LOCK_FLAGS := --quiet --upgrade --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links
+lock: $(STAMP)
+	CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile $(LOCK_FLAGS) -o requirements.txt pyproject.toml
+	CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile $(LOCK_FLAGS) --extra test --extra lock --all-build-deps \
+		-c requirements.txt -o requirements-dev.txt pyproject.toml
 
 # Regenerates gateway/routing/models.yaml from the installed litellm's model data and the seed corrections in
 # the script. Review the diff before committing it: it is what routing, limits and fallbacks will believe.

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import openai
 import pytest
+from openai.types.chat import ChatCompletionChunk
 
 from tests.conftest import Simulator
 from tests.support.gateway_config import SIMULATOR_KEY
@@ -75,11 +76,11 @@ def test_input_audio_parts_land_on_the_audio_leaf(client: openai.OpenAI) -> None
     assert raw.parse().choices[0].message.content
 
 
-def _audio_of(stream: Any) -> bytes:
+def _audio_of(stream: Iterable[ChatCompletionChunk]) -> bytes:
     pieces = []
     for chunk in stream:
         for choice in chunk.choices:
-            audio = getattr(choice.delta, "audio", None) or (choice.delta.model_extra or {}).get("audio")
-            if audio and audio.get("data"):
-                pieces.append(base64.b64decode(audio["data"]))
+            audio = choice.delta.audio  # ChoiceDeltaAudio: the SDK's typed view of the delta's audio part
+            if audio is not None and audio.data:
+                pieces.append(base64.b64decode(audio.data))
     return b"".join(pieces)
