@@ -14,14 +14,14 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 
 from gateway import pipeline
-from gateway.catalog import get_model, list_models
-from gateway.deployment_status import deployment_status
+from gateway.admin.deployments import deployment_status
+from gateway.admin.explain import explain
+from gateway.admin.models import get_model, list_models
+from gateway.admin.probes import healthz, readyz
 from gateway.errors import openai_error_body
-from gateway.explain import explain
 from gateway.inbound.endpoints import ENDPOINTS, Endpoint
-from gateway.middleware import RequestIdMiddleware
+from gateway.inbound.middleware import RequestIdMiddleware
 from gateway.realtime.session import endpoint as realtime_endpoint
-from gateway.responses import gateway_headers
 from gateway.services import open_services
 from gateway.settings import GatewayConfig, load_config
 
@@ -50,8 +50,8 @@ def create_app(
         Route("/v1/models/{model:path}", get_model, methods=["GET"]),
         Route("/gateway/explain/v1/{operation:path}", explain, methods=["POST"]),
         Route("/gateway/deployments", deployment_status, methods=["GET"]),
-        Route("/healthz", _healthz, methods=["GET"]),
-        Route("/readyz", _readyz, methods=["GET"]),
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
     ]
     return Starlette(
         routes=[*routes, WebSocketRoute("/v1/realtime", realtime_endpoint)],
@@ -72,18 +72,6 @@ def _endpoint_handler(endpoint: Endpoint) -> Callable[[Request], Awaitable[Respo
 
     handler.__name__ = endpoint.operation.replace("/", "_")
     return handler
-
-
-async def _healthz(request: Request) -> Response:
-    return JSONResponse({"status": "ok"}, headers=gateway_headers(request.state.request_id))
-
-
-async def _readyz(request: Request) -> Response:
-    services = getattr(request.app.state, "services", None)
-    headers = gateway_headers(request.state.request_id)
-    if services is None:
-        return JSONResponse({"status": "starting"}, status_code=503, headers=headers)
-    return JSONResponse({"status": "ready", "deployments": len(services.deployments.all)}, headers=headers)
 
 
 async def _http_exception(request: Request, exc: Exception) -> Response:

@@ -93,7 +93,7 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from gateway.app import CONFIG_PATH_VARIABLE, create_app
-    from gateway.client_auth import ClientKeys
+    from gateway.inbound.client_auth import ClientKeys
 
     if args.local_simulator and not os.environ.get("AZURE_OPENAI_ENDPOINT"):
         _start_local_simulator(args.simulator_port)

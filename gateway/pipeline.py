@@ -17,13 +17,13 @@ from gateway.dispatch.dispatcher import Delivery, Job
 from gateway.errors import GatewayError
 from gateway.inbound.endpoints import Endpoint
 from gateway.inbound.read import read_client_body
-from gateway.relay import StreamOutcome, relay
-from gateway.request_log import RequestRecord
-from gateway.responses import error_response, gateway_headers
+from gateway.observe.routing_log import RequestRecord
+from gateway.reply.headers import error_response, gateway_headers
+from gateway.reply.relay import StreamOutcome, relay
+from gateway.reply.usage import extract_usage, total_tokens
 from gateway.services import Services
 from gateway.settings.schema import RetrySettings
 from gateway.upstream.outbound import strips_usage_chunk
-from gateway.usage import extract_usage, total_tokens
 
 _GENERATES_TEXT = frozenset({"chat", "completion", "audio_generation"})
 # The openai SDK tells how long it will wait for the answer; trying beyond that helps nobody.

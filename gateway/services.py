@@ -8,21 +8,21 @@ from dataclasses import dataclass, field
 
 import anyio
 
-from gateway.admission import Admission, BudgetBook
-from gateway.client_auth import ClientKeys
-from gateway.deployments import DeploymentTable
 from gateway.dispatch.dispatcher import Dispatcher
 from gateway.health.board import HealthBoard
 from gateway.health.shared import SharedHealth
-from gateway.limiter_failover import FailoverLimiter
+from gateway.inbound.client_auth import ClientKeys
 from gateway.limits import Limiter, MemoryLimiter, RedisLimiter
+from gateway.limits.admission import Admission, BudgetBook
+from gateway.limits.failover import FailoverLimiter
+from gateway.observe.routing_log import RoutingLog
 from gateway.realtime.slots import SessionSlots
-from gateway.request_log import RoutingLog
 from gateway.routing.router import Router
 from gateway.routing.setup import build_router, warm_tokenizers
 from gateway.settings.schema import GatewayConfig
 from gateway.upstream.client import UpstreamClient
 from gateway.upstream.credentials import UpstreamCredentials
+from gateway.upstream.deployments import DeploymentTable
 from gateway.upstream.headers import HeaderPolicy
 
 

@@ -11,8 +11,8 @@ import random
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from itertools import groupby
 
-from gateway.deployments import Deployment
 from gateway.limits import BudgetState
+from gateway.upstream.deployments import Deployment
 
 # A deployment reported as exhausted keeps a sliver of traffic, so it is noticed when it recovers.
 _LEAST_SHARE = 0.02

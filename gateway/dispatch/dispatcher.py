@@ -19,8 +19,7 @@ import httpx
 from starlette.datastructures import Headers
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception
 
-from gateway.admission import Admission, Admitted, RateLimited, retry_after_seconds
-from gateway.deployments import Deployment, DeploymentTable
+from gateway.dispatch.adapt import Adapted, adapt_for_model, can_serve
 from gateway.dispatch.attempts import Attempt
 from gateway.dispatch.balance import RemainingTokens, balanced_order
 from gateway.dispatch.feedback import learn_from_failure
@@ -28,12 +27,13 @@ from gateway.dispatch.plan import Candidate, Plan
 from gateway.errors import GatewayError, NoDeploymentAvailable, UpstreamError, UpstreamTimeout, UpstreamUnreachable
 from gateway.health.board import HealthBoard
 from gateway.inbound.fields import ClientBody
-from gateway.routing.adapt import Adapted, adapt_for_model, can_serve
+from gateway.limits.admission import Admission, Admitted, RateLimited, retry_after_seconds
 from gateway.routing.policy import FallbackReason, Policy
 from gateway.settings.schema import RetrySettings
 from gateway.upstream.answer import FirstChunkTimeout, first_chunk, is_streamed, raise_for_error, read_whole
 from gateway.upstream.client import UpstreamClient
 from gateway.upstream.credentials import UpstreamCredentials
+from gateway.upstream.deployments import Deployment, DeploymentTable
 from gateway.upstream.headers import HeaderPolicy
 from gateway.upstream.outbound import build_upstream_request
 

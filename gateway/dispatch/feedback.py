@@ -6,10 +6,10 @@ a deployment the same way.
 
 from __future__ import annotations
 
-from gateway.admission import Admission, retry_after_seconds
-from gateway.deployments import Deployment
 from gateway.errors import GatewayError, UpstreamError
 from gateway.health.board import HealthBoard
+from gateway.limits.admission import Admission, retry_after_seconds
+from gateway.upstream.deployments import Deployment
 
 # Statuses that say the deployment is unwell. A 429 is not one (it is busy: it cools down instead), and
 # other 4xx are the request's fault.

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from gateway.deployments import Deployment
 from gateway.routing.policy import FallbackReason
+from gateway.upstream.deployments import Deployment
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 from redis.exceptions import RedisError
 
-from gateway.redis_client import bounded_redis
+from gateway.limits.redis_client import bounded_redis
 
 logger = logging.getLogger("gateway.health")
 

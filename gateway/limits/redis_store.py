@@ -43,7 +43,7 @@ from gateway.limits.budget import (
     to_micros,
     to_seconds,
 )
-from gateway.redis_client import bounded_redis
+from gateway.limits.redis_client import bounded_redis
 
 DEFAULT_KEY_PREFIX = "gw:{limits}:"
 _KEY_PARTS = ("w60", "w10", "tok", "st")

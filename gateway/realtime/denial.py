@@ -9,7 +9,7 @@ from __future__ import annotations
 from starlette.websockets import WebSocket
 
 from gateway.errors import GatewayError
-from gateway.responses import error_response
+from gateway.reply.headers import error_response
 
 DENIAL_EXTENSION = "websocket.http.response"
 

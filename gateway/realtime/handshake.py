@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from starlette.datastructures import Headers, QueryParams
 from websockets.asyncio.client import ClientConnection
 
-from gateway.admission import Admitted
-from gateway.client_auth import ClientKeys
 from gateway.dispatch.balance import balanced_order
 from gateway.dispatch.feedback import learn_from_failure
 from gateway.errors import GatewayError, InvalidRequest
+from gateway.inbound.client_auth import ClientKeys
 from gateway.inbound.endpoints import REALTIME
 from gateway.inbound.fields import ClientBody
+from gateway.limits.admission import Admitted
 from gateway.realtime.subprotocols import Offer, read_offer
 from gateway.realtime.upstream import azure_headers, connect_azure, handshake_headers, realtime_url
 from gateway.routing.router import Routed, Router

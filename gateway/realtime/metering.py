@@ -26,9 +26,9 @@ from typing import Any
 
 import orjson
 
-from gateway.admission import Admission, Admitted, RateLimited
-from gateway.deployments import Deployment
 from gateway.errors import GatewayError
+from gateway.limits.admission import Admission, Admitted, RateLimited
+from gateway.upstream.deployments import Deployment
 
 # Any JSON spelling of "response.create" either contains it or uses an escape, which starts with a backslash.
 _CLIENT_MARKERS = ("response.create", "\\")

@@ -19,16 +19,16 @@ import uuid
 from starlette.websockets import WebSocket
 from websockets.asyncio.client import ClientConnection
 
-from gateway.admission import Admitted
 from gateway.errors import GatewayError, UpstreamError
 from gateway.inbound.endpoints import REALTIME
+from gateway.limits.admission import Admitted
+from gateway.observe.routing_log import RequestRecord
 from gateway.realtime.denial import deny
 from gateway.realtime.handshake import Hello, admit, authenticate, call_azure, read_hello, route
 from gateway.realtime.metering import SessionMeter
 from gateway.realtime.relay import ABNORMAL, INTERNAL_ERROR, Counts, Ending, relay
 from gateway.realtime.session_log import ACCEPTED, headers_for, note_ending, note_route
 from gateway.realtime.upstream import azure_headers
-from gateway.request_log import RequestRecord
 from gateway.services import Services
 
 logger = logging.getLogger("gateway")

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from gateway.observe.routing_log import RequestRecord
 from gateway.realtime.metering import SessionMeter
 from gateway.realtime.relay import Counts, Ending
-from gateway.request_log import RequestRecord
-from gateway.responses import gateway_headers
+from gateway.reply.headers import gateway_headers
 from gateway.routing.router import Routed
 
 ACCEPTED = 101  # the status of a session that was opened, however it ended

@@ -17,9 +17,9 @@ from urllib.parse import quote
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import InvalidStatus, WebSocketException
 
-from gateway.deployments import CLASSIC_DEFAULT_API_VERSION, Deployment
 from gateway.errors import UpstreamError, UpstreamTimeout, UpstreamUnreachable
 from gateway.settings.schema import RealtimeApi
+from gateway.upstream.deployments import CLASSIC_DEFAULT_API_VERSION, Deployment
 from gateway.upstream.headers import USER_AGENT, HeaderPolicy, inbound_response_headers
 
 # Frames up to 16 MiB, as uvicorn takes from clients by default: Azure accepts audio appends of 15 MiB.

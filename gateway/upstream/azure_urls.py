@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from gateway.deployments import Deployment
+from gateway.upstream.deployments import Deployment
 
 # Azure documents images and audio on the v1 surface only under its preview api-version.
 _V1_PREVIEW_ONLY_PREFIXES = ("images/", "audio/")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from gateway.deployments import Deployment
 from gateway.settings.schema import ApiKeyAuth, EntraAuth
+from gateway.upstream.deployments import Deployment
 
 TokenProvider = Callable[[], Awaitable[str]]
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import orjson
 from starlette.datastructures import Headers
 
-from gateway.deployments import Deployment
 from gateway.inbound.fields import ClientBody
 from gateway.inbound.multipart_body import multipart_boundary, replace_text_field
-from gateway.sse_usage import wants_stream_usage, with_stream_usage
+from gateway.reply.sse_usage import wants_stream_usage, with_stream_usage
 from gateway.upstream.azure_urls import body_names_deployment, upstream_url
 from gateway.upstream.client import UpstreamRequest
 from gateway.upstream.credentials import UpstreamCredentials
+from gateway.upstream.deployments import Deployment
 from gateway.upstream.headers import HeaderPolicy
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import random
 from collections import Counter
 
-from gateway.deployments import Deployment
 from gateway.dispatch.balance import RemainingTokens, balanced_order
 from gateway.limits import BudgetState
 from gateway.settings.schema import ApiKeyAuth
+from gateway.upstream.deployments import Deployment
 
 
 def deployment(deployment_id: str, priority: int = 0, weight: int = 1, tpm: int | None = None) -> Deployment:

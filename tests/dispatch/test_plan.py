@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from gateway.deployments import Deployment
 from gateway.dispatch.plan import Plan
 from gateway.routing.policy import FallbackReason
 from gateway.settings.schema import ApiKeyAuth
+from gateway.upstream.deployments import Deployment
 
 DEPLOYMENTS = {
     "gpt-4.1": ["east/gpt-4.1", "west/gpt-4.1"],

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import openai
 import pytest
 
-from gateway.client_auth import key_id
+from gateway.inbound.client_auth import key_id
 from tests.conftest import Gateway, GatewayFactory
 from tests.support.gateway_config import CLIENT_KEYS
 from tests.support.simulator_control import SimulatorControl

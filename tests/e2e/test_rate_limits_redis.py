@@ -8,7 +8,7 @@ import openai
 import pytest
 import redis
 
-from gateway.client_auth import key_id
+from gateway.inbound.client_auth import key_id
 from tests.conftest import Gateway, GatewayFactory
 from tests.support.gateway_config import CLIENT_KEYS
 from tests.support.redis_server import RedisServer, redis_server

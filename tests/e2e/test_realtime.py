@@ -17,7 +17,7 @@ from openai.resources.realtime.realtime import AsyncRealtimeConnection
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, ConnectionClosedError, InvalidStatus
 
-from gateway.client_auth import key_id
+from gateway.inbound.client_auth import key_id
 from tests.conftest import Gateway, GatewayFactory
 from tests.simulator.test_realtime import TEXT_SEQUENCE_GA, collapsed, pcm_silence, tone, until, user_text
 from tests.support.gateway_config import CLIENT_KEYS, SIMULATOR_KEY

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import openai
 
-from gateway.client_auth import key_id
+from gateway.inbound.client_auth import key_id
 from tests.conftest import Gateway
 
 

@@ -7,7 +7,6 @@ from collections.abc import Sequence
 import pytest
 import redis.asyncio as aioredis
 
-from gateway.limiter_failover import FailoverLimiter, LimitsUnavailable
 from gateway.limits import (
     Admission,
     Budget,
@@ -18,6 +17,7 @@ from gateway.limits import (
     RedisLimiter,
     Reservation,
 )
+from gateway.limits.failover import FailoverLimiter, LimitsUnavailable
 from tests.limits.conftest import LimiterFactory, SimulatedClock
 from tests.limits.test_redis_store import _commands_sent
 

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.deployments import Deployment
 from gateway.settings.schema import ApiKeyAuth
 from gateway.upstream.azure_urls import upstream_url
+from gateway.upstream.deployments import Deployment
 
 AUTH = ApiKeyAuth(api_key_env="K")
 

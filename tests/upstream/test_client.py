@@ -11,7 +11,7 @@ import pytest
 import respx
 
 from gateway.errors import UpstreamError, UpstreamTimeout, UpstreamUnreachable
-from gateway.relay import StreamOutcome, relay
+from gateway.reply.relay import StreamOutcome, relay
 from gateway.settings.schema import UpstreamSettings
 from gateway.upstream.answer import is_streamed, raise_for_error, read_whole
 from gateway.upstream.client import UpstreamClient, UpstreamRequest

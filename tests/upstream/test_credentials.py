@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from gateway.deployments import Deployment
 from gateway.settings.schema import ApiKeyAuth, EntraAuth
 from gateway.upstream.credentials import TokenProvider, UpstreamCredentials
+from gateway.upstream.deployments import Deployment
 
 
 def deployment(auth: ApiKeyAuth | EntraAuth, resource: str = "r") -> Deployment:

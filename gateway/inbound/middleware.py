@@ -13,8 +13,8 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.errors import openai_error_body
-from gateway.relay import UpstreamStreamCut
-from gateway.responses import gateway_headers
+from gateway.reply.headers import gateway_headers
+from gateway.reply.relay import UpstreamStreamCut
 
 logger = logging.getLogger("gateway")
 

@@ -8,11 +8,11 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from gateway.deployments import Deployment
 from gateway.errors import GatewayError
 from gateway.limits import BudgetState
-from gateway.responses import error_response, gateway_headers
+from gateway.reply.headers import error_response, gateway_headers
 from gateway.services import Services
+from gateway.upstream.deployments import Deployment
 
 
 async def deployment_status(request: Request) -> Response:

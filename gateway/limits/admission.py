@@ -14,10 +14,10 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from gateway.deployments import Deployment
 from gateway.errors import GatewayError, ModelNotFound
 from gateway.limits import Budget, BudgetState, Limiter, Observation, Reservation
 from gateway.settings.schema import ClientKeySettings, DeploymentSettings, RateLimit, RateLimitSettings
+from gateway.upstream.deployments import Deployment
 
 # Azure: chat deployments get 6 requests per minute for each 1,000 tokens per minute.
 RPM_PER_THOUSAND_TPM = 6

@@ -6,11 +6,11 @@ import httpx
 import orjson
 import pytest
 
+from gateway.dispatch.adapt import MODEL_LIMITS, adapt_for_model, can_serve
 from gateway.inbound.endpoints import ENDPOINTS, Endpoint
 from gateway.inbound.fields import ClientBody
 from gateway.inbound.json_body import parse_json_body
 from gateway.inbound.multipart_body import drop_text_field, parse_multipart_body
-from gateway.routing.adapt import MODEL_LIMITS, adapt_for_model, can_serve
 
 CHAT = ENDPOINTS["chat/completions"]
 SPEECH = ENDPOINTS["audio/speech"]

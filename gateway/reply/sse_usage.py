@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gateway.usage import extract_usage
+from gateway.reply.usage import extract_usage
 
 _USAGE_OBJECT = b'"usage":{'
 _NO_CHOICES = b'"choices":[]'

@@ -13,9 +13,9 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from gateway.errors import openai_error_body
-from gateway.sse_usage import UsageChunkStripper
+from gateway.reply.sse_usage import UsageChunkStripper
+from gateway.reply.usage import StreamUsage
 from gateway.upstream.headers import inbound_response_headers
-from gateway.usage import StreamUsage
 
 
 @dataclass(slots=True)

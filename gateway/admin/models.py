@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from gateway.errors import GatewayError, ModelNotFound
-from gateway.responses import error_response, gateway_headers
+from gateway.reply.headers import error_response, gateway_headers
 from gateway.services import Services
 
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 from starlette.datastructures import Headers
 
-from gateway.client_auth import ANONYMOUS, ClientKeys, key_id
 from gateway.errors import Unauthorized
+from gateway.inbound.client_auth import ANONYMOUS, ClientKeys, key_id
 
 
 def test_no_keys_means_local_anonymous_access() -> None:

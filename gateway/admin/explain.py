@@ -14,7 +14,7 @@ from starlette.responses import JSONResponse, Response
 from gateway.errors import GatewayError, NotFound
 from gateway.inbound.endpoints import ENDPOINTS
 from gateway.inbound.read import read_client_body
-from gateway.responses import error_response, gateway_headers
+from gateway.reply.headers import error_response, gateway_headers
 from gateway.routing.router import Routed
 from gateway.services import Services
 from gateway.upstream.azure_urls import upstream_url
