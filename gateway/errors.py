@@ -1,26 +1,41 @@
-"""Errors a client can see, each knowing its HTTP status and its OpenAI error body.
+"""Every error a client can see, each knowing its HTTP status, its OpenAI error body and its headers,
+and what the attempt loop may do about it.
 
-    GatewayError
-    ├── InvalidRequest            400  invalid_request_error (bad JSON, missing field, wrong type)
-    │   └── ContextLengthExceeded 400  code context_length_exceeded
-    ├── Unauthorized              401  authentication_error
-    ├── NotFound                  404  (unknown model or path)
-    ├── PayloadTooLarge           413
-    ├── UpstreamError             Azure's own status and error body, passed through
-    ├── NoDeploymentAvailable     503  every candidate cooling down or open
-    ├── UpstreamUnreachable       502  may fall back
-    └── UpstreamTimeout           504  may fall back
+    GatewayError                      status  retry_class   fallback_reason
+    ├── InvalidRequest                400                   (bad JSON, missing field, wrong type)
+    │   └── ContextLengthExceeded     400                   context_length
+    ├── Unauthorized                  401
+    ├── NotFound                      404                   (unknown path)
+    │   └── ModelNotFound             404
+    ├── PayloadTooLarge               413
+    ├── RateLimited                   429                   our own budgets; retry-after when room comes
+    ├── TooManySessions               429                   realtime sessions per key
+    ├── UpstreamError                 Azure's  its status   context_length / content_filter, from Azure's code
+    ├── UpstreamUnreachable           502     connection
+    ├── UpstreamTimeout               504     timeout
+    │   └── FirstChunkTimeout         504     timeout       (a stream stalled before its first chunk)
+    ├── NoDeploymentAvailable         503                   every candidate cooling down or open
+    └── LimitsUnavailable             503                   Redis away and rate limits fail closed
 
-Clients only ever see `{"error": {"message", "type", "param", "code"}}`; nothing else leaves the
-gateway as an error, so a bug never turns into a traceback on the wire.
+`retry_class` is what `retries.retry_on` names ("connection", "timeout" or an HTTP status); None never
+retries. `fallback_reason` picks the policy's fallback chain (`on_failure`, `on_context_length`,
+`on_content_filter`). Clients only ever see `{"error": {"message", "type", "param", "code"}}`; nothing
+else leaves the gateway as an error, so a bug never turns into a traceback on the wire.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+import math
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal
 
 import orjson
+
+if TYPE_CHECKING:
+    from gateway.limits.budget import BudgetState
+
+FallbackReason = Literal["failure", "context_length", "content_filter"]
+RetryClass = Literal["connection", "timeout"] | int
 
 # OpenAI's `type` for an error of each status; Azure often leaves `type` out.
 _TYPE_BY_STATUS = {
@@ -57,7 +72,8 @@ def openai_error_body(
 class GatewayError(Exception):
     status = 500
     code: str | None = "internal_error"
-    retryable = False
+    retry_class: RetryClass | None = None
+    fallback_reason: FallbackReason = "failure"
 
     def __init__(self, message: str, *, param: str | None = None, code: str | None = None) -> None:
         super().__init__(message)
@@ -80,6 +96,7 @@ class InvalidRequest(GatewayError):
 
 class ContextLengthExceeded(InvalidRequest):
     code = "context_length_exceeded"
+    fallback_reason = "context_length"
 
 
 class Unauthorized(GatewayError):
@@ -105,22 +122,104 @@ class PayloadTooLarge(GatewayError):
     code = "request_too_large"
 
 
+class RateLimited(GatewayError):
+    """Our own budgets (a deployment's quota, a key's share) have no room for the request."""
+
+    status = 429
+    code = "rate_limit_exceeded"
+
+    def __init__(
+        self,
+        message: str,
+        retry_after_s: float | None,
+        states: Sequence[BudgetState],
+        blocked_by: str | None = None,
+    ) -> None:
+        """`retry_after_s` None: the request is larger than a whole minute's budget and can never pass."""
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+        self.blocked_by = blocked_by
+        self._states = tuple(states)
+
+    @property
+    def by_client_key(self) -> bool:
+        """The client's own budget is spent: no other deployment or model would take the request either."""
+        return self.blocked_by is not None and self.blocked_by.startswith("key:")
+
+    def body(self) -> dict[str, Any]:
+        body = super().body()
+        body["error"]["type"] = "tokens"
+        return body
+
+    def headers(self) -> dict[str, str]:
+        if self.retry_after_s is None:
+            return {"x-should-retry": "false", **rate_limit_headers(self._states)}
+        # The openai SDK waits exactly retry-after-ms when it is at most 120 s, and honours it on retry.
+        wait = min(self.retry_after_s, 119.0)
+        return {
+            "retry-after-ms": str(max(1, math.ceil(wait * 1000))),
+            "retry-after": str(max(1, math.ceil(wait))),
+            **rate_limit_headers(self._states),
+        }
+
+
+def rate_limit_headers(states: Sequence[BudgetState]) -> dict[str, str]:
+    """OpenAI's x-ratelimit-* headers for the tightest of the budgets a request touched."""
+    headers: dict[str, str] = {}
+    token_states = [state for state in states if state.limit_tokens is not None]
+    request_states = [state for state in states if state.limit_requests is not None]
+    if token_states:
+        tightest = min(token_states, key=lambda state: state.remaining_tokens or 0)
+        headers["x-ratelimit-limit-tokens"] = str(tightest.limit_tokens)
+        headers["x-ratelimit-remaining-tokens"] = str(max(0, tightest.remaining_tokens or 0))
+        headers["x-ratelimit-reset-tokens"] = _duration(tightest.reset_tokens_s)
+    if request_states:
+        tightest = min(request_states, key=lambda state: state.remaining_requests or 0)
+        headers["x-ratelimit-limit-requests"] = str(tightest.limit_requests)
+        headers["x-ratelimit-remaining-requests"] = str(max(0, tightest.remaining_requests or 0))
+        headers["x-ratelimit-reset-requests"] = _duration(tightest.reset_requests_s)
+    return headers
+
+
+def _duration(seconds: float | None) -> str:
+    # OpenAI's format: "12ms", "1.5s".
+    if not seconds or seconds <= 0:
+        return "0s"
+    return f"{round(seconds * 1000)}ms" if seconds < 1 else f"{seconds:.3g}s"
+
+
+class TooManySessions(GatewayError):
+    status = 429
+    code = "too_many_sessions"
+
+
+class LimitsUnavailable(GatewayError):
+    status = 503
+    code = "rate_limits_unavailable"
+
+    def headers(self) -> dict[str, str]:
+        return {"retry-after": "1", "retry-after-ms": "1000"}
+
+
 class UpstreamUnreachable(GatewayError):
     status = 502
     code = "upstream_unreachable"
-    retryable = True
+    retry_class = "connection"
 
 
 class UpstreamTimeout(GatewayError):
     status = 504
     code = "upstream_timeout"
-    retryable = True
+    retry_class = "timeout"
+
+
+class FirstChunkTimeout(UpstreamTimeout):
+    code = "upstream_first_chunk_timeout"
 
 
 class NoDeploymentAvailable(GatewayError):
     status = 503
     code = "no_deployment_available"
-    retryable = True
 
     @classmethod
     def for_model(cls, model: str) -> NoDeploymentAvailable:
@@ -130,15 +229,20 @@ class NoDeploymentAvailable(GatewayError):
 class UpstreamError(GatewayError):
     """An error status from Azure: its status, its error fields and its useful headers go back as sent."""
 
-    RETRYABLE_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504})
+    # Azure's error codes that another model may not hit: a larger window, or another content filter verdict.
+    _FALLBACK_REASONS: Mapping[str, FallbackReason] = {
+        "context_length_exceeded": "context_length",
+        "content_filter": "content_filter",
+    }
 
     def __init__(self, status: int, raw_body: bytes, headers: Mapping[str, str]) -> None:
         self.status = status
-        self.retryable = status in self.RETRYABLE_STATUSES
+        self.retry_class = status
         self._headers = dict(headers)
         self._body = normalise_upstream_error(status, raw_body)
         error = self._body["error"]
         super().__init__(str(error.get("message") or ""), param=error.get("param"), code=error.get("code"))
+        self.fallback_reason = self._FALLBACK_REASONS.get(str(self.code), "failure")
 
     def body(self) -> dict[str, Any]:
         return self._body

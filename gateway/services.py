@@ -8,12 +8,14 @@ from dataclasses import dataclass, field
 
 import anyio
 
+from gateway.dispatch.balance import RemainingTokens
 from gateway.dispatch.dispatcher import Dispatcher
 from gateway.health.board import HealthBoard
 from gateway.health.shared import SharedHealth
 from gateway.inbound.client_auth import ClientKeys
 from gateway.limits import Limiter, MemoryLimiter, RedisLimiter
-from gateway.limits.admission import Admission, BudgetBook
+from gateway.limits.admission import Admission
+from gateway.limits.budget_book import BudgetBook
 from gateway.limits.failover import FailoverLimiter
 from gateway.observe.routing_log import RoutingLog
 from gateway.realtime.slots import SessionSlots
@@ -39,6 +41,8 @@ class Services:
     admission: Admission
     health: HealthBoard
     dispatcher: Dispatcher
+    # Each deployment's TPM left as last seen (the gateway's budgets or Azure's headers): for balancing.
+    remaining_tokens: RemainingTokens
     # Realtime sessions open per client key on this replica (realtime.max_sessions_per_key).
     realtime_slots: SessionSlots = field(default_factory=SessionSlots)
 
@@ -58,6 +62,7 @@ async def open_services(
     health = build_health_board(config, deployments)
     admission = Admission(limiter, BudgetBook(config.deployments, config.client_keys), config.rate_limits)
     header_policy = HeaderPolicy(config.upstream.forward_headers)
+    remaining_tokens = RemainingTokens()
     dispatcher = Dispatcher(
         deployments,
         router.policy,
@@ -67,6 +72,7 @@ async def open_services(
         header_policy,
         credentials,
         config.retries,
+        remaining_tokens,
         vision_of=lambda model: traits.vision if (traits := router.traits.get(model)) is not None else None,
     )
     await health.start()
@@ -83,6 +89,7 @@ async def open_services(
             admission=admission,
             health=health,
             dispatcher=dispatcher,
+            remaining_tokens=remaining_tokens,
         )
     finally:
         await health.aclose()

@@ -35,7 +35,7 @@ async def deployment_status(request: Request) -> Response:
 def _row(services: Services, deployment: Deployment, budget: BudgetState | None) -> dict[str, Any]:
     health = services.health.snapshot(deployment.id)
     # A deployment without a budget of its own: what Azure's x-ratelimit-remaining-tokens said last.
-    remaining_tokens = budget.remaining_tokens if budget else services.dispatcher.remaining.remaining(deployment.id)
+    remaining_tokens = budget.remaining_tokens if budget else services.remaining_tokens.remaining(deployment.id)
     return {
         "id": deployment.id,
         "model": deployment.model,

@@ -1,5 +1,9 @@
 """The attempt loop: send the request to a deployment; on a failure worth retrying, to the next one.
 
+`dispatch` answers with a Delivery, or raises Undelivered; both carry the trace of every attempt, for the
+log and the response headers. `pick_and_admit` is the same choice of deployment without the loop, for
+callers that open their own connection (realtime sessions).
+
 Another healthy deployment of the model is tried at once, then the model's fallbacks. Only when the
 round has nothing left does the loop sleep (Azure's retry-after-ms, then retry-after, else jittered
 exponential backoff) and start a new round, within the request's time budget and attempt limit.
@@ -24,21 +28,29 @@ from gateway.dispatch.attempts import Attempt
 from gateway.dispatch.balance import RemainingTokens, balanced_order
 from gateway.dispatch.feedback import learn_from_failure
 from gateway.dispatch.plan import Candidate, Plan
-from gateway.errors import GatewayError, NoDeploymentAvailable, UpstreamError, UpstreamTimeout, UpstreamUnreachable
+from gateway.errors import (
+    FallbackReason,
+    FirstChunkTimeout,
+    GatewayError,
+    NoDeploymentAvailable,
+    RateLimited,
+    UpstreamError,
+)
 from gateway.health.board import HealthBoard
 from gateway.inbound.fields import ClientBody
-from gateway.limits.admission import Admission, Admitted, RateLimited, retry_after_seconds
-from gateway.routing.policy import FallbackReason, Policy
+from gateway.limits.admission import Admission, Admitted
+from gateway.routing.policy import Policy
 from gateway.settings.schema import RetrySettings
-from gateway.upstream.answer import FirstChunkTimeout, first_chunk, is_streamed, raise_for_error, read_whole
+from gateway.upstream.answer import first_chunk, is_streamed, raise_for_error, read_whole
 from gateway.upstream.client import UpstreamClient
 from gateway.upstream.credentials import UpstreamCredentials
 from gateway.upstream.deployments import Deployment, DeploymentTable
 from gateway.upstream.headers import HeaderPolicy
 from gateway.upstream.outbound import build_upstream_request
+from gateway.upstream.retry_after import retry_after_seconds
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Job:
     key_id: str
     body: ClientBody
@@ -46,6 +58,12 @@ class Job:
     request_id: str
     estimate: int
     deadline: float  # time.monotonic() by which the request must be answered or given up
+
+
+@dataclass(slots=True)
+class Trace:
+    """What dispatching a request did: each upstream try, and why candidates were passed over."""
+
     attempts: list[Attempt] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -57,6 +75,17 @@ class Delivery:
     response: httpx.Response  # a success status; its body is read (`body`) or streaming (`chunks`)
     body: bytes | None
     chunks: AsyncIterator[bytes] | None  # the first chunk included, already read from Azure
+    strip_usage_chunk: bool  # the gateway asked Azure for the stream's usage chunk the client did not want
+    trace: Trace
+
+
+class Undelivered(Exception):
+    """No attempt answered: `error` is what the client gets (the last failure), `trace` what was tried."""
+
+    def __init__(self, error: GatewayError, trace: Trace) -> None:
+        super().__init__(error.message)
+        self.error = error
+        self.trace = trace
 
 
 class _ModelSwitch(Exception):
@@ -78,10 +107,12 @@ class Dispatcher:
         header_policy: HeaderPolicy,
         credentials: UpstreamCredentials,
         settings: RetrySettings,
+        remaining: RemainingTokens,
         vision_of: Callable[[str], bool | None] = lambda model: None,
         choose: Callable[[], float] = random.random,
     ) -> None:
-        """`vision_of(model)`: whether the model's deployments take images, as configured (None: unknown)."""
+        """`remaining`: each deployment's TPM left as last seen, shared with the status endpoint.
+        `vision_of(model)`: whether the model's deployments take images, as configured (None: unknown)."""
         self._deployments = deployments
         self._policy = policy
         self._admission = admission
@@ -92,11 +123,27 @@ class Dispatcher:
         self._settings = settings
         self._choose = choose
         self._vision_of = vision_of
-        self.remaining = RemainingTokens()
+        self._remaining = remaining
 
     async def dispatch(self, job: Job, model: str) -> Delivery:
         plan = Plan(model, self._ordered_deployments, self._fallbacks_of, self._is_available)
         state = _LoopState(plan)
+        try:
+            return await self._attempts(job, state)
+        except GatewayError as error:
+            raise Undelivered(error, state.trace) from None
+
+    async def pick_and_admit(self, key_id: str, model: str, estimate: int) -> Admitted:
+        """A deployment of `model` with room for `estimate` tokens, chosen as HTTP requests' are: by priority,
+        then weight and TPM left, healthy ones first (when none is healthy, Azure decides), waiting for room
+        as admission allows. The caller calls Azure itself and reports back through `feedback`."""
+        deployments = self._ordered_deployments(model)
+        healthy = [deployment for deployment in deployments if self._health.is_available(deployment.id)]
+        admitted = await self._admission.admit(key_id, model, healthy or deployments, estimate)
+        self._remaining.from_budgets(admitted.deployment.id, admitted.states)
+        return admitted
+
+    async def _attempts(self, job: Job, state: _LoopState) -> Delivery:
         # Most requests succeed at once: they skip the retry machinery (~50 us a request) altogether.
         try:
             return await self._try_once(job, state)
@@ -134,24 +181,24 @@ class Dispatcher:
         waited_ms = round(state.waited_s * 1000, 3)
         attempt = Attempt(candidate.model, candidate.deployment.id, waited_ms, changes=list(adapted.changes))
         state.waited_s = 0.0
-        job.attempts.append(attempt)
+        state.trace.attempts.append(attempt)
         started = time.perf_counter()
         try:
-            delivery = await self._send(job, candidate, admitted, body, attempt)
+            delivery = await self._send(job, state, candidate, admitted, body, attempt)
         except GatewayError as error:
             attempt.latency_ms = round((time.perf_counter() - started) * 1000, 3)
             attempt.error = error.code
             await self._after_failure(candidate.deployment, admitted, error, attempt)
             state.last_error = error
-            state.reason = _fallback_reason(error)
+            state.reason = error.fallback_reason
             if state.reason != "failure" and error.status == 400 and state.plan.leave_model(state.reason):
-                job.notes.append(f"{candidate.model}: {error.code}, trying {state.plan.model}")
+                state.trace.notes.append(f"{candidate.model}: {error.code}, trying {state.plan.model}")
                 raise _ModelSwitch(error) from None
             raise
         attempt.latency_ms = round((time.perf_counter() - started) * 1000, 3)
         attempt.billed = True
         self._health.record_success(candidate.deployment.id)
-        self.remaining.from_azure(candidate.deployment, delivery.response.headers)
+        self._remaining.from_azure(candidate.deployment, delivery.response.headers)
         return delivery
 
     async def _admitted_candidate(self, job: Job, state: _LoopState) -> tuple[Candidate, Admitted, Adapted]:
@@ -162,7 +209,7 @@ class Dispatcher:
             if candidate.model != state.plan.routed_model:
                 why_not = can_serve(job.body, candidate.model, vision=self._vision_of(candidate.model))
                 if why_not is not None:
-                    job.notes.append(f"fallback {candidate.model} skipped: {why_not}")
+                    state.trace.notes.append(f"fallback {candidate.model} skipped: {why_not}")
                     continue
                 adapted = adapt_for_model(job.body, candidate.model)
             try:
@@ -172,14 +219,14 @@ class Dispatcher:
             except RateLimited as refused:
                 if refused.by_client_key:
                     raise
-                job.notes.append(f"{candidate.deployment.id}: no room in its budget")
+                state.trace.notes.append(f"{candidate.deployment.id}: no room in its budget")
                 state.last_error, state.reason = refused, "failure"
                 continue
             # Taken only now, so that a refused admission never holds a half-open breaker's probe slot.
             if not self._health.try_acquire(candidate.deployment.id):
                 await self._admission.refund(admitted)
                 continue
-            self.remaining.from_budgets(candidate.deployment.id, admitted.states)
+            self._remaining.from_budgets(candidate.deployment.id, admitted.states)
             return candidate, admitted, adapted
         # Nothing left this round: the client gets the last error seen, Azure's or our own 429.
         state.round_over = True
@@ -188,7 +235,7 @@ class Dispatcher:
         raise NoDeploymentAvailable.for_model(state.plan.routed_model)
 
     async def _send(
-        self, job: Job, candidate: Candidate, admitted: Admitted, body: ClientBody, attempt: Attempt
+        self, job: Job, state: _LoopState, candidate: Candidate, admitted: Admitted, body: ClientBody, attempt: Attempt
     ) -> Delivery:
         outbound = await build_upstream_request(
             candidate.deployment, body, job.client_headers, job.request_id, self._header_policy, self._credentials
@@ -197,11 +244,13 @@ class Dispatcher:
         attempt.status = response.status_code
         deployment_id = candidate.deployment.id
         await raise_for_error(response, deployment_id)
+        strip = outbound.adds_stream_usage
         if is_streamed(response):
             limit, left = self._settings.first_chunk_timeout_seconds, job.deadline - time.monotonic()
             chunks = await first_chunk(response, deployment_id, left if limit is None else min(limit, left))
-            return Delivery(candidate, admitted, response, None, chunks)
-        return Delivery(candidate, admitted, response, await read_whole(response, deployment_id), None)
+            return Delivery(candidate, admitted, response, None, chunks, strip, state.trace)
+        whole = await read_whole(response, deployment_id)
+        return Delivery(candidate, admitted, response, whole, None, strip, state.trace)
 
     async def _after_failure(
         self, deployment: Deployment, admitted: Admitted, error: GatewayError, attempt: Attempt
@@ -221,7 +270,7 @@ class Dispatcher:
             return True
         if isinstance(error, RateLimited):
             return not error.by_client_key and error.retry_after_s is not None
-        return _error_class(error) in self._settings.retry_on
+        return isinstance(error, GatewayError) and error.retry_class in self._settings.retry_on
 
     def _wait(self, retry_state: RetryCallState, state: _LoopState, job: Job) -> float:
         error = retry_state.outcome.exception() if retry_state.outcome is not None else None
@@ -256,7 +305,7 @@ class Dispatcher:
     # -- plan inputs -----------------------------------------------------------------------------------
 
     def _ordered_deployments(self, model: str) -> list[Deployment]:
-        return balanced_order(self._deployments.for_model(model), self.remaining, self._choose)
+        return balanced_order(self._deployments.for_model(model), self._remaining, self._choose)
 
     def _fallbacks_of(self, model: str, reason: FallbackReason) -> tuple[str, ...]:
         return self._policy.fallbacks_for(model, reason) if self._policy is not None else ()
@@ -274,21 +323,4 @@ class _LoopState:
     backoffs: int = 0
     round_over: bool = False
     needs_new_round: bool = False
-
-
-def _error_class(error: BaseException) -> str | int | None:
-    if isinstance(error, UpstreamTimeout):
-        return "timeout"
-    if isinstance(error, UpstreamUnreachable):
-        return "connection"
-    if isinstance(error, UpstreamError):
-        return error.status
-    return None
-
-
-def _fallback_reason(error: GatewayError) -> FallbackReason:
-    if error.code == "context_length_exceeded":
-        return "context_length"
-    if error.code == "content_filter":
-        return "content_filter"
-    return "failure"
+    trace: Trace = field(default_factory=Trace)

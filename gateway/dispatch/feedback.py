@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from gateway.errors import GatewayError, UpstreamError
 from gateway.health.board import HealthBoard
-from gateway.limits.admission import Admission, retry_after_seconds
+from gateway.limits.admission import Admission
 from gateway.upstream.deployments import Deployment
+from gateway.upstream.retry_after import retry_after_seconds
 
 # Statuses that say the deployment is unwell. A 429 is not one (it is busy: it cools down instead), and
 # other 4xx are the request's fault.

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from gateway.routing.policy import FallbackReason
+from gateway.errors import FallbackReason
 from gateway.upstream.deployments import Deployment
 
 

@@ -9,18 +9,16 @@ After the answer, the reservation is settled with what Azure reported, or refund
 from __future__ import annotations
 
 import asyncio
-import math
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from gateway.errors import GatewayError, ModelNotFound
-from gateway.limits import Budget, BudgetState, Limiter, Observation, Reservation
-from gateway.settings.schema import ClientKeySettings, DeploymentSettings, RateLimit, RateLimitSettings
+from gateway.errors import ModelNotFound, RateLimited
+from gateway.limits import BudgetState, Limiter, Observation, Reservation
+from gateway.limits.budget_book import BudgetBook
+from gateway.settings.schema import RateLimitSettings
 from gateway.upstream.deployments import Deployment
-
-# Azure: chat deployments get 6 requests per minute for each 1,000 tokens per minute.
-RPM_PER_THOUSAND_TPM = 6
+from gateway.upstream.retry_after import retry_after_seconds
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,105 +27,6 @@ class Admitted:
     reservation: Reservation | None  # None: no budget applies to this request
     estimate: int
     states: tuple[BudgetState, ...]
-
-
-class RateLimited(GatewayError):
-    status = 429
-    code = "rate_limit_exceeded"
-    retryable = True
-
-    def __init__(
-        self,
-        message: str,
-        retry_after_s: float | None,
-        states: Sequence[BudgetState],
-        blocked_by: str | None = None,
-    ) -> None:
-        """`retry_after_s` None: the request is larger than a whole minute's budget and can never pass."""
-        super().__init__(message)
-        self.retry_after_s = retry_after_s
-        self.blocked_by = blocked_by
-        self._states = tuple(states)
-
-    @property
-    def by_client_key(self) -> bool:
-        """The client's own budget is spent: no other deployment or model would take the request either."""
-        return self.blocked_by is not None and self.blocked_by.startswith("key:")
-
-    def body(self) -> dict[str, object]:
-        body = super().body()
-        body["error"]["type"] = "tokens"
-        return body
-
-    def headers(self) -> dict[str, str]:
-        if self.retry_after_s is None:
-            return {"x-should-retry": "false", **rate_limit_headers(self._states)}
-        # The openai SDK waits exactly retry-after-ms when it is at most 120 s, and honours it on retry.
-        wait = min(self.retry_after_s, 119.0)
-        return {
-            "retry-after-ms": str(max(1, math.ceil(wait * 1000))),
-            "retry-after": str(max(1, math.ceil(wait))),
-            **rate_limit_headers(self._states),
-        }
-
-
-def rate_limit_headers(states: Sequence[BudgetState]) -> dict[str, str]:
-    """OpenAI's x-ratelimit-* headers for the tightest of the budgets a request touched."""
-    headers: dict[str, str] = {}
-    token_states = [state for state in states if state.limit_tokens is not None]
-    request_states = [state for state in states if state.limit_requests is not None]
-    if token_states:
-        tightest = min(token_states, key=lambda state: state.remaining_tokens or 0)
-        headers["x-ratelimit-limit-tokens"] = str(tightest.limit_tokens)
-        headers["x-ratelimit-remaining-tokens"] = str(max(0, tightest.remaining_tokens or 0))
-        headers["x-ratelimit-reset-tokens"] = _duration(tightest.reset_tokens_s)
-    if request_states:
-        tightest = min(request_states, key=lambda state: state.remaining_requests or 0)
-        headers["x-ratelimit-limit-requests"] = str(tightest.limit_requests)
-        headers["x-ratelimit-remaining-requests"] = str(max(0, tightest.remaining_requests or 0))
-        headers["x-ratelimit-reset-requests"] = _duration(tightest.reset_requests_s)
-    return headers
-
-
-def _duration(seconds: float | None) -> str:
-    # OpenAI's format: "12ms", "1.5s".
-    if not seconds or seconds <= 0:
-        return "0s"
-    return f"{round(seconds * 1000)}ms" if seconds < 1 else f"{seconds:.3g}s"
-
-
-class BudgetBook:
-    """Which budgets a request falls under, compiled from config."""
-
-    def __init__(self, deployments: Sequence[DeploymentSettings], keys: ClientKeySettings) -> None:
-        self._deployments = {
-            f"{item.resource}/{item.name}": _deployment_limit(item) for item in deployments if item.tpm or item.rpm
-        }
-        self._keys = keys
-
-    def for_request(self, deployment: Deployment, key_id: str, model: str) -> list[Budget]:
-        budgets = []
-        deployment_limit = self._deployments.get(deployment.id)
-        if deployment_limit is not None:
-            budgets.append(Budget(f"dep:{deployment.id}", deployment_limit.tpm, deployment_limit.rpm))
-        key_limit = self._keys.per_key.get(key_id, self._keys.limits)
-        if key_limit.tpm or key_limit.rpm:
-            budgets.append(Budget(f"key:{key_id}", key_limit.tpm, key_limit.rpm))
-        model_limit = key_limit.models.get(model)
-        if model_limit is not None and (model_limit.tpm or model_limit.rpm):
-            budgets.append(Budget(f"key:{key_id}:model:{model}", model_limit.tpm, model_limit.rpm))
-        return budgets
-
-    def deployment_budget(self, deployment: Deployment) -> Budget | None:
-        limit = self._deployments.get(deployment.id)
-        return Budget(f"dep:{deployment.id}", limit.tpm, limit.rpm) if limit else None
-
-
-def _deployment_limit(item: DeploymentSettings) -> RateLimit:
-    rpm = item.rpm
-    if rpm is None and item.tpm is not None:
-        rpm = max(1, item.tpm * RPM_PER_THOUSAND_TPM // 1000)
-    return RateLimit(tpm=item.tpm, rpm=rpm)
 
 
 class Admission:
@@ -200,17 +99,6 @@ class Admission:
         }
         found = await self._limiter.states([budget for budget, _ in owners.values()])
         return {owners[state.key][1]: state for state in found}
-
-
-def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
-    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
-        value = headers.get(name)
-        if value is not None:
-            try:
-                return max(0.0, float(value) * scale)
-            except ValueError:
-                continue
-    return None
 
 
 def _refusal(

@@ -10,22 +10,13 @@ import logging
 import time
 from collections.abc import Awaitable, Sequence
 
-from gateway.errors import GatewayError
+from gateway.errors import LimitsUnavailable
 from gateway.limits import Admission as LimitDecision
 from gateway.limits import Budget, BudgetState, Limiter, LimiterUnavailable, Observation, Reservation
 
 logger = logging.getLogger("gateway.limits")
 
 LOG_EVERY_SECONDS = 10.0
-
-
-class LimitsUnavailable(GatewayError):
-    status = 503
-    code = "rate_limits_unavailable"
-    retryable = True
-
-    def headers(self) -> dict[str, str]:
-        return {"retry-after": "1", "retry-after-ms": "1000"}
 
 
 class FailoverLimiter:

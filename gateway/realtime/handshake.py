@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from starlette.datastructures import Headers, QueryParams
 from websockets.asyncio.client import ClientConnection
 
-from gateway.dispatch.balance import balanced_order
 from gateway.dispatch.feedback import learn_from_failure
 from gateway.errors import GatewayError, InvalidRequest
 from gateway.inbound.client_auth import ClientKeys
@@ -62,11 +61,7 @@ async def route(router: Router, model: str, headers: Headers) -> Routed:
 async def admit(services: Services, key_id: str, model: str) -> Admitted:
     """The session counts as one request of 0 tokens against the deployment's and the key's budgets; its
     responses reserve their own tokens as they are asked for (metering.py)."""
-    # Balanced as HTTP requests are: by priority, then weight and the TPM each has left.
-    deployments = balanced_order(services.deployments.for_model(model), services.dispatcher.remaining)
-    # Deployments with an open breaker or cooling down after a 429 go last; when all are, Azure decides.
-    healthy = [deployment for deployment in deployments if services.health.is_available(deployment.id)]
-    return await services.admission.admit(key_id, model, healthy or deployments, 0)
+    return await services.dispatcher.pick_and_admit(key_id, model, 0)
 
 
 async def call_azure(

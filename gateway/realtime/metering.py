@@ -26,8 +26,8 @@ from typing import Any
 
 import orjson
 
-from gateway.errors import GatewayError
-from gateway.limits.admission import Admission, Admitted, RateLimited
+from gateway.errors import GatewayError, RateLimited
+from gateway.limits.admission import Admission, Admitted
 from gateway.upstream.deployments import Deployment
 
 # Any JSON spelling of "response.create" either contains it or uses an escape, which starts with a backslash.

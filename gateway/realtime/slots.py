@@ -6,12 +6,7 @@ cap guards this replica's capacity; the key's token and request budgets are what
 
 from __future__ import annotations
 
-from gateway.errors import GatewayError
-
-
-class TooManySessions(GatewayError):
-    status = 429
-    code = "too_many_sessions"
+from gateway.errors import TooManySessions
 
 
 class SessionSlots:

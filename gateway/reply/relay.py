@@ -14,7 +14,7 @@ from starlette.types import Receive, Scope, Send
 
 from gateway.errors import openai_error_body
 from gateway.reply.sse_usage import UsageChunkStripper
-from gateway.reply.usage import StreamUsage
+from gateway.reply.usage import StreamUsage, extract_usage
 from gateway.upstream.headers import inbound_response_headers
 
 
@@ -32,19 +32,35 @@ def relay(
     chunks: AsyncIterator[bytes] | None,
     deployment_id: str,
     gateway_headers: dict[str, str],
-    on_stream_end: Callable[[StreamOutcome], Awaitable[None]],
+    on_end: Callable[[StreamOutcome], Awaitable[None]],
     strip_usage_chunk: bool = False,
 ) -> Response:
     """The client's response to a successful upstream answer: `body` when it was read whole, else `chunks`
-    as they arrive (its end is then reported through `on_stream_end`)."""
+    as they arrive. Either way its end is reported once through `on_end`, before the last byte is sent."""
     headers = inbound_response_headers(upstream.headers.multi_items())
     if chunks is not None:
-        return RelayedStream(
-            upstream, chunks, deployment_id, headers, gateway_headers, on_stream_end, strip_usage_chunk
-        )
-    response = Response(body or b"", status_code=upstream.status_code, headers=gateway_headers)
-    response.raw_headers.extend((name.lower().encode(), value.encode()) for name, value in headers)
-    return response
+        return RelayedStream(upstream, chunks, deployment_id, headers, gateway_headers, on_end, strip_usage_chunk)
+    return RelayedBody(body or b"", upstream.status_code, headers, gateway_headers, on_end)
+
+
+class RelayedBody(Response):
+    """A whole answer, reported as ended just before it is sent, so its log line exists once the client has it."""
+
+    def __init__(
+        self,
+        body: bytes,
+        status_code: int,
+        upstream_headers: list[tuple[str, str]],
+        gateway_headers: dict[str, str],
+        on_end: Callable[[StreamOutcome], Awaitable[None]],
+    ) -> None:
+        super().__init__(body, status_code=status_code, headers=gateway_headers)
+        self.raw_headers.extend((name.lower().encode(), value.encode()) for name, value in upstream_headers)
+        self._on_end = on_end
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self._on_end(StreamOutcome(bytes_sent=len(self.body), usage=extract_usage(bytes(self.body))))
+        await super().__call__(scope, receive, send)
 
 
 class RelayedStream(Response):

@@ -1,8 +1,8 @@
-"""Usage chunks in SSE streams: the gateway always asks Azure for one, and removes it for clients that did not.
+"""Usage chunks in SSE streams: removed on the way back for clients that did not ask for one.
 
-The gateway needs every stream's real usage (to settle token budgets and to log it), so it sets
-`stream_options.include_usage`; a client that did not ask for that chunk must not receive it, since it
-has no choices and clients that read `choices[0]` break on it.
+The gateway asks Azure for every text stream's usage chunk (upstream/outbound.py); a client that did not
+ask for that chunk must not receive it, since it has no choices and clients that read `choices[0]` break
+on it.
 """
 
 from __future__ import annotations
@@ -13,16 +13,6 @@ from gateway.reply.usage import extract_usage
 
 _USAGE_OBJECT = b'"usage":{'
 _NO_CHOICES = b'"choices":[]'
-
-
-def wants_stream_usage(body: dict[str, Any]) -> bool:
-    options = body.get("stream_options")
-    return isinstance(options, dict) and options.get("include_usage") is True
-
-
-def with_stream_usage(body: dict[str, Any]) -> dict[str, Any]:
-    options = body.get("stream_options")
-    return {**body, "stream_options": {**(options if isinstance(options, dict) else {}), "include_usage": True}}
 
 
 class UsageChunkStripper:

@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
 
 import orjson
 from pydantic import ValidationError
 
+from gateway.errors import FallbackReason
 from gateway.routing.conditions import Condition, ConditionError, compile_condition
 from gateway.routing.policy_schema import LeafSpec, PolicySpec, QuestionSpec
 from gateway.settings.errors import ConfigError
@@ -41,7 +41,6 @@ class Question:
 
 
 Node = Leaf | Question
-FallbackReason = Literal["failure", "context_length", "content_filter"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 
 import httpx
 
-from gateway.errors import UpstreamError, UpstreamTimeout, UpstreamUnreachable
+from gateway.errors import FirstChunkTimeout, UpstreamError, UpstreamUnreachable
 from gateway.upstream.client import transport_failure
 from gateway.upstream.headers import inbound_response_headers
 
@@ -43,10 +43,6 @@ async def read_whole(response: httpx.Response, deployment_id: str) -> bytes:
         raise transport_failure(exc, deployment_id) from None
     finally:
         await response.aclose()
-
-
-class FirstChunkTimeout(UpstreamTimeout):
-    code = "upstream_first_chunk_timeout"
 
 
 async def first_chunk(response: httpx.Response, deployment_id: str, within_s: float) -> AsyncIterator[bytes]:

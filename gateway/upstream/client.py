@@ -19,6 +19,8 @@ class UpstreamRequest:
     headers: dict[str, str]
     body: bytes
     method: str = "POST"
+    # The gateway added `stream_options.include_usage` for itself: the usage chunk must not reach the client.
+    adds_stream_usage: bool = False
 
 
 class UpstreamClient:

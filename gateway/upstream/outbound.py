@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import orjson
 from starlette.datastructures import Headers
 
 from gateway.inbound.fields import ClientBody
 from gateway.inbound.multipart_body import multipart_boundary, replace_text_field
-from gateway.reply.sse_usage import wants_stream_usage, with_stream_usage
 from gateway.upstream.azure_urls import body_names_deployment, upstream_url
 from gateway.upstream.client import UpstreamRequest
 from gateway.upstream.credentials import UpstreamCredentials
@@ -26,15 +27,17 @@ async def build_upstream_request(
     headers = header_policy.outbound(client_headers, request_id)
     name, value = await credentials.header(deployment)
     headers[name] = value
+    add_usage = _needs_stream_usage(body)
     return UpstreamRequest(
         deployment_id=deployment.id,
         url=upstream_url(deployment, body.endpoint.operation),
         headers=headers,
-        body=_body_for(deployment, body),
+        body=_body_for(deployment, body, add_usage),
+        adds_stream_usage=add_usage,
     )
 
 
-def _body_for(deployment: Deployment, body: ClientBody) -> bytes:
+def _body_for(deployment: Deployment, body: ClientBody, add_usage: bool) -> bytes:
     """The client's bytes, unchanged unless the v1 style needs the deployment's name in `model`, or a
     stream must carry its usage."""
     rename = body_names_deployment(deployment) and body.model != deployment.name
@@ -42,17 +45,28 @@ def _body_for(deployment: Deployment, body: ClientBody) -> bytes:
         if not rename:
             return body.raw
         return replace_text_field(body.raw, multipart_boundary(body.content_type), "model", deployment.name)
-    add_usage = strips_usage_chunk(body)
     if not rename and not add_usage:
         return body.raw
     json_body = with_stream_usage(body.json) if add_usage else body.json
     return orjson.dumps({**json_body, "model": deployment.name} if rename else json_body)
 
 
-def strips_usage_chunk(body: ClientBody) -> bool:
-    """A stream whose client did not ask for usage: the gateway asks for it and removes it on the way back."""
+def _needs_stream_usage(body: ClientBody) -> bool:
+    """A text stream whose client did not ask for its usage chunk. The gateway needs every stream's real
+    usage (to settle budgets and log it), so it asks Azure for the chunk and removes it on the way back:
+    clients that read `choices[0]` break on a chunk with no choices."""
     streams_text = body.endpoint.operation in _USAGE_STREAMING_OPERATIONS and body.stream
     return streams_text and body.json is not None and not wants_stream_usage(body.json)
+
+
+def wants_stream_usage(body: dict[str, Any]) -> bool:
+    options = body.get("stream_options")
+    return isinstance(options, dict) and options.get("include_usage") is True
+
+
+def with_stream_usage(body: dict[str, Any]) -> dict[str, Any]:
+    options = body.get("stream_options")
+    return {**body, "stream_options": {**(options if isinstance(options, dict) else {}), "include_usage": True}}
 
 
 _USAGE_STREAMING_OPERATIONS = frozenset({"chat/completions", "completions"})

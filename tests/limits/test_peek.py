@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import pytest
 import redis.asyncio as aioredis
 
+from gateway.errors import LimitsUnavailable
 from gateway.limits import (
     Admission,
     Budget,
@@ -17,7 +18,7 @@ from gateway.limits import (
     RedisLimiter,
     Reservation,
 )
-from gateway.limits.failover import FailoverLimiter, LimitsUnavailable
+from gateway.limits.failover import FailoverLimiter
 from tests.limits.conftest import LimiterFactory, SimulatedClock
 from tests.limits.test_redis_store import _commands_sent
 

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import orjson
 
-from gateway.reply.sse_usage import UsageChunkStripper, wants_stream_usage, with_stream_usage
+from gateway.reply.sse_usage import UsageChunkStripper
+from gateway.upstream.outbound import wants_stream_usage, with_stream_usage
 
 CONTENT = b'data: {"id":"c","choices":[{"index":0,"delta":{"content":"hi"}}],"usage":null}\n\n'
 USAGE = b'data: {"id":"c","choices":[],"usage":{"prompt_tokens":5,"completion_tokens":2,"total_tokens":7}}\n\n'

@@ -12,7 +12,7 @@ import respx
 
 from gateway.errors import UpstreamError, UpstreamTimeout, UpstreamUnreachable
 from gateway.reply.relay import StreamOutcome, relay
-from gateway.settings.schema import UpstreamSettings
+from gateway.settings.schema import RetrySettings, UpstreamSettings
 from gateway.upstream.answer import is_streamed, raise_for_error, read_whole
 from gateway.upstream.client import UpstreamClient, UpstreamRequest
 from tests.support.servers import free_port
@@ -88,7 +88,7 @@ async def test_azure_429_keeps_status_retry_headers_and_gains_openai_keys(
     with pytest.raises(UpstreamError) as caught:
         await relay_of(client)
     error = caught.value
-    assert error.status == 429 and error.retryable
+    assert error.status == 429 and error.retry_class in RetrySettings().retry_on
     assert error.body() == {
         "error": {
             "code": "429",
@@ -104,7 +104,7 @@ async def test_content_filter_error_is_returned_unchanged(client: UpstreamClient
     azure.post(URL).respond(400, json=CONTENT_FILTER)
     with pytest.raises(UpstreamError) as caught:
         await relay_of(client)
-    assert caught.value.status == 400 and not caught.value.retryable
+    assert caught.value.status == 400 and caught.value.retry_class not in RetrySettings().retry_on
     assert caught.value.body() == CONTENT_FILTER
 
 
