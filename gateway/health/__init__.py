@@ -8,14 +8,10 @@
 Callers use only the board; the others are exported for tests and for reading.
 """
 
-# First, and on purpose: gateway.settings.schema imports gateway.health.settings, and importing
-# gateway.settings.strict runs gateway/settings/__init__.py, which imports the schema. Were
-# gateway.health.settings first to run, the schema would find it half-built (a circular import).
-import gateway.settings  # noqa: F401
 from gateway.health.board import DeploymentHealth, HealthBoard, HealthState
 from gateway.health.breaker import BreakerState, Change, CircuitBreaker
-from gateway.health.settings import HealthSettings
 from gateway.health.shared import SharedHealth, SharedRecord
+from gateway.settings.schema import HealthSettings
 
 __all__ = [
     "BreakerState",

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from gateway.health.breaker import Change, CircuitBreaker
-from gateway.health.settings import HealthSettings
 from gateway.health.shared import SharedHealth, SharedRecord
+from gateway.settings.schema import HealthSettings
 
 logger = logging.getLogger("gateway.health")
 

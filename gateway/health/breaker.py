@@ -21,8 +21,8 @@ import math
 from collections.abc import Callable
 from typing import Literal
 
-from gateway.health.settings import HealthSettings
 from gateway.health.window import RollingCounts
+from gateway.settings.schema import HealthSettings
 
 BreakerState = Literal["closed", "open", "half_open"]
 

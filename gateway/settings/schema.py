@@ -6,7 +6,6 @@ from typing import Annotated, Literal
 
 from pydantic import Field, HttpUrl
 
-from gateway.health.settings import HealthSettings
 from gateway.settings.strict import Strict
 
 MiB = 1024 * 1024
@@ -165,6 +164,23 @@ class RealtimeSettings(Strict):
     # Concurrent sessions one client key may hold. Counted by each replica on its own: with N replicas a
     # key may hold up to N times this many. None: no cap (the key's token and request budgets still apply).
     max_sessions_per_key: Annotated[int, Field(gt=0)] | None = None
+
+
+class HealthSettings(Strict):
+    """How deployment health is judged: when a breaker opens, how long it stays open, how often replicas sync."""
+
+    # Open the breaker after this many failures in a row...
+    consecutive_failures: Annotated[int, Field(ge=1)] = 5
+    # ...or when, over the last `window_seconds`, at least `min_requests` finished and at least
+    # `failure_ratio` of them failed (the floor keeps one failure out of two from opening it).
+    failure_ratio: Annotated[float, Field(gt=0, le=1)] = 0.5
+    min_requests: Annotated[int, Field(ge=1)] = 10
+    window_seconds: Annotated[float, Field(gt=0, le=3600)] = 30.0
+    # An open breaker refuses for this long, then lets `half_open_probes` requests at a time test it.
+    open_seconds: Annotated[float, Field(gt=0, le=3600)] = 30.0
+    half_open_probes: Annotated[int, Field(ge=1)] = 1
+    # How often the state other replicas shared in Redis is read back.
+    sync_seconds: Annotated[float, Field(gt=0, le=60)] = 0.5
 
 
 class GatewayConfig(Strict):
