@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import anyio
 
+from gateway.dispatch.adapt import ModelAdapter
 from gateway.dispatch.balance import RemainingTokens
 from gateway.dispatch.dispatcher import Dispatcher
 from gateway.health.board import HealthBoard
@@ -19,6 +20,7 @@ from gateway.limits.budget_book import BudgetBook
 from gateway.limits.failover import FailoverLimiter
 from gateway.observe.routing_log import RoutingLog
 from gateway.realtime.slots import SessionSlots
+from gateway.routing.model_facts import ModelCatalog
 from gateway.routing.router import Router
 from gateway.routing.setup import build_router, warm_tokenizers
 from gateway.settings.schema import GatewayConfig
@@ -52,7 +54,8 @@ async def open_services(
     config: GatewayConfig, environ: Mapping[str, str], limits_clock: Callable[[], float] | None = None
 ) -> AsyncIterator[Services]:
     # Compiling the policy and loading tokenizers takes a moment: do it before the first request.
-    router = await anyio.to_thread.run_sync(build_router, config)
+    catalog = await anyio.to_thread.run_sync(ModelCatalog)  # one table for routing and for fallbacks
+    router = await anyio.to_thread.run_sync(build_router, config, catalog)
     await anyio.to_thread.run_sync(warm_tokenizers, router)
     limiter = build_limiter(config, limits_clock)
     credentials = UpstreamCredentials(environ)
@@ -73,6 +76,7 @@ async def open_services(
         credentials,
         config.retries,
         remaining_tokens,
+        ModelAdapter(catalog),
         vision_of=lambda model: traits.vision if (traits := router.traits.get(model)) is not None else None,
     )
     await health.start()

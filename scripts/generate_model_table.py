@@ -7,9 +7,12 @@ Where the facts come from, in order of precedence:
 1. SEED_FACTS below: what the project's seed documents (and Azure's model pages) say, each with its source.
    They correct litellm where the two disagree and fill in what litellm lacks.
 2. litellm's model table: Azure's entry (`azure/<model>`) first, then OpenAI's (`<model>`).
+REQUEST_SHAPES below adds what litellm does not record at all: how a request must be shaped for a model (fields
+it refuses, transcript formats, voices), which the dispatcher applies when it falls back to that model.
 
 Models: every OpenAI model litellm lists for Azure in a mode the gateway serves, under its undated name
-(a dated entry stands in only when litellm has no undated one), plus every model of the decision tree.
+(a dated entry stands in only when litellm has no undated one), plus every model of the decision tree and
+every model REQUEST_SHAPES describes.
 """
 
 from __future__ import annotations
@@ -19,13 +22,15 @@ import importlib.metadata
 import importlib.util
 import re
 import sys
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
+import yaml
 
 from gateway.routing.encodings import encoding_name_for_model
-from gateway.routing.model_facts import BOOLEAN_FACTS, MODES
+from gateway.routing.model_facts import BOOLEAN_FACTS, MODES, REQUEST_SHAPE_FACTS
 
 TABLE = Path(__file__).resolve().parent.parent / "gateway" / "routing" / "models.yaml"
 LITELLM_DATA = "model_prices_and_context_window_backup.json"
@@ -47,20 +52,71 @@ LITELLM_FLAGS = {
     "reasoning": "supports_reasoning",
 }
 
-# The decision tree's models (shared/reference/decision-tree.md), each fact with where it is written.
-# seed 000: the model guide the tree was drawn from; seed 001: Azure's model table of the time.
+# Sources of the curated facts below, as cited:
+#   seed 000   the model guide the decision tree was drawn from; seed 001: Azure's model table of the time
+#   [wire §n]  shared/reference/azure-openai-wire.md, section n
+#   [tree]     shared/reference/decision-tree.md (the seed guide's model facts)
+#   [sdk]      openai-python 2.54.0 parameter docstrings: types/audio/transcription_create_params.py,
+#              types/chat/completion_create_params.py
+#   [models]   MicrosoftDocs/azure-ai-docs articles/ai-foundry/openai/concepts/models.md (capability tables)
+#   [so]       ... how-to/structured-outputs.md: "Supported models" lists gpt-4.1(-mini/-nano), gpt-4o (2024-08-06,
+#              2024-11-20), gpt-4o-mini, o-series, gpt-5; "not supported with gpt-4o-audio-preview and
+#              gpt-4o-mini-audio-preview version 2024-12-17"
+#   [po]       ... how-to/predicted-outputs.md: "Model support" is gpt-4o, gpt-4o-mini and the gpt-4.1 series;
+#              "can't be used with ... audio models/inputs and outputs"
+#   [audio]    ... includes/audio-completions-intro.md (the audio-generation quickstart): "Modalities supported in
+#              gpt-4o-audio-preview and gpt-4o-mini-audio-preview models include: text, audio, and text + audio";
+#              its table has audio in, text out
+#   [lifecycle] ... api-version-lifecycle (2024-09-01-preview): "max_completion_tokens added to support o1-preview
+#              and o1-mini models". No doc says these older models reject it; the rename is kept because it
+#              costs nothing: for a non-reasoning model both fields cap the completion
+#   [observed] the API's own 400: "response_format 'verbose_json' is not compatible with model
+#              'gpt-4o-transcribe'. Use 'json' or 'text' instead." (openai/openai-dotnet#401, vercel/ai#8214);
+#              the API reference says json only, the error (and the brief) say json or text
+#   [litellm]  litellm 1.106.2 whisper_transformation.get_supported_openai_params: whisper takes language,
+#              prompt, response_format, temperature, timestamp_granularities (secondary: no Azure doc says it)
+
+# The decision tree's models, each fact with where it is written, and the chat models the dispatcher may fall
+# back to with what it refuses a fallback for (images, audio, structured outputs) pinned: there litellm's
+# false may only mean "not known", and here it decides. Every model named needs a mode.
 _AUDIO_ONLY = "seed 000: text+audio only, no image modality"
 _CHAT = "seed 000: chat"
 _SPEECH_TO_TEXT = "seed 000: speech->text"
+_NO_CHAT_AUDIO = {
+    "audio_input": (False, "[models]: audio chat is the gpt-4o audio models only"),
+    "audio_output": (False, "[models]: audio chat is the gpt-4o audio models only"),
+}
+_LEGACY_CHAT_INPUTS = {
+    "image_input": (False, "[models], [tree]"),
+    **_NO_CHAT_AUDIO,
+    "json_schema": (False, "[so]: not listed"),
+}
+_GPT_4O_INPUTS = {
+    "image_input": (True, "[models]"),
+    **_NO_CHAT_AUDIO,
+    "json_schema": (True, "[so] (2024-08-06 and later)"),
+}
 SEED_FACTS: dict[str, dict[str, tuple[Any, str]]] = {
     "gpt-image-1": {"mode": ("image_generation", "seed 000: text->image and image->image")},
+    "gpt-image-1-mini": {"mode": ("image_generation", "[wire §6.3]: the gpt-image-1 series")},
     "gpt-4.1": {
         "mode": ("chat", _CHAT),
         "image_input": (True, "seed 000: text+image input"),
         "json_schema": (True, "seed 000: structured output"),
+        **_NO_CHAT_AUDIO,
     },
-    "gpt-4.1-mini": {"mode": ("chat", _CHAT), "image_input": (True, "seed 000: like gpt-4.1")},
-    "gpt-4.1-nano": {"mode": ("chat", _CHAT), "image_input": (True, "seed 000: text+image")},
+    "gpt-4.1-mini": {
+        "mode": ("chat", _CHAT),
+        "image_input": (True, "seed 000: like gpt-4.1"),
+        "json_schema": (True, "[so]"),
+        **_NO_CHAT_AUDIO,
+    },
+    "gpt-4.1-nano": {
+        "mode": ("chat", _CHAT),
+        "image_input": (True, "seed 000: text+image"),
+        "json_schema": (True, "[so]"),
+        **_NO_CHAT_AUDIO,
+    },
     "gpt-4.5-preview": {
         "mode": ("chat", _CHAT),
         "context_window": (128_000, "Azure's model page: 128,000 input tokens"),
@@ -68,6 +124,16 @@ SEED_FACTS: dict[str, dict[str, tuple[Any, str]]] = {
         "image_input": (True, "Azure's model page: text and image input"),
         "tools": (True, "Azure's model page: function calling"),
         "json_schema": (True, "Azure's model page: structured outputs"),
+        **_NO_CHAT_AUDIO,
+    },
+    "gpt-4o": {"mode": ("chat", "[models]"), **_GPT_4O_INPUTS},
+    "gpt-4o-mini": {"mode": ("chat", "[models]"), **_GPT_4O_INPUTS},
+    "gpt-4o-audio-preview": {
+        "mode": ("chat", '[models]: "Audio model for audio and text generation"'),
+        "image_input": (False, "[tree]: text+audio only, no image modality (of the mini, the same family)"),
+        "audio_input": (True, "[audio]: audio in, text or audio out"),
+        "audio_output": (True, '[models]: "Audio model for audio and text generation"'),
+        "json_schema": (False, "[so]: not with the audio-preview models"),
     },
     "gpt-4o-mini-tts": {
         "mode": ("audio_speech", "seed 000: text->speech"),
@@ -102,23 +168,29 @@ SEED_FACTS: dict[str, dict[str, tuple[Any, str]]] = {
     "gpt-4": {
         "mode": ("chat", _CHAT),
         "context_window": (8_192, "seed 000 and 001: 8,192 input tokens"),
+        # A gpt-4 0613 deployment (no images) says `vision: false` in its config, which wins.
         "image_input": (True, "seed 000: text or image input (turbo-2024-04-09)"),
+        **_NO_CHAT_AUDIO,
+        "json_schema": (False, "[so]: not listed"),
     },
     "gpt-4-32k": {
         "mode": ("chat", _CHAT),
         "context_window": (32_768, "seed 000 and 001: 32,768 tokens"),
         "max_output_tokens": (4_096, "Azure's model page: 4,096 output tokens"),
         "tools": (True, "as gpt-4 (0613)"),
+        **_LEGACY_CHAT_INPUTS,
     },
     "gpt-35-turbo": {
         "mode": ("chat", _CHAT),
         "context_window": (4_096, "seed 001: 4,096 max input tokens (0613)"),
+        **_LEGACY_CHAT_INPUTS,
     },
     "gpt-35-turbo-16k": {
         "mode": ("chat", _CHAT),
         "context_window": (16_384, "seed 001: 16,384 tokens (0613)"),
         "max_output_tokens": (4_096, "Azure's model page: 4,096 output tokens"),
         "tools": (True, "as gpt-35-turbo (0613)"),
+        **_LEGACY_CHAT_INPUTS,
     },
     "gpt-35-turbo-instruct": {
         "mode": ("completion", "seed 000: legacy completions"),
@@ -129,12 +201,100 @@ SEED_FACTS: dict[str, dict[str, tuple[Any, str]]] = {
         "context_window": (8_191, "seed 001: 8,191 tokens (version 2)"),
     },
     "whisper": {"mode": ("audio_transcription", _SPEECH_TO_TEXT), "audio_input": (True, _SPEECH_TO_TEXT)},
+    "whisper-1": {"mode": ("audio_transcription", "[wire §6.1]: OpenAI's name for whisper")},
+    "tts": {"mode": ("audio_speech", "[models]: Azure's text-to-speech models are tts and tts-hd")},
+    "tts-hd": {"mode": ("audio_speech", "[models]: Azure's text-to-speech models are tts and tts-hd")},
+    "tts-1": {"mode": ("audio_speech", "[wire §1.1]: OpenAI's audio/speech models")},
+    "tts-1-hd": {"mode": ("audio_speech", "[wire §1.1]: OpenAI's audio/speech models")},
 }
 
 # Where litellm and a seed disagree and litellm was kept: said beside the figure, so a reviewer sees why.
 KEPT_OVER_SEED: dict[str, dict[str, str]] = {
     name: {"max_output_tokens": "seed 000 says 16k (beside gpt-4o); Azure's model page says 32,768"}
     for name in ("gpt-4.1", "gpt-4.1-mini", "gpt-4.1-nano")
+}
+
+
+class Drop(NamedTuple):
+    """A field the model refuses: the dispatcher drops it from a request for that model and logs `why`."""
+
+    name: str  # a multipart name also covers its bracketed forms: `include[]`, `chunking_strategy[type]`
+    why: str  # `{model}` is the target's name
+    source: str
+
+
+@dataclass(frozen=True)
+class RequestShape:
+    """How requests for a model must be shaped, each fact as (value, source). None: not known, which is never
+    a reason to edit a request or refuse a fallback."""
+
+    drops: tuple[Drop, ...] = ()
+    max_tokens_only: tuple[bool, str] | None = None  # takes `max_tokens`, not `max_completion_tokens`
+    transcript_formats: tuple[frozenset[str], str] | None = None  # transcription/translation response_format
+    streams_transcripts: tuple[bool, str] | None = None
+    voices: tuple[frozenset[str], str] | None = None  # audio/speech `voice`
+    speech_sse: tuple[bool, str] | None = None  # audio/speech stream_format "sse"
+
+    def cited(self) -> dict[str, tuple[Any, str]]:
+        """The facts given besides drops (which cite their own sources), in the table's order."""
+        given = {fact: getattr(self, fact) for fact in REQUEST_SHAPE_FACTS if fact != "drops"}
+        return {fact: value for fact, value in given.items() if value is not None}
+
+
+_NOT_REASONING = Drop("reasoning_effort", "{model} is not a reasoning model", '[sdk] "for reasoning models"')
+_NO_PREDICTION = Drop("prediction", "{model} has no predicted outputs", "[po]")
+_LEGACY_CHAT = RequestShape(drops=(_NOT_REASONING, _NO_PREDICTION), max_tokens_only=(True, "[lifecycle]"))
+_GPT_41 = RequestShape(drops=(_NOT_REASONING,))
+_AUDIO_CHAT = RequestShape(drops=(_NOT_REASONING, _NO_PREDICTION))  # [po]: not with audio models
+_WHISPER = RequestShape(
+    drops=(
+        Drop("include", "logprobs come only from gpt-4o-transcribe and gpt-4o-mini-transcribe", "[sdk], [wire §6.1]"),
+        Drop("chunking_strategy", "{model} takes no chunking strategy", "[litellm]"),
+    ),
+    transcript_formats=(frozenset({"json", "text", "srt", "verbose_json", "vtt"}), "[wire §6.1]"),
+    streams_transcripts=(False, '[sdk], [wire §6.1]: "stream=true is ignored for whisper-1"'),
+)
+_GPT_4O_TRANSCRIBE = RequestShape(
+    drops=(
+        Drop(
+            "timestamp_granularities",
+            "only whisper returns timestamps (verbose_json)",
+            '[sdk]: "response_format must be set verbose_json to use timestamp granularities"',
+        ),
+    ),
+    transcript_formats=(frozenset({"json", "text"}), "[observed]"),
+)
+_TTS_1 = RequestShape(
+    drops=(Drop("instructions", "{model} takes no speaking instructions", "[wire §6.2]"),),
+    voices=(frozenset({"alloy", "echo", "fable", "onyx", "nova", "shimmer"}), "[wire §6.2], Azure's list"),
+    speech_sse=(False, '[wire §6.2]: "sse not for tts-1 or tts-1-hd"'),
+)
+REQUEST_SHAPES: dict[str, RequestShape] = {
+    "gpt-35-turbo": _LEGACY_CHAT,
+    "gpt-35-turbo-16k": _LEGACY_CHAT,
+    "gpt-4-32k": _LEGACY_CHAT,
+    "gpt-4": _LEGACY_CHAT,
+    "gpt-4.1": _GPT_41,
+    "gpt-4.1-mini": _GPT_41,
+    "gpt-4.1-nano": _GPT_41,
+    "gpt-4o": _GPT_41,
+    "gpt-4o-mini": _GPT_41,
+    "gpt-4.5-preview": RequestShape(drops=(_NOT_REASONING,)),
+    "gpt-4o-audio-preview": _AUDIO_CHAT,
+    "gpt-4o-mini-audio-preview": _AUDIO_CHAT,
+    "whisper": _WHISPER,
+    "whisper-1": _WHISPER,
+    "gpt-4o-transcribe": _GPT_4O_TRANSCRIBE,
+    "gpt-4o-mini-transcribe": _GPT_4O_TRANSCRIBE,
+    "tts": _TTS_1,  # Azure's model names [models]
+    "tts-hd": _TTS_1,
+    "tts-1": _TTS_1,  # OpenAI's [wire §1.1]
+    "tts-1-hd": _TTS_1,
+    "gpt-image-1-mini": RequestShape(
+        drops=(
+            Drop("input_fidelity", "{model} has no input fidelity setting", '[wire §6.3]: "not on gpt-image-1-mini"'),
+        )
+    ),
 }
 
 
@@ -151,7 +311,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def build(litellm: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Model name -> {fact: value} plus "source" and "corrections" ({fact: why, with litellm's figure})."""
+    """Model name -> {fact: value} plus "source", "corrections" ({fact: why, with litellm's figure}) and
+    "sources" ({request-shape fact: where it is written}; each Drop in "drops" carries its own)."""
     chosen: dict[str, tuple[str, dict[str, Any]]] = {}
     for key, entry in litellm.items():
         name = key.removeprefix("azure/")
@@ -168,7 +329,7 @@ def build(litellm: dict[str, Any]) -> dict[str, dict[str, Any]]:
         if name not in chosen and isinstance(litellm.get(name), dict):
             chosen[name] = (name, litellm[name])
     table: dict[str, dict[str, Any]] = {}
-    for name in sorted(set(chosen) | set(SEED_FACTS)):
+    for name in sorted(set(chosen) | set(SEED_FACTS) | set(REQUEST_SHAPES)):
         key, entry = chosen.get(name, ("", {}))
         facts = _from_litellm(name, entry)
         corrections: dict[str, str] = {}
@@ -181,8 +342,17 @@ def build(litellm: dict[str, Any]) -> dict[str, dict[str, Any]]:
             raise SystemExit(f"{name}: litellm has no entry and SEED_FACTS gives no mode: add one")
         facts["source"] = f"litellm {key}" if key else "seed"
         facts["corrections"] = corrections | KEPT_OVER_SEED.get(name, {})
-        table[name] = facts
+        table[name] = facts | _request_shape(REQUEST_SHAPES.get(name, RequestShape()))
     return table
+
+
+def _request_shape(shape: RequestShape) -> dict[str, Any]:
+    cited = shape.cited()
+    facts: dict[str, Any] = {"drops": shape.drops, "max_tokens_only": False}
+    facts |= {fact: None for fact in REQUEST_SHAPE_FACTS if fact not in facts}
+    facts |= {fact: value for fact, (value, _) in cited.items()}
+    facts["sources"] = {fact: source for fact, (_, source) in cited.items()}
+    return facts
 
 
 def _from_litellm(name: str, entry: dict[str, Any]) -> dict[str, Any]:
@@ -206,17 +376,37 @@ def render(table: dict[str, dict[str, Any]], version: str) -> str:
         "# a deployment's `context_window`, `vision` and `tasks` in config/gateway.yaml still win.",
         "#",
         "# context_window: most prompt tokens; max_output_tokens: most completion tokens; null: not known.",
-        "# tokenizer: the tiktoken encoding prompts are counted with. Booleans: false also means not known.",
+        "# tokenizer: the tiktoken encoding prompts are counted with. Booleans: false means the model lacks it",
+        "# (a fallback lacking what a request needs is skipped): correct a wrong one in the script's SEED_FACTS.",
+        "# drops ... speech_sse: how a request for the model must be shaped, from the script's REQUEST_SHAPES",
+        "# (litellm has no such facts); absent: none, or not known. [tags] are the sources the script lists.",
     ]
     for name, facts in table.items():
         lines.append(f"{name}:")
         corrections = facts["corrections"]
-        for fact in ("mode", "context_window", "max_output_tokens", "tokenizer", *BOOLEAN_FACTS, "source"):
-            line = f"  {fact}: {_yaml_scalar(facts[fact])}"
-            if fact in corrections:
-                line += f"  # {corrections[fact]}"
-            lines.append(line)
+        for fact in ("mode", "context_window", "max_output_tokens", "tokenizer", *BOOLEAN_FACTS):
+            lines.append(_commented(f"  {fact}: {_yaml_scalar(facts[fact])}", corrections.get(fact)))
+        lines += _request_shape_lines(facts)
+        lines.append(f"  source: {_yaml_scalar(facts['source'])}")
     return "\n".join(lines) + "\n"
+
+
+def _request_shape_lines(facts: dict[str, Any]) -> list[str]:
+    """Only the facts the script gives: an absent one reads back as its default (none, or not known)."""
+    lines = ["  drops:"] if facts["drops"] else []
+    lines += [_commented(f"    {drop.name}: {_yaml_scalar(drop.why)}", drop.source) for drop in facts["drops"]]
+    lines += [_commented(f"  {fact}: {_yaml_value(facts[fact])}", source) for fact, source in facts["sources"].items()]
+    return lines
+
+
+def _commented(line: str, comment: str | None) -> str:
+    return line if comment is None else f"{line}  # {comment}"
+
+
+def _yaml_value(value: Any) -> str:
+    if isinstance(value, frozenset):  # a set of names, sorted so that the file does not churn
+        return f"[{', '.join(_yaml_scalar(item) for item in sorted(value))}]"
+    return _yaml_scalar(value)
 
 
 def _yaml_scalar(value: Any) -> str:
@@ -226,7 +416,9 @@ def _yaml_scalar(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, int):
         return str(value)
-    return str(orjson.dumps(str(value)), "utf-8") if not re.fullmatch(r"[A-Za-z0-9_./ -]+", value) else value
+    # Quoted unless plain text reads back as itself: YAML would take `{model} ...` for a mapping, `no` for false.
+    plain = re.fullmatch(r"[A-Za-z0-9_./ -]+", value) is not None and yaml.safe_load(value) == value
+    return value if plain else str(orjson.dumps(str(value)), "utf-8")
 
 
 def _positive_int(value: Any) -> int | None:

@@ -23,7 +23,7 @@ import httpx
 from starlette.datastructures import Headers
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception
 
-from gateway.dispatch.adapt import Adapted, adapt_for_model, can_serve
+from gateway.dispatch.adapt import Adapted, ModelAdapter
 from gateway.dispatch.attempts import Attempt
 from gateway.dispatch.balance import RemainingTokens, balanced_order
 from gateway.dispatch.feedback import learn_from_failure
@@ -108,6 +108,7 @@ class Dispatcher:
         credentials: UpstreamCredentials,
         settings: RetrySettings,
         remaining: RemainingTokens,
+        adapter: ModelAdapter,
         vision_of: Callable[[str], bool | None] = lambda model: None,
         choose: Callable[[], float] = random.random,
     ) -> None:
@@ -124,6 +125,7 @@ class Dispatcher:
         self._choose = choose
         self._vision_of = vision_of
         self._remaining = remaining
+        self._adapter = adapter
 
     async def dispatch(self, job: Job, model: str) -> Delivery:
         plan = Plan(model, self._ordered_deployments, self._fallbacks_of, self._is_available)
@@ -207,11 +209,11 @@ class Dispatcher:
         while (candidate := state.plan.next(state.reason)) is not None:
             adapted = Adapted(job.body, ())
             if candidate.model != state.plan.routed_model:
-                why_not = can_serve(job.body, candidate.model, vision=self._vision_of(candidate.model))
+                why_not = self._adapter.why_not(job.body, candidate.model, vision=self._vision_of(candidate.model))
                 if why_not is not None:
                     state.trace.notes.append(f"fallback {candidate.model} skipped: {why_not}")
                     continue
-                adapted = adapt_for_model(job.body, candidate.model)
+                adapted = self._adapter.adapt(job.body, candidate.model)
             try:
                 admitted = await self._admission.admit(
                     job.key_id, candidate.model, [candidate.deployment], job.estimate, wait=False

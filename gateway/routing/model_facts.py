@@ -1,10 +1,11 @@
-"""What the gateway knows about a model: context window, output limit, inputs, outputs, tools, tokenizer.
+"""What the gateway knows about a model: context window, output limit, inputs, outputs, tools, tokenizer, and
+the shape its requests must have (fields it refuses, transcript formats, voices).
 
 The facts are the project's own table, `models.yaml` beside this module: generated once from litellm's model
-data by `scripts/generate_model_table.py`, corrected where the seed documents say otherwise, reviewed and
-checked in. Nothing reads litellm's data at run time, so upgrading litellm moves no traffic until someone
-regenerates the table and commits the diff. A deployment's config still overrides these facts
-(model_traits.py).
+data by `scripts/generate_model_table.py`, corrected where the seed documents say otherwise, completed with the
+request-shape facts litellm does not record, reviewed and checked in. Nothing reads litellm's data at run time,
+so upgrading litellm moves no traffic until someone regenerates the table and commits the diff. A deployment's
+config still overrides these facts (model_traits.py).
 """
 
 from __future__ import annotations
@@ -43,8 +44,17 @@ BOOLEAN_FACTS = (
     "parallel_tool_calls",
     "reasoning",
 )
-_KNOWN_KEYS = frozenset({"mode", "context_window", "max_output_tokens", "tokenizer", "source", *BOOLEAN_FACTS})
+# Curated, not litellm's: how a request must be shaped for the model (gateway/dispatch/adapt.py applies them).
+REQUEST_SHAPE_FACTS = ("drops", "max_tokens_only", "transcript_formats", "streams_transcripts", "voices", "speech_sse")
+_KNOWN_KEYS = frozenset(
+    {"mode", "context_window", "max_output_tokens", "tokenizer", "source", *BOOLEAN_FACTS, *REQUEST_SHAPE_FACTS}
+)
 TOKENIZERS = frozenset({"o200k_base", "cl100k_base"})
+# openai-python's AudioResponseFormat: a name outside it is a typo in the table.
+TRANSCRIPT_FORMATS = frozenset({"json", "text", "srt", "verbose_json", "vtt", "diarized_json"})
+# Dropping these would change what the client asked for, not how it is asked (and `model` is the outbound
+# builder's to set).
+NEVER_DROPPED = frozenset({"model", "stream", "file", "messages", "prompt"})
 _DATED = re.compile(r"-(\d{4}-\d{2}-\d{2}|\d{4})$")
 
 
@@ -59,6 +69,7 @@ class ModelFacts:
     context_window: int | None  # most prompt tokens; None: not known
     max_output_tokens: int | None
     tokenizer: str | None  # tiktoken encoding; None: the model is not in the table
+    # Definite for a model in the table: a fallback that lacks what a request needs is skipped for it.
     image_input: bool = False
     audio_input: bool = False
     pdf_input: bool = False
@@ -67,6 +78,15 @@ class ModelFacts:
     tools: bool = False
     parallel_tool_calls: bool = False
     reasoning: bool = False
+    # (field, why): fields the model refuses, dropped from a request for it. For multipart bodies a name also
+    # covers its bracketed forms, as the SDK sends them: `include[]`, `chunking_strategy[type]`. `{model}` in
+    # `why` is the target's name.
+    drops: tuple[tuple[str, str], ...] = ()
+    max_tokens_only: bool = False  # takes `max_tokens`, not `max_completion_tokens`
+    transcript_formats: frozenset[str] | None = None  # transcription/translation response_format; None: not known
+    streams_transcripts: bool | None = None
+    voices: frozenset[str] | None = None  # audio/speech `voice`
+    speech_sse: bool | None = None  # audio/speech stream_format "sse"
     source: str = "none"  # "table" | "none"
 
 
@@ -126,6 +146,12 @@ def _parse(table_file: Path, name: str, entry: Any) -> ModelFacts:
         tools=entry.get("tools", False),
         parallel_tool_calls=entry.get("parallel_tool_calls", False),
         reasoning=entry.get("reasoning", False),
+        drops=_drops(entry.get("drops", {}), name, fail),
+        max_tokens_only=_optional_bool(entry, "max_tokens_only", fail) or False,
+        transcript_formats=_names(entry, "transcript_formats", fail, allowed=TRANSCRIPT_FORMATS),
+        streams_transcripts=_optional_bool(entry, "streams_transcripts", fail),
+        voices=_names(entry, "voices", fail),
+        speech_sse=_optional_bool(entry, "speech_sse", fail),
         source="table",
     )
 
@@ -135,3 +161,41 @@ def _limit(entry: dict[str, Any], fact: str, fail: Callable[[str], ModelDataUnav
     if value is not None and (type(value) is not int or value <= 0):
         raise fail(f"{fact} must be a positive integer or null, not {value!r}")
     return None if value is None else int(value)
+
+
+def _drops(value: Any, model: str, fail: Callable[[str], ModelDataUnavailable]) -> tuple[tuple[str, str], ...]:
+    if not isinstance(value, dict) or not all(isinstance(item, str) and item for item in (*value, *value.values())):
+        raise fail(f"drops must map each refused field to why it is refused, not {value!r}")
+    for field, why in value.items():
+        if field in NEVER_DROPPED:
+            raise fail(f"drops names {field}, which is never dropped")
+        try:
+            why.format(model=model)
+        except (KeyError, IndexError, ValueError) as exc:
+            # adapt fills in `{model}` for every change it logs: anything else would fail there, per request.
+            raise fail(f"drops: the reason for {field} may name only {{model}}: {why!r}") from exc
+    return tuple(value.items())
+
+
+def _optional_bool(entry: dict[str, Any], fact: str, fail: Callable[[str], ModelDataUnavailable]) -> bool | None:
+    value = entry.get(fact)
+    if value is not None and not isinstance(value, bool):
+        raise fail(f"{fact} must be true or false, not {value!r}")
+    return value
+
+
+def _names(
+    entry: dict[str, Any],
+    fact: str,
+    fail: Callable[[str], ModelDataUnavailable],
+    allowed: frozenset[str] | None = None,
+) -> frozenset[str] | None:
+    value = entry.get(fact)
+    if value is None:
+        return None
+    if not isinstance(value, list) or not value or not all(isinstance(item, str) and item for item in value):
+        raise fail(f"{fact} must be a non-empty list of names, not {value!r}")
+    unknown = set(value) - allowed if allowed is not None else set()
+    if unknown:
+        raise fail(f"{fact}: {', '.join(sorted(unknown))} is not one of {', '.join(sorted(allowed or ()))}")
+    return frozenset(value)

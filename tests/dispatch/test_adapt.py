@@ -1,16 +1,19 @@
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import httpx
 import orjson
 import pytest
+import yaml
 
-from gateway.dispatch.adapt import MODEL_LIMITS, adapt_for_model, can_serve
+from gateway.dispatch.adapt import ModelAdapter
 from gateway.inbound.endpoints import ENDPOINTS, Endpoint
 from gateway.inbound.fields import ClientBody
 from gateway.inbound.json_body import parse_json_body
 from gateway.inbound.multipart_body import drop_text_field, parse_multipart_body
+from gateway.routing.model_facts import TABLE_FILE, ModelCatalog
 
 CHAT = ENDPOINTS["chat/completions"]
 SPEECH = ENDPOINTS["audio/speech"]
@@ -26,6 +29,11 @@ IMAGE_FILES = [("image[]", ("a.png", PNG, "image/png")), ("image[]", ("b.png", P
 
 Form = dict[str, str | list[str]]
 Files = list[tuple[str, tuple[str, bytes, str]]]
+
+
+@pytest.fixture(scope="module")
+def adapter() -> ModelAdapter:
+    return ModelAdapter(ModelCatalog())
 
 
 def encode(fields: Form, files: Files) -> tuple[bytes, str]:
@@ -70,15 +78,18 @@ JSON_CASES: list[tuple[str, dict[str, Any], dict[str, Any] | None, list[str]]] =
         ["`reasoning_effort`", "`prediction`", "`max_tokens`"],
     ),
     ("azure/GPT-4.1-nano", {"reasoning_effort": "low"}, {}, ["`reasoning_effort`"]),
+    ("gpt-35-turbo-0613", {"max_completion_tokens": 50}, {"max_tokens": 50}, ["renamed"]),  # a dated name
     ("o3-mini", {"reasoning_effort": "high", "max_completion_tokens": 5}, None, []),  # not in the table
     ("my-own-model", {"reasoning_effort": "high"}, None, []),
 ]
 
 
 @pytest.mark.parametrize(("target", "extra", "expected", "words"), JSON_CASES)
-def test_json_bodies(target: str, extra: dict[str, Any], expected: dict[str, Any] | None, words: list[str]) -> None:
+def test_json_bodies(
+    adapter: ModelAdapter, target: str, extra: dict[str, Any], expected: dict[str, Any] | None, words: list[str]
+) -> None:
     body = chat(**extra)
-    adapted = adapt_for_model(body, target)
+    adapted = adapter.adapt(body, target)
     if expected is None:
         assert adapted.body is body and adapted.changes == ()
         return
@@ -92,10 +103,10 @@ def test_json_bodies(target: str, extra: dict[str, Any], expected: dict[str, Any
     assert all(word in text for word in words), text
 
 
-def test_unchanged_json_is_byte_identical_even_when_not_canonical() -> None:
+def test_unchanged_json_is_byte_identical_even_when_not_canonical(adapter: ModelAdapter) -> None:
     raw = b'{"model":"gpt-4.1",  "messages":[{"role":"user","content":"hi"}],"x":1.50}'
     body = parse_json_body(CHAT, "application/json", raw)
-    adapted = adapt_for_model(body, "gpt-35-turbo")
+    adapted = adapter.adapt(body, "gpt-35-turbo")
     assert adapted.body is body and adapted.body.raw == raw
 
 
@@ -163,10 +174,16 @@ FORM_CASES: list[tuple[Endpoint, Form, Files, str, Form | None, list[list[str]]]
 
 @pytest.mark.parametrize(("endpoint", "fields", "files", "target", "expected", "words"), FORM_CASES)
 def test_multipart_bodies(
-    endpoint: Endpoint, fields: Form, files: Files, target: str, expected: Form | None, words: list[list[str]]
+    adapter: ModelAdapter,
+    endpoint: Endpoint,
+    fields: Form,
+    files: Files,
+    target: str,
+    expected: Form | None,
+    words: list[list[str]],
 ) -> None:
     body = multipart(endpoint, fields, files)
-    adapted = adapt_for_model(body, target)
+    adapted = adapter.adapt(body, target)
     if expected is None:
         assert adapted.body is body and adapted.changes == ()
         return
@@ -182,9 +199,9 @@ def test_multipart_bodies(
         assert all(word in change for word in change_words), change
 
 
-def test_file_part_bytes_are_kept_exactly() -> None:
+def test_file_part_bytes_are_kept_exactly(adapter: ModelAdapter) -> None:
     body = multipart(TRANSCRIBE, {"model": "gpt-4o-transcribe", "include[]": ["logprobs"]}, AUDIO_FILE)
-    adapted = adapt_for_model(body, "whisper")
+    adapted = adapter.adapt(body, "whisper")
     assert adapted.changes
     assert _file_segment(adapted.body.raw) == _file_segment(body.raw)
     assert AUDIO in adapted.body.raw
@@ -225,11 +242,21 @@ SERVE_CASES: list[tuple[ClientBody, str, bool | None, list[str] | None]] = [
     (chat(messages=image_message("image_url")), "gpt-4", False, ["image input"]),  # a gpt-4 0613 deployment
     (chat(messages=image_message("image_url")), "gpt-35-turbo", True, None),  # the deployment knows better
     (chat(messages=image_message("image_url")), "unlisted-model", None, None),
+    (chat(messages=image_message("image_url")), "unlisted-model", False, ["image input"]),  # the claim still wins
+    (chat(messages=image_message("image_url")), "o1-mini", None, ["o1-mini", "image input"]),  # any listed model
     (chat(modalities=["text", "audio"], audio={"voice": "alloy", "format": "wav"}), "gpt-4.1", None, ["audio"]),
     (chat(modalities=["text", "audio"]), "gpt-4o-mini-audio-preview", None, None),
     (chat(modalities=["text", "audio"]), "gpt-4o-audio-preview", None, None),
     (chat(modalities=["text"]), "gpt-4.1", None, None),
     (chat(messages=image_message("input_audio")), "gpt-4.5-preview", None, ["audio input"]),
+    (chat(messages=image_message("input_audio")), "gpt-4o-audio-preview", None, None),
+    (chat(messages=image_message("input_audio")), "gpt-4o-mini-audio-preview", None, None),
+    (
+        chat(messages=image_message("input_audio"), modalities=["audio"], response_format={"type": "json_schema"}),
+        "unlisted-model",
+        None,
+        None,
+    ),
     (chat(response_format={"type": "json_schema", "json_schema": {"name": "x"}}), "gpt-4", None, ["structured"]),
     (chat(response_format={"type": "json_schema", "json_schema": {"name": "x"}}), "gpt-4.1-mini", None, None),
     (chat(response_format={"type": "json_object"}), "gpt-35-turbo", None, None),
@@ -269,29 +296,49 @@ SERVE_CASES: list[tuple[ClientBody, str, bool | None, list[str] | None]] = [
 
 
 @pytest.mark.parametrize(("body", "target", "vision", "words"), SERVE_CASES)
-def test_can_serve(body: ClientBody, target: str, vision: bool | None, words: list[str] | None) -> None:
-    reason = can_serve(body, target, vision=vision)
+def test_why_not(
+    adapter: ModelAdapter, body: ClientBody, target: str, vision: bool | None, words: list[str] | None
+) -> None:
+    reason = adapter.why_not(body, target, vision=vision)
     if words is None:
         assert reason is None
     else:
         assert reason is not None and all(word in reason for word in words), reason
 
 
-def test_what_cannot_be_served_is_refused_not_stripped() -> None:
+def test_what_cannot_be_served_is_refused_not_stripped(adapter: ModelAdapter) -> None:
     body = chat(messages=image_message("image_url"), modalities=["text", "audio"])
-    assert adapt_for_model(body, "gpt-35-turbo").body.json == body.json
-    assert can_serve(body, "gpt-35-turbo") is not None
+    assert adapter.adapt(body, "gpt-35-turbo").body.json == body.json
+    assert adapter.why_not(body, "gpt-35-turbo") is not None
 
 
-def test_speech_instructions_are_dropped_for_tts_1() -> None:
+def test_speech_instructions_are_dropped_for_tts_1(adapter: ModelAdapter) -> None:
     body = speech(instructions="cheerful", voice="nova")
-    adapted = adapt_for_model(body, "tts-1")
+    adapted = adapter.adapt(body, "tts-1")
     assert adapted.body.json == {"model": "gpt-4o-mini-tts", "input": "hello", "voice": "nova"}
     assert adapted.changes == ("dropped `instructions`: tts-1 takes no speaking instructions",)
-    assert adapt_for_model(body, "gpt-4o-mini-tts").body is body
+    assert adapter.adapt(body, "gpt-4o-mini-tts").body is body
+
+
+def test_the_adapter_goes_by_the_catalog_it_is_given(tmp_path: Path) -> None:
+    table = tmp_path / "models.yaml"
+    table.write_text(
+        "tiny:\n  mode: chat\n  tokenizer: o200k_base\n  image_input: true\n"
+        '  drops:\n    temperature: "{model} has a fixed temperature"\n'
+    )
+    adapter = ModelAdapter(ModelCatalog(table))
+    adapted = adapter.adapt(chat(temperature=0.2, max_completion_tokens=5), "tiny")
+    assert adapted.changes == ("dropped `temperature`: tiny has a fixed temperature",)
+    assert adapter.why_not(chat(messages=image_message("image_url")), "tiny") is None
+    assert adapter.why_not(chat(response_format={"type": "json_schema"}), "tiny") == (
+        "tiny has no structured outputs (`response_format` json_schema)"
+    )
+    assert adapter.adapt(chat(reasoning_effort="low"), "gpt-4.1").changes == ()  # not in this table
 
 
 def test_the_table_never_drops_model_or_stream() -> None:
     # `model` is the outbound builder's; dropping `stream` would silently turn a stream into one reply.
-    for limits in MODEL_LIMITS.values():
-        assert not {name for name, _ in limits.drops} & {"model", "stream", "file", "messages", "prompt"}
+    catalog = ModelCatalog()
+    listed = yaml.safe_load(TABLE_FILE.read_text())
+    dropped = {name for model in listed for name, _ in catalog.facts(model).drops}
+    assert dropped and not dropped & {"model", "stream", "file", "messages", "prompt"}

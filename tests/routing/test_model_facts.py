@@ -6,13 +6,20 @@ import importlib.util
 import json
 import subprocess
 import sys
-from dataclasses import replace
+from dataclasses import fields, replace
 from pathlib import Path
 
 import pytest
 import yaml
 
-from gateway.routing.model_facts import BOOLEAN_FACTS, TABLE_FILE, ModelCatalog, ModelDataUnavailable, ModelFacts
+from gateway.routing.model_facts import (
+    BOOLEAN_FACTS,
+    REQUEST_SHAPE_FACTS,
+    TABLE_FILE,
+    ModelCatalog,
+    ModelDataUnavailable,
+    ModelFacts,
+)
 
 
 @pytest.fixture(scope="module")
@@ -68,9 +75,29 @@ def test_decision_tree_models(
 ) -> None:
     mode, context_window, max_output_tokens, tokenizer, true_facts = expected
     flags = {fact: fact in true_facts for fact in BOOLEAN_FACTS}
-    assert catalog.facts(model) == ModelFacts(
+    assert _without_request_shape(catalog.facts(model)) == ModelFacts(
         model, mode, context_window, max_output_tokens, tokenizer, source="table", **flags
     )
+
+
+def _without_request_shape(facts: ModelFacts) -> ModelFacts:
+    # How requests must be shaped is pinned below and by tests/dispatch/test_adapt.py's behaviour.
+    defaults = {field.name: field.default for field in fields(ModelFacts) if field.name in REQUEST_SHAPE_FACTS}
+    return replace(facts, **defaults)
+
+
+def test_the_shipped_table_says_how_requests_are_shaped(catalog: ModelCatalog) -> None:
+    legacy = catalog.facts("gpt-35-turbo")
+    assert [field for field, _ in legacy.drops] == ["reasoning_effort", "prediction"] and legacy.max_tokens_only
+    whisper = catalog.facts("whisper-1")
+    assert whisper.transcript_formats == {"json", "text", "srt", "verbose_json", "vtt"}
+    assert whisper.streams_transcripts is False
+    assert catalog.facts("gpt-4o-transcribe").transcript_formats == {"json", "text"}
+    for azure_name in ("tts", "tts-hd"):  # Azure's names, which litellm does not list
+        tts = catalog.facts(azure_name)
+        assert (tts.mode, tts.source, tts.speech_sse) == ("audio_speech", "table", False)
+        assert tts.voices == {"alloy", "echo", "fable", "onyx", "nova", "shimmer"}
+    assert _without_request_shape(catalog.facts("gpt-4o-mini-tts")) == catalog.facts("gpt-4o-mini-tts")
 
 
 def test_lookup_ignores_case_the_azure_prefix_and_a_version_date(catalog: ModelCatalog) -> None:
@@ -101,6 +128,38 @@ def test_a_hand_written_table(tmp_path: Path) -> None:
     )
 
 
+def test_request_shape_facts(tmp_path: Path) -> None:
+    path = tmp_path / "models.yaml"
+    path.write_text(
+        "tiny-tts:\n  mode: audio_speech\n  tokenizer: o200k_base\n"
+        '  drops:\n    speed: "{model} speaks at one speed"\n    instructions: takes none\n'
+        "  voices: [nova, alloy]\n  speech_sse: false\n"
+        "tiny-stt:\n  mode: audio_transcription\n  tokenizer: o200k_base\n"
+        "  transcript_formats: [text, json]\n  streams_transcripts: true\n"
+        "tiny-chat:\n  mode: chat\n  tokenizer: cl100k_base\n  max_tokens_only: true\n  drops: {}\n"
+    )
+    catalog = ModelCatalog(path)
+    assert catalog.facts("tiny-tts") == ModelFacts(
+        "tiny-tts",
+        "audio_speech",
+        None,
+        None,
+        O200K,
+        drops=(("speed", "{model} speaks at one speed"), ("instructions", "takes none")),  # in the table's order
+        voices=frozenset({"alloy", "nova"}),
+        speech_sse=False,
+        source="table",
+    )
+    stt = catalog.facts("tiny-stt")
+    assert (stt.transcript_formats, stt.streams_transcripts) == ({"json", "text"}, True)
+    assert stt.drops == () and stt.voices is None and stt.speech_sse is None and not stt.max_tokens_only
+    chat = catalog.facts("tiny-chat")
+    assert chat.max_tokens_only and chat.drops == () and chat.transcript_formats is None
+
+
+_CHAT_M = "m: {mode: chat, tokenizer: o200k_base, "
+
+
 @pytest.mark.parametrize(
     ("content", "problem"),
     [
@@ -115,6 +174,21 @@ def test_a_hand_written_table(tmp_path: Path) -> None:
         ("m: {mode: chat, tokenizer: o200k_base, max_output_tokens: 0}\n", "max_output_tokens must be a positive"),
         ("m: {mode: chat, tokenizer: o200k_base, context_window: true}\n", "context_window must be a positive"),
         ("m: {mode: chat, tokenizer: o200k_base, tools: 'yes'}\n", "tools must be true or false"),
+        (_CHAT_M + "drops: [reasoning_effort]}\n", "drops must map each refused field to why"),
+        (_CHAT_M + "drops: {reasoning_effort: 3}}\n", "drops must map each refused field to why"),
+        (_CHAT_M + "drops: {reasoning_effort: ''}}\n", "drops must map each refused field to why"),
+        (_CHAT_M + "drops: null}\n", "drops must map each refused field to why"),
+        (_CHAT_M + "drops: {stream: not streamed}}\n", "drops names stream, which is never dropped"),
+        (_CHAT_M + "drops: {seed: '{name} ignores it'}}\n", "the reason for seed may name only {model}"),
+        (_CHAT_M + "drops: {seed: 'ignores {}'}}\n", "the reason for seed may name only {model}"),
+        (_CHAT_M + "max_tokens_only: 'yes'}\n", "max_tokens_only must be true or false"),
+        (_CHAT_M + "streams_transcripts: 1}\n", "streams_transcripts must be true or false"),
+        (_CHAT_M + "speech_sse: 'no'}\n", "speech_sse must be true or false"),
+        (_CHAT_M + "transcript_formats: json}\n", "transcript_formats must be a non-empty list of names"),
+        (_CHAT_M + "transcript_formats: []}\n", "transcript_formats must be a non-empty list of names"),
+        (_CHAT_M + "transcript_formats: [json, webm]}\n", "transcript_formats: webm is not one of"),
+        (_CHAT_M + "voices: [alloy, 3]}\n", "voices must be a non-empty list of names"),
+        (_CHAT_M + "voices: {alloy: true}}\n", "voices must be a non-empty list of names"),
     ],
 )
 def test_a_malformed_table_is_a_clear_error_naming_the_file(tmp_path: Path, content: str | None, problem: str) -> None:

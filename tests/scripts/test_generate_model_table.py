@@ -1,10 +1,12 @@
-"""The model-table generator: which litellm entries it takes, how the seed corrects them, and that the
-checked-in table is exactly what it writes from the locked litellm."""
+"""The model-table generator: which litellm entries it takes, how the seed corrects them, the request shapes it
+adds, and that the checked-in table is exactly what it writes from the locked litellm."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from gateway.routing.model_facts import TABLE_FILE, ModelCatalog, ModelFacts
 from scripts import generate_model_table as generator
@@ -54,6 +56,50 @@ def test_every_decision_tree_model_is_written_with_the_seeds_corrections() -> No
     assert only_seed["tokenizer"] == "cl100k_base" and only_seed["image_input"] is False
 
 
+def test_the_seed_pins_what_adapt_refuses_a_fallback_for() -> None:
+    table = generator.build(LITELLM)
+    # litellm lists no audio input for gpt-4o-audio-preview; Azure's audio quickstart says it takes audio.
+    audio_chat = table["gpt-4o-audio-preview"]
+    assert audio_chat["audio_input"] is True and audio_chat["corrections"]["audio_input"].endswith("(litellm: False)")
+    assert (audio_chat["image_input"], audio_chat["audio_output"], audio_chat["json_schema"]) == (False, True, False)
+    legacy = table["gpt-35-turbo"]
+    assert not any(legacy[fact] for fact in ("image_input", "audio_input", "audio_output", "json_schema"))
+
+
+def test_request_shapes_are_added_with_their_sources() -> None:
+    table = generator.build(LITELLM)
+    legacy = table["gpt-35-turbo"]
+    assert [(drop.name, drop.source) for drop in legacy["drops"]] == [
+        ("reasoning_effort", '[sdk] "for reasoning models"'),
+        ("prediction", "[po]"),
+    ]
+    assert legacy["max_tokens_only"] is True and legacy["sources"] == {"max_tokens_only": "[lifecycle]"}
+    assert legacy["transcript_formats"] is None and legacy["voices"] is None
+    whisper = table["whisper-1"]
+    assert whisper["transcript_formats"] == {"json", "text", "srt", "verbose_json", "vtt"}
+    assert whisper["streams_transcripts"] is False and set(whisper["sources"]) == {
+        "transcript_formats",
+        "streams_transcripts",
+    }
+    plain = table["gpt-image-1"]
+    assert plain["drops"] == () and plain["max_tokens_only"] is False and plain["sources"] == {}
+
+
+def test_azures_speech_models_are_added_though_litellm_lacks_them() -> None:
+    table = generator.build(LITELLM)
+    for name in ("tts", "tts-hd"):
+        assert table[name]["mode"] == "audio_speech" and table[name]["source"] == "seed"
+        assert table[name]["corrections"]["mode"].startswith("[models]")
+        assert table[name]["voices"] == {"alloy", "echo", "fable", "onyx", "nova", "shimmer"}
+
+
+def test_a_request_shape_for_a_model_without_a_mode_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    shapes = generator.REQUEST_SHAPES | {"gpt-9-mystery": generator.RequestShape(max_tokens_only=(True, "a guess"))}
+    monkeypatch.setattr(generator, "REQUEST_SHAPES", shapes)
+    with pytest.raises(SystemExit, match="gpt-9-mystery: litellm has no entry"):
+        generator.build(LITELLM)
+
+
 def test_what_it_writes_reads_back_as_the_same_facts(tmp_path: Path) -> None:
     table = generator.build(LITELLM)
     path = tmp_path / "models.yaml"
@@ -61,11 +107,38 @@ def test_what_it_writes_reads_back_as_the_same_facts(tmp_path: Path) -> None:
     catalog = ModelCatalog(path)
     for name, facts in table.items():
         read = catalog.facts(name)
-        written = {fact: value for fact, value in facts.items() if fact not in {"source", "corrections"}}
+        written = {fact: value for fact, value in facts.items() if fact not in {"source", "corrections", "sources"}}
+        written["drops"] = tuple((drop.name, drop.why) for drop in facts["drops"])
         assert read == ModelFacts(name, source="table", **written)
     text = path.read_text()
     assert "context_window: 4096  # seed 001: 4,096 max input tokens (0613) (litellm: 4097)" in text
     assert "from litellm 0.0.0's model table" in text
+
+
+def test_request_shapes_are_written_one_fact_a_line_with_their_sources() -> None:
+    text = generator.render(generator.build(LITELLM), "0.0.0")
+    gpt_35_turbo = _section(text, "gpt-35-turbo")
+    assert gpt_35_turbo[-5:] == [
+        "  drops:",
+        '    reasoning_effort: "{model} is not a reasoning model"  # [sdk] "for reasoning models"',
+        '    prediction: "{model} has no predicted outputs"  # [po]',
+        "  max_tokens_only: true  # [lifecycle]",
+        "  source: litellm azure/gpt-35-turbo",
+    ]
+    whisper = _section(text, "whisper")
+    assert "  transcript_formats: [json, srt, text, verbose_json, vtt]  # [wire §6.1]" in whisper
+    assert '  streams_transcripts: false  # [sdk], [wire §6.1]: "stream=true is ignored for whisper-1"' in whisper
+    tts = _section(text, "tts-1")
+    assert "  voices: [alloy, echo, fable, nova, onyx, shimmer]  # [wire §6.2], Azure's list" in tts
+    assert '  speech_sse: false  # [wire §6.2]: "sse not for tts-1 or tts-1-hd"' in tts
+    assert not any(line.startswith(("  drops", "  max_tokens_only")) for line in _section(text, "gpt-image-1"))
+
+
+def _section(text: str, model: str) -> list[str]:
+    lines = text.splitlines()
+    start = lines.index(f"{model}:") + 1
+    end = next((i for i in range(start, len(lines)) if not lines[i].startswith(" ")), len(lines))
+    return lines[start:end]
 
 
 def test_the_checked_in_table_is_what_the_script_writes_from_the_locked_litellm(tmp_path: Path) -> None:
