@@ -40,11 +40,13 @@ async def handle(services: Services, request: Request, endpoint: Endpoint, reque
     finish = Finish(services.admission, services.routing_log, RequestRecord(request_id, endpoint.operation))
     try:
         key_id = services.client_keys.authenticate(request.headers)
+        finish.authenticated(key_id)
         body = await read_client_body(request, endpoint, services.config.limits)
-        finish.asked(key_id, body)
+        finish.asked(body)
         routed = await services.router.route(body, request.headers)
         finish.routed(routed)
-        job = Job(key_id, body, request.headers, request_id, _estimate(services, routed), _deadline(services, request))
+        deadline = request_deadline(services.config.retries, request.headers)
+        job = Job(key_id, body, request.headers, request_id, _estimate(services, routed), deadline)
         delivery = await services.dispatcher.dispatch(job, routed.decision.model)
     except Undelivered as undelivered:
         return finish.refused(undelivered.error, undelivered.trace)
@@ -68,11 +70,8 @@ def _estimate(services: Services, routed: Routed) -> int:
     return services.admission.estimate(routed.prompt_tokens, features.output_tokens, features.task in _GENERATES_TEXT)
 
 
-def _deadline(services: Services, request: Request) -> float:
-    return request_deadline(services.config.retries, request.headers)
-
-
 def request_deadline(settings: RetrySettings, client_headers: Headers) -> float:
+    """When the request must be answered or given up: the config's budget, or less if the client waits less."""
     budget = settings.request_timeout_seconds
     try:
         client_timeout = float(client_headers.get(CLIENT_TIMEOUT_HEADER, "inf"))

@@ -34,8 +34,11 @@ class Finish:
     def request_id(self) -> str:
         return self.record.request_id
 
-    def asked(self, key_id: str, body: ClientBody) -> None:
-        self.record.key_id, self.record.model_requested, self.record.stream = key_id, body.model, body.stream
+    def authenticated(self, key_id: str) -> None:
+        self.record.key_id = key_id
+
+    def asked(self, body: ClientBody) -> None:
+        self.record.model_requested, self.record.stream = body.model, body.stream
 
     def routed(self, routed: Routed) -> None:
         record = self.record
