@@ -71,10 +71,19 @@ def azure_headers(raw: Iterable[tuple[str, str]]) -> dict[str, str]:
     }
 
 
+class _connect_without_redirects(connect):
+    """websockets follows 3xx answers, to other hosts too, resending every header: Azure's credential would go
+    wherever a Location pointed. Azure's realtime endpoint does not redirect, so a 3xx is refused as it came,
+    as the HTTP client does (follow_redirects=False)."""
+
+    def process_redirect(self, exc: Exception) -> Exception | str:
+        return exc
+
+
 async def connect_azure(url: str, headers: dict[str, str], deployment_id: str, open_timeout: float) -> ClientConnection:
     """Open the WebSocket to Azure, or raise the GatewayError the client's handshake is refused with."""
     try:
-        return await connect(
+        return await _connect_without_redirects(
             url,
             additional_headers=headers,
             user_agent_header=USER_AGENT,
