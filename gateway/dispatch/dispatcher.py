@@ -285,10 +285,10 @@ class Dispatcher:
         elif isinstance(error, UpstreamError) and (hinted := retry_after_seconds(error.headers())) is not None:
             wait = hinted
         else:
-            state.backoffs += 1
             ceiling = min(
                 self._settings.backoff_max_seconds, self._settings.backoff_initial_seconds * 2**state.backoffs
             )
+            state.backoffs += 1
             wait = self._choose() * ceiling  # full jitter: replicas retrying together spread out
         state.waited_s = wait
         return wait

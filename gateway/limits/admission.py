@@ -61,9 +61,13 @@ class Admission:
                 decision = await self._limiter.admit(budgets, estimate)
                 if decision.admitted:
                     return Admitted(deployment, decision.reservation, estimate, tuple(decision.states))
-                refused = _refusal(model, estimate, decision.retry_after_s, decision.blocked_by, decision.states)
-                if refused.by_client_key:
+                refusal = _refusal(model, estimate, decision.retry_after_s, decision.blocked_by, decision.states)
+                if refusal.by_client_key:
+                    refused = refusal
                     break  # the key is out of budget on every deployment alike
+                # The client hears of the deployment that has room soonest, not merely of the last one tried.
+                if refused is None or not _sooner(refused, refusal):
+                    refused = refusal
             assert refused is not None
             left = deadline - time.monotonic()
             if refused.retry_after_s is None or refused.retry_after_s > left:
@@ -99,6 +103,12 @@ class Admission:
         }
         found = await self._limiter.states([budget for budget, _ in owners.values()])
         return {owners[state.key][1]: state for state in found}
+
+
+def _sooner(refusal: RateLimited, than: RateLimited) -> bool:
+    if refusal.retry_after_s is None:
+        return False
+    return than.retry_after_s is None or refusal.retry_after_s < than.retry_after_s
 
 
 def _refusal(
