@@ -143,14 +143,3 @@ def test_alias_may_not_shadow_a_model(tmp_path: Path) -> None:
     error = problem(tmp_path, SMALL.replace("  quick:", "  mini:"))
     assert error.line == 3
     assert "also the name of a served model" in error.problem
-
-
-def test_leaf_needs_models(tmp_path: Path) -> None:
-    error = problem(tmp_path, SMALL.replace("models: [large]", "models: []"))
-    assert error.line == 11
-
-
-def test_unknown_key_in_a_question(tmp_path: Path) -> None:
-    error = problem(tmp_path, SMALL.replace("    ask: Code?\n", "    ask: Code?\n    maybe: big\n"))
-    assert error.line == 7
-    assert "unknown key 'maybe'" in error.problem

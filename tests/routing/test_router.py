@@ -1,13 +1,16 @@
-"""The shipped policy against a table of requests: every question answered both ways, every leaf reached.
+"""Router.route: the shipped policy against a table of requests, every question answered both ways, every
+leaf reached; and how a route reads hints, counts the prompt (inline or off the loop) and reports the counts.
 
 Requests go through the same parsing and routing as real ones; only the upstream call is left out.
+Decisions on features no HTTP request produces are in test_decide.py.
 """
 
 from __future__ import annotations
 
 import base64
-import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
@@ -19,10 +22,10 @@ from gateway.errors import ContextLengthExceeded, InvalidRequest, ModelNotFound
 from gateway.inbound.endpoints import ENDPOINTS
 from gateway.inbound.json_body import parse_json_body
 from gateway.inbound.multipart_body import parse_multipart_body
-from gateway.routing.decide import decide
-from gateway.routing.features import Features
+from gateway.routing import token_count
 from gateway.routing.router import Routed, Router
 from gateway.routing.setup import build_router
+from gateway.routing.token_count import TokenCounter
 from gateway.settings import load_config
 from tests.support.gateway_config import SHIPPED_CONFIG
 
@@ -445,7 +448,7 @@ def test_every_question_is_answered_both_ways_and_every_leaf_reached(router: Rou
     assert router.policy is not None
     answered = {(node, answer) for case in CASES for node, answer in case.answers.items()}
     questions = {name for name, node in router.policy.nodes.items() if isinstance(node, Question)}
-    # Tested below with features no HTTP endpoint produces: realtime (a WebSocket), and a task the
+    # Tested in test_decide.py with features no HTTP endpoint produces: realtime (a WebSocket), and a task the
     # tree does not know, which only the seed's missing "no" of "Audio generation?" can catch.
     elsewhere = {("realtime_voice", "yes"), ("audio_generation", "no")}
     missing = {(q, a) for q in questions for a in ("yes", "no") if (q, a) not in answered} - elsewhere
@@ -454,44 +457,6 @@ def test_every_question_is_answered_both_ways_and_every_leaf_reached(router: Rou
     leaf_models = {m for node in router.policy.nodes.values() if isinstance(node, Leaf) for m in node.models}
     # gpt-35-turbo-16k and gpt-4.1-nano are reached by window and by alias
     assert leaf_models <= models
-
-
-def realtime_features() -> Features:
-    return Features(
-        operation="realtime",
-        task="realtime",
-        image_input=False,
-        output_tokens=None,
-        latency="unspecified",
-        cost="unspecified",
-        task_class="general",
-        task_class_source="not a text task",
-        task_class_reason="",
-        stream=True,
-    )
-
-
-class NoTokens:
-    def prompt_tokens(self, model: str) -> int:
-        return 0
-
-
-def test_realtime_leaf(router: Router) -> None:
-    decision = decide(router.policy, router.traits, realtime_features(), NoTokens(), "auto")
-    assert decision.model == "gpt-4o-mini-realtime-preview"
-    assert [(step.node, step.answer) for step in decision.path][-2:] == [
-        ("audio_generation", "yes"),
-        ("realtime_voice", "yes"),
-    ]
-
-
-def test_a_task_the_tree_does_not_know_takes_the_default(router: Router) -> None:
-    features = dataclasses.replace(realtime_features(), task="moderation")  # type: ignore[arg-type]
-    # The default leads to the strongest model, which cannot serve it either: a clear 400, not a guess.
-    with pytest.raises(InvalidRequest) as caught:
-        decide(router.policy, router.traits, features, NoTokens(), "auto")
-    assert caught.value.code == "no_route"
-    assert "(gpt-4.1)" in caught.value.message and "does not serve moderation" in caught.value.message
 
 
 async def test_path_explains_each_answer(router: Router) -> None:
@@ -540,3 +505,59 @@ async def test_bad_hint_value_is_400(router: Router) -> None:
     with pytest.raises(InvalidRequest) as caught:
         await route(router, Case("x", chat("hi"), "-", headers={"x-route-latency": "instant"}))
     assert caught.value.param == "x-route-latency"
+
+
+async def test_a_named_model_is_not_classified_but_a_walk_is(router: Router) -> None:
+    named = await route(router, Case("x", chat("Write a short poem about autumn rain", model="gpt-4.1"), "-"))
+    assert named.features.task_class_source == "not classified: the client named its model"
+    assert named.decision.path == () and named.decision.leaf is None
+    walked = await route(router, Case("x", chat("Write a short poem about autumn rain"), "-"))
+    assert walked.features.task_class_source == "classifier"
+    assert walked.features.task_class == "creative"
+
+
+async def test_counted_holds_each_tokenizer_the_decision_needed(router: Router) -> None:
+    # "Large context input needed?" counts with gpt-35-turbo's tokenizer, and gpt-35-turbo is chosen: one count.
+    general = await route(router, Case("x", chat("What is the capital of Australia?"), "-"))
+    assert general.decision.model == "gpt-35-turbo"
+    assert list(general.counted) == ["cl100k_base"]
+    assert general.prompt_tokens == general.counted["cl100k_base"]
+    # A coding question asks nothing about tokens; only gpt-4.1's own window check counts, with its tokenizer.
+    code = await route(router, Case("x", chat("Fix my bug"), "-", headers=CODE))
+    assert code.decision.model == "gpt-4.1"
+    assert list(code.counted) == ["o200k_base"]
+    assert code.prompt_tokens == code.counted["o200k_base"]
+
+
+def spy_offload(monkeypatch: pytest.MonkeyPatch) -> list[Callable[..., Any]]:
+    calls: list[Callable[..., Any]] = []
+    run_sync = token_count.to_thread.run_sync
+
+    async def spy(function: Callable[..., Any], *args: Any) -> Any:
+        calls.append(function)
+        return await run_sync(function, *args)
+
+    monkeypatch.setattr(token_count, "to_thread", SimpleNamespace(run_sync=spy))
+    return calls
+
+
+async def test_a_prompt_over_the_offload_threshold_is_counted_off_the_loop_and_decided_the_same(
+    router: Router, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = spy_offload(monkeypatch)
+    case = Case("x", chat("What is the capital of Australia?"), "gpt-35-turbo")
+    inline = await route(router, case)
+    assert calls == []  # a short prompt, encodings loaded: counted on the loop
+    tight = Router(router.policy, router.traits, TokenCounter(router.counter.encodings, offload_above_chars=10))
+    offloaded = await route(tight, case)
+    assert len(calls) == 1  # one tokenizer needed, counted once in a worker thread, then decided again
+    assert offloaded.decision == inline.decision and offloaded.decision.model == "gpt-35-turbo"
+    assert offloaded.prompt_tokens == inline.prompt_tokens and offloaded.counted == inline.counted
+
+
+async def test_hints_reach_the_features(router: Router) -> None:
+    routed = await route(
+        router, Case("x", chat("hi", stream=True), "-", headers={"x-route-latency": "LOW", "x-route-cost": "normal"})
+    )
+    features = routed.features
+    assert (features.latency, features.cost, features.stream) == ("low", "normal", True)

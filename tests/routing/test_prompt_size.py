@@ -1,0 +1,108 @@
+"""PromptSize: a request's prompt counted on first need, once per tokenizer; a long one left for a worker thread."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from gateway.routing import prompt_size
+from gateway.routing.encodings import Encodings
+from gateway.routing.prompt_parts import PromptParts
+from gateway.routing.prompt_size import CountNeeded, PromptSize
+from gateway.routing.token_count import PromptTokens, TokenCounter
+
+CHAT = "chat/completions"
+BODY = {"messages": [{"role": "user", "content": "我们今天去公园散步，天气非常好。" * 5}]}
+
+
+@pytest.fixture(scope="module")
+def encodings() -> Encodings:
+    loaded = Encodings()
+    loaded.preload()
+    return loaded
+
+
+@pytest.fixture
+def counter(encodings: Encodings) -> TokenCounter:
+    return TokenCounter(encodings)
+
+
+def test_counts_with_the_tokenizer_of_the_model_asked_about(counter: TokenCounter) -> None:
+    size = PromptSize(counter, CHAT, BODY)
+    assert size.counted() == {}
+    assert size.count_for("gpt-4.1") == counter.count(CHAT, BODY, "gpt-4.1")
+    assert size.prompt_tokens("gpt-35-turbo") == counter.count(CHAT, BODY, "gpt-35-turbo").total
+    assert size.counted() == {
+        "o200k_base": counter.count(CHAT, BODY, "gpt-4.1").total,
+        "cl100k_base": counter.count(CHAT, BODY, "gpt-35-turbo").total,
+    }
+    assert size.counted()["o200k_base"] < size.counted()["cl100k_base"]  # Chinese: o200k is the denser
+
+
+def test_the_prompt_is_gathered_on_first_need_and_counted_once_per_tokenizer(
+    counter: TokenCounter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gathered: list[str] = []
+    counted: list[str] = []
+    gather, count_parts = prompt_size.gather_prompt, counter.count_parts
+
+    def spy_gather(operation: str, body: Any) -> PromptParts:
+        gathered.append(operation)
+        return gather(operation, body)
+
+    def spy_count(prompt: PromptParts, model: str) -> PromptTokens:
+        counted.append(model)
+        return count_parts(prompt, model)
+
+    monkeypatch.setattr(prompt_size, "gather_prompt", spy_gather)
+    monkeypatch.setattr(counter, "count_parts", spy_count)
+    size = PromptSize(counter, CHAT, BODY)
+    assert gathered == []  # many decisions need no count at all
+    first = size.prompt_tokens("gpt-4.1")
+    assert size.prompt_tokens("gpt-4o") == size.prompt_tokens("gpt-4.1") == first  # both o200k_base
+    size.prompt_tokens("gpt-4")
+    size.prompt_tokens("gpt-35-turbo")  # both cl100k_base
+    assert gathered == [CHAT]
+    assert counted == ["gpt-4.1", "gpt-4"]
+    assert list(size.counted()) == ["o200k_base", "cl100k_base"]
+
+
+@pytest.mark.parametrize(
+    ("operation", "body", "model", "tokens"),
+    [
+        ("embeddings", {"input": "hello world"}, "text-embedding-ada-002", 2),
+        ("completions", {"prompt": "hello", "suffix": " world"}, "gpt-35-turbo-instruct", 2),
+        ("audio/speech", {"input": "hello world", "voice": "alloy"}, "gpt-4o-mini-tts", 2),
+        ("audio/transcriptions", {"prompt": "hello world"}, "whisper", 0),
+        ("chat/completions", {"input": "hello world", "messages": []}, "gpt-4.1", 3),  # reply priming only
+    ],
+)
+def test_counts_what_the_endpoint_puts_in_the_prompt(
+    counter: TokenCounter, operation: str, body: dict[str, Any], model: str, tokens: int
+) -> None:
+    assert PromptSize(counter, operation, body).prompt_tokens(model) == tokens
+
+
+async def test_a_long_prompt_needs_counting_off_the_loop_first(encodings: Encodings) -> None:
+    tight = TokenCounter(encodings, offload_above_chars=20)
+    size = PromptSize(tight, CHAT, BODY)
+    with pytest.raises(CountNeeded) as caught:
+        size.prompt_tokens("gpt-4o")
+    assert caught.value.model == "gpt-4o"
+    assert size.counted() == {}
+    await size.count_off_loop("gpt-4o")
+    expected = tight.count(CHAT, BODY, "gpt-4.1")
+    assert size.count_for("gpt-4.1") == expected  # the same tokenizer: no count needed any more
+    assert size.counted() == {"o200k_base": expected.total}
+    with pytest.raises(CountNeeded):
+        size.prompt_tokens("gpt-35-turbo")  # another tokenizer is another count
+
+
+def test_a_prompt_at_the_threshold_is_counted_inline(encodings: Encodings) -> None:
+    body = {"messages": [{"role": "user", "content": "x" * 16}]}
+    at = TokenCounter(encodings, offload_above_chars=len("user") + 16)
+    assert PromptSize(at, CHAT, body).prompt_tokens("gpt-4.1") == at.count(CHAT, body, "gpt-4.1").total
+    below = TokenCounter(encodings, offload_above_chars=len("user") + 15)
+    with pytest.raises(CountNeeded):
+        PromptSize(below, CHAT, body).prompt_tokens("gpt-4.1")

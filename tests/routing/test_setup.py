@@ -1,0 +1,122 @@
+"""Building the router from config: the policy, the traits, the tokenizers (from tokenizer_dir when set), the checks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gateway.routing.encodings import EncodingUnavailable
+from gateway.routing.model_facts import ModelCatalog
+from gateway.routing.setup import build_router, check_model_data, load_routing_policy, open_encodings, warm_tokenizers
+from gateway.settings import ConfigError, GatewayConfig, load_config
+from tests.support.gateway_config import SHIPPED_CONFIG, write_config
+from tests.support.tokenizer_files import FILE_NAMES, copy_published_files
+
+ENV = {"AZURE_OPENAI_ENDPOINT": "https://res.openai.azure.com", "AZURE_OPENAI_API_KEY": "k"}
+
+CONFIG = """\
+resources:
+  azure:
+    endpoint: https://res.openai.azure.com
+    auth: {type: api-key, api_key_env: AZURE_OPENAI_API_KEY}
+deployments:
+  - {name: big, model: gpt-4.1, resource: azure}
+  - {name: odd, model: gpt-odd, resource: azure, context_window: 1000}
+"""
+POLICY = """\
+start: only
+nodes:
+  only:
+    models: [gpt-4.1]
+"""
+
+
+def config(tmp_path: Path, routing: str = "") -> GatewayConfig:
+    text = CONFIG + (f"routing:\n{routing}" if routing else "")
+    return load_config(write_config(tmp_path, text), ENV)
+
+
+def test_the_shipped_config_builds_a_router() -> None:
+    shipped = load_config(SHIPPED_CONFIG, ENV)
+    router = build_router(shipped)
+    assert router.policy is not None and router.policy.source.endswith("routes/policy.yaml")
+    assert all(router.traits.serves(deployment.model) for deployment in shipped.deployments)
+    assert router.counter.offload_above_chars == shipped.routing.offload_above_chars == 32_768
+
+
+def test_routing_settings_reach_the_router(tmp_path: Path) -> None:
+    write_config(tmp_path, POLICY, "policy.yaml")
+    router = build_router(config(tmp_path, "  policy: policy.yaml\n  offload_above_chars: 1000\n"))
+    assert router.policy is not None and router.policy.source == str(tmp_path / "policy.yaml")
+    assert router.policy.aliases == {"auto": "only"}
+    assert router.counter.offload_above_chars == 1000
+    traits = router.traits.get("gpt-odd")
+    assert traits is not None and traits.context_window == 1000
+
+
+def test_without_a_policy_clients_name_their_model(tmp_path: Path) -> None:
+    plain = config(tmp_path)
+    assert load_routing_policy(plain) is None
+    assert build_router(plain).policy is None
+
+
+def test_the_policy_may_name_only_served_models(tmp_path: Path) -> None:
+    write_config(tmp_path, POLICY.replace("gpt-4.1", "gpt-35-turbo"), "policy.yaml")
+    with pytest.raises(ConfigError) as caught:
+        load_routing_policy(config(tmp_path, "  policy: policy.yaml\n"))
+    assert "model 'gpt-35-turbo' has no deployment in the config" in caught.value.problem
+
+
+def test_the_model_table_chooses_a_tokenizer_before_the_naming_rule(tmp_path: Path) -> None:
+    table = tmp_path / "models.yaml"
+    table.write_text("gpt-odd:\n  mode: chat\n  context_window: 1000\n  tokenizer: cl100k_base\n", encoding="utf-8")
+    encodings = open_encodings(config(tmp_path), ModelCatalog(table))
+    assert encodings.name_for_model("gpt-odd") == "cl100k_base"
+    assert open_encodings(config(tmp_path), ModelCatalog()).name_for_model("gpt-odd") == "o200k_base"
+
+
+def test_tokenizer_dir_is_read(tmp_path: Path) -> None:
+    copied = copy_published_files(tmp_path)
+    router = build_router(config(tmp_path, f"  tokenizer_dir: {tmp_path}\n"))
+    assert router.counter.count("embeddings", {"input": "hello world"}, "gpt-4.1").total == 2
+    copied["o200k_base"].unlink()  # read on first use: gone now, and the loaded encoding is still in use
+    assert router.counter.count("embeddings", {"input": "hello world"}, "gpt-4.1").total == 2
+
+
+def test_a_missing_tokenizer_dir_is_named(tmp_path: Path) -> None:
+    bad = config(tmp_path, "  tokenizer_dir: no-such-dir\n")
+    missing = tmp_path / "no-such-dir" / FILE_NAMES["cl100k_base"]
+    with pytest.raises(EncodingUnavailable) as caught:
+        build_router(bad)
+    assert str(caught.value) == f"The cl100k_base tokenizer file {missing} is missing."
+    with pytest.raises(EncodingUnavailable, match=FILE_NAMES["cl100k_base"]):
+        open_encodings(bad, ModelCatalog())
+    with pytest.raises(EncodingUnavailable, match=FILE_NAMES["cl100k_base"]):
+        check_model_data(bad)
+
+
+def test_a_tokenizer_dir_missing_one_file_names_that_file(tmp_path: Path) -> None:
+    copy_published_files(tmp_path)["o200k_base"].unlink()
+    with pytest.raises(EncodingUnavailable) as caught:
+        check_model_data(config(tmp_path, f"  tokenizer_dir: {tmp_path}\n"))
+    assert str(caught.value) == f"The o200k_base tokenizer file {tmp_path / FILE_NAMES['o200k_base']} is missing."
+
+
+def test_an_altered_tokenizer_file_fails_the_check_and_the_warm_up(tmp_path: Path) -> None:
+    copied = copy_published_files(tmp_path)
+    copied["cl100k_base"].write_bytes(copied["cl100k_base"].read_bytes() + b"\n")
+    altered = config(tmp_path, f"  tokenizer_dir: {tmp_path}\n")
+    with pytest.raises(EncodingUnavailable, match=r"The cl100k_base tokenizer file .* has SHA-256 [0-9a-f]{64}, not"):
+        check_model_data(altered)
+    router = build_router(altered)  # files are hashed when read, not when the router is built
+    with pytest.raises(EncodingUnavailable, match="cl100k_base"):
+        warm_tokenizers(router)
+
+
+def test_warm_tokenizers_loads_both_encodings(tmp_path: Path) -> None:
+    router = build_router(config(tmp_path))
+    encodings = router.counter.encodings
+    assert not encodings.is_loaded("o200k_base") and not encodings.is_loaded("cl100k_base")
+    warm_tokenizers(router)
+    assert encodings.is_loaded("o200k_base") and encodings.is_loaded("cl100k_base")
