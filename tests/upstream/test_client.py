@@ -1,123 +1,30 @@
-"""The upstream client and relay against respx-mocked Azure responses, plus real refused connections."""
+"""The upstream client against respx-mocked transport failures, and a real refused connection."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 
-import anyio
+import aiohttp
 import httpx
-import orjson
 import pytest
 import respx
 
-from gateway.errors import UpstreamError, UpstreamTimeout, UpstreamUnreachable
-from gateway.reply.relay import StreamOutcome, relay
-from gateway.settings.schema import RetrySettings, UpstreamSettings
-from gateway.upstream.answer import is_streamed, raise_for_error, read_whole
-from gateway.upstream.client import UpstreamClient, UpstreamRequest
+from gateway.errors import UpstreamTimeout, UpstreamUnreachable
+from gateway.upstream.client import UpstreamClient, transport_failure
 from tests.support.servers import free_port
-
-URL = "https://res.openai.azure.com/openai/deployments/gpt-4.1/chat/completions?api-version=2024-10-21"
-CONTENT_FILTER = {
-    "error": {
-        "message": "The response was filtered due to the prompt triggering Azure OpenAI's content management policy.",
-        "type": None,
-        "param": "prompt",
-        "code": "content_filter",
-        "status": 400,
-        "innererror": {
-            "code": "ResponsibleAIPolicyViolation",
-            "content_filter_result": {"hate": {"filtered": True, "severity": "high"}},
-        },
-    }
-}
+from tests.upstream._respx import URL, mocked_azure, upstream_client, upstream_request
 
 
 @pytest.fixture
 async def client() -> AsyncIterator[UpstreamClient]:
-    upstream = UpstreamClient(UpstreamSettings(connect_timeout_seconds=2, read_timeout_seconds=2))
-    yield upstream
-    await upstream.aclose()
+    async with upstream_client() as upstream:
+        yield upstream
 
 
 @pytest.fixture
 def azure() -> Iterator[respx.MockRouter]:
-    with respx.mock(using="httpx") as router:
+    with mocked_azure() as router:
         yield router
-
-
-def request(url: str = URL) -> UpstreamRequest:
-    return UpstreamRequest(deployment_id="azure/gpt-4.1", url=url, headers={"api-key": "k"}, body=b"{}")
-
-
-async def ignore_end(outcome: StreamOutcome) -> None:
-    return None
-
-
-async def relay_of(client: UpstreamClient) -> tuple[int, bytes, dict[str, str]]:
-    upstream = await client.send(request())
-    await raise_for_error(upstream, "azure/gpt-4.1")
-    assert not is_streamed(upstream)
-    body = await read_whole(upstream, "azure/gpt-4.1")
-    response = relay(upstream, body, None, "azure/gpt-4.1", {"x-request-id": "r"}, ignore_end)
-    return response.status_code, bytes(response.body), dict(response.headers)
-
-
-async def test_success_body_and_azure_headers_pass_through(client: UpstreamClient, azure: respx.MockRouter) -> None:
-    azure.post(URL).respond(
-        200,
-        json={"id": "chatcmpl-1", "prompt_filter_results": []},
-        headers={"x-ratelimit-remaining-tokens": "990", "apim-request-id": "a-1"},
-    )
-    status, body, headers = await relay_of(client)
-    assert status == 200
-    assert orjson.loads(body) == {"id": "chatcmpl-1", "prompt_filter_results": []}
-    assert headers["x-ratelimit-remaining-tokens"] == "990"
-    assert headers["apim-request-id"] == "a-1"
-    assert headers["x-request-id"] == "r"
-
-
-async def test_azure_429_keeps_status_retry_headers_and_gains_openai_keys(
-    client: UpstreamClient, azure: respx.MockRouter
-) -> None:
-    azure.post(URL).respond(
-        429,
-        json={"error": {"code": "429", "message": "Rate limit is exceeded. Try again in 2 seconds."}},
-        headers={"retry-after-ms": "2000", "retry-after": "2"},
-    )
-    with pytest.raises(UpstreamError) as caught:
-        await relay_of(client)
-    error = caught.value
-    assert error.status == 429 and error.retry_class in RetrySettings().retry_on
-    assert error.body() == {
-        "error": {
-            "code": "429",
-            "message": "Rate limit is exceeded. Try again in 2 seconds.",
-            "type": "rate_limit_error",
-            "param": None,
-        }
-    }
-    assert error.headers()["retry-after-ms"] == "2000"
-
-
-async def test_content_filter_error_is_returned_unchanged(client: UpstreamClient, azure: respx.MockRouter) -> None:
-    azure.post(URL).respond(400, json=CONTENT_FILTER)
-    with pytest.raises(UpstreamError) as caught:
-        await relay_of(client)
-    assert caught.value.status == 400 and caught.value.retry_class not in RetrySettings().retry_on
-    assert caught.value.body() == CONTENT_FILTER
-
-
-async def test_non_json_error_body_becomes_an_openai_error(client: UpstreamClient, azure: respx.MockRouter) -> None:
-    azure.post(URL).respond(503, text="<html>Service Unavailable</html>")
-    with pytest.raises(UpstreamError) as caught:
-        await relay_of(client)
-    assert caught.value.body()["error"] == {
-        "message": "<html>Service Unavailable</html>",
-        "type": "server_error",
-        "param": None,
-        "code": "503",
-    }
 
 
 @pytest.mark.parametrize(
@@ -134,47 +41,61 @@ async def test_transport_failures_map_to_502_or_504(
 ) -> None:
     azure.post(URL).mock(side_effect=failure)
     with pytest.raises(expected) as caught:
-        await client.send(request())
+        await client.send(upstream_request())
     assert "azure/gpt-4.1" in str(caught.value)
 
 
 async def test_refused_connection_over_the_real_transport_is_502(client: UpstreamClient) -> None:
     port = free_port()  # nothing listens there
     with pytest.raises(UpstreamUnreachable) as caught:
-        await client.send(request(f"http://127.0.0.1:{port}/openai/v1/chat/completions"))
+        await client.send(upstream_request(f"http://127.0.0.1:{port}/openai/v1/chat/completions"))
     assert caught.value.status == 502
     assert "connection failed" in caught.value.message
 
 
-async def test_sse_cut_midway_ends_with_an_error_event(client: UpstreamClient, azure: respx.MockRouter) -> None:
-    class CutStream(httpx.AsyncByteStream):
-        async def __aiter__(self) -> AsyncIterator[bytes]:
-            yield b'data: {"choices":[]}\n\n'
-            raise httpx.ReadError("connection reset")
+async def test_the_request_goes_out_as_built(client: UpstreamClient, azure: respx.MockRouter) -> None:
+    route = azure.post(URL).respond(200, json={"id": "chatcmpl-1"})
+    response = await client.send(upstream_request())
+    sent = route.calls.last.request
+    assert (sent.method, str(sent.url), sent.content) == ("POST", URL, b"{}")
+    assert sent.headers["api-key"] == "k"
+    assert await response.aread() == b'{"id":"chatcmpl-1"}'
+    await response.aclose()
 
-    azure.post(URL).respond(200, headers={"content-type": "text/event-stream"}, stream=CutStream())
-    upstream = await client.send(request())
-    outcomes: list[StreamOutcome] = []
 
-    async def record_end(outcome: StreamOutcome) -> None:
-        outcomes.append(outcome)
+@pytest.mark.parametrize(
+    ("time_left", "expected"),
+    [
+        (None, {"connect": 2.0, "read": 2.0, "write": 2.0, "pool": 2.0}),  # the configured timeouts
+        (0.5, {"connect": 0.5, "read": 0.5, "write": 0.5, "pool": 0.5}),
+        (30.0, {"connect": 2.0, "read": 2.0, "write": 2.0, "pool": 2.0}),
+        (-1.0, {"connect": 0.001, "read": 0.001, "write": 0.001, "pool": 0.001}),
+    ],
+)
+async def test_the_time_left_caps_every_timeout(
+    client: UpstreamClient, azure: respx.MockRouter, time_left: float | None, expected: dict[str, float]
+) -> None:
+    route = azure.post(URL).respond(204)
+    response = await client.send(upstream_request(), time_left=time_left)
+    await response.aclose()
+    assert route.calls.last.request.extensions["timeout"] == expected
 
-    assert is_streamed(upstream)
-    response = relay(upstream, None, upstream.aiter_bytes(), "azure/gpt-4.1", {}, record_end)
-    sent: list[bytes] = []
 
-    async def receive() -> dict[str, str]:
-        await anyio.sleep_forever()  # the client stays connected
-        raise AssertionError
-
-    async def send(message: dict[str, object]) -> None:
-        if message["type"] == "http.response.body":
-            sent.append(bytes(message["body"]))  # type: ignore[arg-type]
-
-    await response({"type": "http"}, receive, send)  # type: ignore[arg-type]
-    body = b"".join(sent)
-    assert body.startswith(b'data: {"choices":[]}\n\n')
-    last_event = orjson.loads(body.rsplit(b"data: ", 1)[1])
-    assert last_event["error"]["code"] == "upstream_stream_interrupted"
-    assert b"[DONE]" not in body
-    assert outcomes[0].error is not None and "interrupted" in outcomes[0].error
+@pytest.mark.parametrize(
+    ("cause", "expected", "reason"),
+    [
+        (aiohttp.ServerDisconnectedError(), UpstreamUnreachable, "the server closed the connection"),
+        (aiohttp.ServerTimeoutError("read"), UpstreamTimeout, "did not answer in time (ConnectTimeout)"),
+        (TimeoutError(), UpstreamTimeout, "did not answer in time"),
+        (aiohttp.ClientPayloadError("bad"), UpstreamUnreachable, "could not be reached (ClientPayloadError)"),
+    ],
+)
+def test_the_aiohttp_cause_decides_between_502_and_504(
+    cause: BaseException, expected: type[Exception], reason: str
+) -> None:
+    # The aiohttp transport labels every aiohttp failure a ConnectTimeout: the cause says what happened.
+    labelled = httpx.ConnectTimeout("labelled by the transport")
+    labelled.__cause__ = cause
+    error = transport_failure(labelled, "east/gpt-4.1")
+    assert type(error) is expected
+    assert error.message.startswith("Azure deployment east/gpt-4.1 ") and reason in error.message

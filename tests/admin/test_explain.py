@@ -1,0 +1,153 @@
+"""POST /gateway/explain/v1/<endpoint> through the app, with the shipped config and its routing policy."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+import respx
+from starlette.testclient import TestClient
+
+from tests.admin._app import AUTH, NOWHERE, assert_gateway_headers, assert_openai_error, shipped, started
+
+CHAT = "/gateway/explain/v1/chat/completions"
+MESSAGES = [{"role": "user", "content": "Fix this bug"}]
+REPORT_KEYS = {
+    "requested_model", "model", "leaf", "features", "prompt_tokens", "token_counts", "path", "notes", "deployment",
+    "upstream_url",
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    with started(*shipped(tmp_path_factory.mktemp("explain"))) as started_client:
+        yield started_client
+
+
+@pytest.fixture(autouse=True)
+def azure() -> Iterator[respx.MockRouter]:
+    """Azure, as far as these tests go: a request to it would fail the explain, and is checked for."""
+    with respx.mock(assert_all_called=False) as router:
+        yield router
+    assert not router.calls, "explain sent a request to Azure"
+
+
+def test_a_named_model_is_explained_without_walking_the_tree(client: TestClient) -> None:
+    response = client.post(CHAT, headers=AUTH, json={"model": "gpt-4.1", "messages": MESSAGES})
+    assert response.status_code == 200, response.text
+    report = response.json()
+    assert set(report) == REPORT_KEYS
+    assert (report["requested_model"], report["model"], report["leaf"]) == ("gpt-4.1", "gpt-4.1", None)
+    assert (report["path"], report["notes"]) == ([], [])
+    assert report["deployment"] == "azure/gpt-4.1"
+    assert report["upstream_url"] == (
+        f"{NOWHERE}/openai/deployments/gpt-4.1/chat/completions?api-version=2025-04-01-preview"
+    )
+    assert report["prompt_tokens"] > 0 and report["token_counts"] == {"o200k_base": report["prompt_tokens"]}
+    assert report["features"]["operation"] == "chat/completions" and report["features"]["stream"] is False
+    assert_gateway_headers(response, "gpt-4.1", "azure/gpt-4.1")
+
+
+def test_auto_walks_the_policy_and_says_why(client: TestClient) -> None:
+    response = client.post(
+        CHAT,
+        headers={**AUTH, "x-route-task": "code", "x-route-cost": "low"},
+        json={"model": "auto", "messages": MESSAGES, "stream": True},
+    )
+    assert response.status_code == 200, response.text
+    report = response.json()
+    assert (report["requested_model"], report["model"]) == ("auto", "gpt-4.1-mini")
+    assert report["leaf"] and report["deployment"] == "azure/gpt-4.1-mini"
+    assert report["features"]["task_class_source"] == "X-Route-Task header"
+    assert report["features"]["cost"] == "low" and report["features"]["stream"] is True
+    assert report["path"] and all(step["node"] and step["answer"] and step["reason"] for step in report["path"])
+    assert_gateway_headers(response, "gpt-4.1-mini", "azure/gpt-4.1-mini")
+
+
+def test_a_multipart_upload_is_explained_with_its_hint_headers(client: TestClient) -> None:
+    response = client.post(
+        "/gateway/explain/v1/audio/transcriptions",
+        headers={**AUTH, "x-route-latency": "low"},
+        data={"model": "auto"},
+        files={"file": ("a.wav", b"RIFF0000", "audio/wav")},
+    )
+    assert response.status_code == 200, response.text
+    report = response.json()
+    assert report["model"] == "gpt-4o-mini-transcribe"
+    assert report["features"]["latency"] == "low"
+    assert report["upstream_url"].startswith(
+        f"{NOWHERE}/openai/deployments/gpt-4o-mini-transcribe/audio/transcriptions?"
+    )
+    assert_gateway_headers(response, "gpt-4o-mini-transcribe", "azure/gpt-4o-mini-transcribe")
+
+
+@pytest.mark.parametrize("headers", [{}, {"authorization": "Bearer wrong"}])
+def test_a_missing_or_wrong_key_is_401(client: TestClient, headers: dict[str, str]) -> None:
+    response = client.post(CHAT, headers=headers, json={"model": "gpt-4.1", "messages": MESSAGES})
+    assert_openai_error(response, 401, "invalid_api_key")
+    assert_gateway_headers(response)
+
+
+@pytest.mark.parametrize("operation", ["assistants", "realtime", "chat/completions/extra", ""])
+def test_an_endpoint_the_gateway_does_not_serve_is_404(client: TestClient, operation: str) -> None:
+    response = client.post(f"/gateway/explain/v1/{operation}", headers=AUTH, json={"model": "gpt-4.1"})
+    error = assert_openai_error(response, 404, "not_found")
+    assert error["message"] == f"Unknown endpoint /v1/{operation}: nothing to explain."
+    assert_gateway_headers(response)
+
+
+@pytest.mark.parametrize(
+    ("content", "content_type", "status", "code", "param"),
+    [
+        (b'{"model": "gpt-4.1", "messages": [', "application/json", 400, "invalid_json", None),
+        (b'{"model": "gpt-4.1"}', "application/json", 400, "missing_required_parameter", "messages"),
+        (b'{"model": "gpt-4.1", "messages": "hi"}', "application/json", 400, "invalid_type", "messages"),
+        (b"model=gpt-4.1", "application/x-www-form-urlencoded", 400, "invalid_content_type", None),
+        (b'{"model": "gpt-9", "messages": []}', "application/json", 404, "model_not_found", "model"),
+    ],
+)
+def test_a_request_azure_would_refuse_is_refused_as_the_gateway_would(
+    client: TestClient, content: bytes, content_type: str, status: int, code: str, param: str | None
+) -> None:
+    response = client.post(CHAT, headers={**AUTH, "content-type": content_type}, content=content)
+    error = assert_openai_error(response, status, code)
+    assert error["param"] == param
+    assert_gateway_headers(response)
+
+
+def test_explain_is_post_only(client: TestClient) -> None:
+    assert_openai_error(client.get(CHAT, headers=AUTH), 405, None)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 12: a `model` sent as a multipart file part passes parsing, then ClientBody.model raises "
+    "KeyError: a 500 instead of a 400",
+)
+def test_a_model_sent_as_a_file_part_is_a_400(client: TestClient) -> None:
+    response = client.post(
+        "/gateway/explain/v1/audio/transcriptions",
+        headers=AUTH,
+        files=[("model", ("model.txt", b"whisper", "text/plain")), ("file", ("a.wav", b"RIFF0000", "audio/wav"))],
+    )
+    assert_openai_error(response, 400, "invalid_request_error")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 12: a multipart boundary over 256 characters makes python-multipart raise FormParserError "
+    "outside the parse's error handling: a 500 instead of a 400",
+)
+def test_a_boundary_over_256_characters_is_a_400(client: TestClient) -> None:
+    boundary = "b" * 300
+    body = httpx.Request(
+        "POST", "http://x", data={"model": "whisper"}, files={"file": ("a.wav", b"RIFF", "audio/wav")}
+    ).read()
+    original = body.split(b"\r\n", 1)[0][2:]
+    response = client.post(
+        "/gateway/explain/v1/audio/transcriptions",
+        headers={**AUTH, "content-type": f"multipart/form-data; boundary={boundary}"},
+        content=body.replace(original, boundary.encode()),
+    )
+    assert response.status_code == 400, response.text

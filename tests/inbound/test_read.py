@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+import httpx
+import pytest
+from starlette.requests import Request
+from starlette.types import Message
+
+from gateway.errors import InvalidRequest, PayloadTooLarge
+from gateway.inbound.endpoints import ENDPOINTS
+from gateway.inbound.read import read_client_body
+from gateway.settings.schema import BodyLimits
+
+LIMITS = BodyLimits(json_bytes=200, audio_bytes=500, image_bytes=600)
+
+
+def request(raw: bytes, content_type: str | None) -> Request:
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        body, sent = (b"" if sent else raw), True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    headers = [(b"content-type", content_type.encode("latin-1"))] if content_type is not None else []
+    return Request({"type": "http", "method": "POST", "path": "/", "headers": headers}, receive)
+
+
+def multipart(size: int, field: str = "file") -> tuple[bytes, str, int]:
+    """A multipart body of exactly `size` bytes (a model, a prompt and a file padded to fit), its
+    Content-Type, and the size of its file."""
+
+    def build(content: bytes) -> tuple[bytes, str]:
+        built = httpx.Request("POST", "http://x", data={"model": "m", "prompt": "p"}, files={field: ("f", content)})
+        return built.read(), built.headers["content-type"]
+
+    file_size = size - len(build(b"")[0])  # httpx's boundaries all have the same length
+    raw, content_type = build(b"a" * file_size)
+    assert len(raw) == size
+    return raw, content_type, file_size
+
+
+async def test_a_json_endpoint_gets_its_body_parsed_as_json() -> None:
+    raw = b'{"model": "gpt-4.1", "messages": [], "stream": true}'
+    body = await read_client_body(request(raw, "application/json"), ENDPOINTS["chat/completions"], LIMITS)
+    assert body.json == {"model": "gpt-4.1", "messages": [], "stream": True}
+    assert (body.raw, body.content_type, body.model, body.stream) == (raw, "application/json", "gpt-4.1", True)
+
+
+async def test_a_multipart_endpoint_gets_its_body_parsed_as_a_form() -> None:
+    raw, content_type, file_size = multipart(450)
+    body = await read_client_body(request(raw, content_type), ENDPOINTS["audio/transcriptions"], LIMITS)
+    assert body.json is None and body.form == {"model": ["m"], "prompt": ["p"]}
+    assert body.files["file"][0].size == file_size
+    assert (body.raw, body.content_type) == (raw, content_type)
+
+
+@pytest.mark.parametrize(
+    ("operation", "limit"),
+    [("chat/completions", 200), ("embeddings", 200), ("audio/speech", 200)],
+)
+async def test_json_endpoints_use_the_json_limit(operation: str, limit: int) -> None:
+    raw = b'{"model": "m", "input": "' + b"a" * limit + b'"}'
+    with pytest.raises(PayloadTooLarge, match=f"limit of {limit} bytes"):
+        await read_client_body(request(raw, "application/json"), ENDPOINTS[operation], LIMITS)
+
+
+@pytest.mark.parametrize(
+    ("operation", "field", "limit"),
+    [("audio/transcriptions", "file", 500), ("audio/translations", "file", 500), ("images/edits", "image", 600)],
+)
+async def test_uploads_use_their_own_limit(operation: str, field: str, limit: int) -> None:
+    endpoint = ENDPOINTS[operation]
+    raw, content_type, _ = multipart(limit, field)
+    assert (await read_client_body(request(raw, content_type), endpoint, LIMITS)).raw == raw
+    raw, content_type, _ = multipart(limit + 1, field)
+    with pytest.raises(PayloadTooLarge, match=f"limit of {limit} bytes"):
+        await read_client_body(request(raw, content_type), endpoint, LIMITS)
+
+
+async def test_a_json_endpoint_without_a_content_type_is_a_400() -> None:
+    with pytest.raises(InvalidRequest) as caught:
+        await read_client_body(request(b'{"model": "m"}', None), ENDPOINTS["embeddings"], LIMITS)
+    assert caught.value.code == "invalid_content_type"
+    assert "(none)" in caught.value.message
+
+
+async def test_a_multipart_endpoint_sent_json_is_a_400() -> None:
+    with pytest.raises(InvalidRequest, match="multipart/form-data") as caught:
+        await read_client_body(request(b'{"model": "m"}', "application/json"), ENDPOINTS["images/edits"], LIMITS)
+    assert caught.value.code == "invalid_content_type"
+
+
+async def test_a_body_too_large_is_refused_before_it_is_parsed() -> None:
+    # Not JSON at all: the size is what the client hears about.
+    with pytest.raises(PayloadTooLarge):
+        await read_client_body(request(b"x" * 201, "text/plain"), ENDPOINTS["chat/completions"], LIMITS)

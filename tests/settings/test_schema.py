@@ -1,0 +1,120 @@
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+import pytest
+from pydantic import ValidationError
+
+from gateway.settings.schema import (
+    ApiKeyAuth,
+    BodyLimits,
+    EntraAuth,
+    GatewayConfig,
+    HealthSettings,
+    MiB,
+    RetrySettings,
+)
+
+RESOURCE = {"endpoint": "https://east.openai.azure.com", "auth": {"type": "api-key", "api_key_env": "K"}}
+DEPLOYMENT = {"name": "chat", "model": "gpt-4.1", "resource": "east"}
+
+
+def config(**sections: Any) -> GatewayConfig:
+    # As load_config validates: JSON mode, strict.
+    data = {"resources": {"east": RESOURCE}, "deployments": [DEPLOYMENT], **sections}
+    return GatewayConfig.model_validate_json(orjson.dumps(data), strict=True)
+
+
+# HealthSettings
+
+
+def test_defaults() -> None:
+    settings = HealthSettings()
+    assert (settings.consecutive_failures, settings.failure_ratio, settings.min_requests) == (5, 0.5, 10)
+    assert (settings.window_seconds, settings.open_seconds, settings.half_open_probes) == (30, 30, 1)
+    assert settings.sync_seconds == 0.5
+
+
+def test_whole_numbers_are_accepted_for_seconds() -> None:
+    assert HealthSettings.model_validate({"open_seconds": 60}).open_seconds == 60.0
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"consecutive_failures": 0},
+        {"failure_ratio": 0},
+        {"failure_ratio": 1.5},
+        {"min_requests": 0},
+        {"window_seconds": 0},
+        {"open_seconds": -1},
+        {"half_open_probes": 0},
+        {"sync_seconds": 0},
+        {"sync_seconds": 120},
+        {"open_seconds": "30"},  # strict: YAML that quotes a number is a mistake worth reporting
+        {"open_second": 30},  # a typo must not fall back to the default
+    ],
+)
+def test_rejects(values: dict[str, Any]) -> None:
+    with pytest.raises(ValidationError):
+        HealthSettings.model_validate(values)
+
+
+def test_the_health_package_exports_this_same_class() -> None:
+    import gateway.health
+
+    assert gateway.health.HealthSettings is HealthSettings
+
+
+# The whole file
+
+
+def test_a_minimal_config_takes_every_default() -> None:
+    loaded = config()
+    assert loaded.limits == BodyLimits(json_bytes=50 * MiB, audio_bytes=25 * MiB, image_bytes=50 * MiB)
+    assert loaded.retries == RetrySettings()
+    assert loaded.health == HealthSettings()
+    assert (loaded.server.host, loaded.server.port, loaded.log.routing_log) == ("0.0.0.0", 8080, "stdout")
+    assert loaded.client_keys.env == "GATEWAY_API_KEYS"
+    [deployment] = loaded.deployments
+    assert (deployment.priority, deployment.weight, deployment.api_style, deployment.tpm) == (0, 1, None, None)
+    assert loaded.resources["east"].api_style == "classic"
+    assert loaded.resources["east"].auth == ApiKeyAuth(api_key_env="K")
+
+
+def test_the_auth_type_picks_its_shape() -> None:
+    entra = {"endpoint": "https://west.openai.azure.com", "auth": {"type": "entra", "managed_identity_client_id": "mi"}}
+    loaded = config(resources={"west": entra}, deployments=[{**DEPLOYMENT, "resource": "west"}])
+    auth = loaded.resources["west"].auth
+    assert auth == EntraAuth(type="entra", managed_identity_client_id="mi")
+    assert isinstance(auth, EntraAuth) and auth.scope == "https://cognitiveservices.azure.com/.default"
+
+
+@pytest.mark.parametrize(
+    "sections",
+    [
+        {"deployments": []},  # at least one deployment
+        {"servre": {"port": 1}},  # unknown section
+        {"server": {"port": 70000}},
+        {"limits": {"json_bytes": 0}},
+        {"retries": {"max_attempts": 21}},
+        {"retries": {"retry_on": [418]}},
+        {"rate_limits": {"when_redis_down": "ignore"}},
+        {"rate_limits": {"burst_fraction": 1.5}},
+        {"resources": {"east": {**RESOURCE, "auth": {"type": "password"}}}},
+        {"resources": {"east": {**RESOURCE, "endpoint": "not a url"}}},
+        {"resources": {"east": {**RESOURCE, "api_style": "v2"}}},
+        {"deployments": [{**DEPLOYMENT, "weight": 0}]},
+        {"deployments": [{**DEPLOYMENT, "realtime_api": "preview"}]},
+    ],
+)
+def test_rejects_a_wrong_file(sections: dict[str, Any]) -> None:
+    with pytest.raises(ValidationError):
+        config(**sections)
+
+
+def test_settings_are_frozen() -> None:
+    loaded = config()
+    with pytest.raises(ValidationError):
+        loaded.server.port = 9090
