@@ -20,7 +20,7 @@ from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import Response
 
-from gateway.dispatch.dispatcher import Job, Undelivered
+from gateway.dispatch.delivery import Job, Undelivered
 from gateway.errors import GatewayError
 from gateway.inbound.endpoints import Endpoint
 from gateway.inbound.read import read_client_body

@@ -1,7 +1,7 @@
 """The attempt loop: send the request to a deployment; on a failure worth retrying, to the next one.
 
 `dispatch` answers with a Delivery, or raises Undelivered; both carry the trace of every attempt, for the
-log and the response headers. `pick_and_admit` is the same choice of deployment without the loop, for
+log and the response headers (delivery.py). `pick_and_admit` is the same choice of deployment without the loop, for
 callers that open their own connection (realtime sessions).
 
 Another healthy deployment of the model is tried at once, then the model's fallbacks. Only when the
@@ -16,16 +16,15 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import httpx
-from starlette.datastructures import Headers
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception
 
 from gateway.dispatch.adapt import Adapted, ModelAdapter
 from gateway.dispatch.attempts import Attempt
 from gateway.dispatch.balance import RemainingTokens, balanced_order
+from gateway.dispatch.delivery import Delivery, Job, Trace, Undelivered
 from gateway.dispatch.feedback import learn_from_failure
 from gateway.dispatch.plan import Candidate, Plan
 from gateway.errors import (
@@ -48,44 +47,6 @@ from gateway.upstream.deployments import Deployment, DeploymentTable
 from gateway.upstream.headers import HeaderPolicy
 from gateway.upstream.outbound import build_upstream_request
 from gateway.upstream.retry_after import retry_after_seconds
-
-
-@dataclass(frozen=True, slots=True)
-class Job:
-    key_id: str
-    body: ClientBody
-    client_headers: Headers
-    request_id: str
-    estimate: int
-    deadline: float  # time.monotonic() by which the request must be answered or given up
-
-
-@dataclass(slots=True)
-class Trace:
-    """What dispatching a request did: each upstream try, and why candidates were passed over."""
-
-    attempts: list[Attempt] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-
-
-@dataclass(slots=True)
-class Delivery:
-    candidate: Candidate
-    admitted: Admitted
-    response: httpx.Response  # a success status; its body is read (`body`) or streaming (`chunks`)
-    body: bytes | None
-    chunks: AsyncIterator[bytes] | None  # the first chunk included, already read from Azure
-    strip_usage_chunk: bool  # the gateway asked Azure for the stream's usage chunk the client did not want
-    trace: Trace
-
-
-class Undelivered(Exception):
-    """No attempt answered: `error` is what the client gets (the last failure), `trace` what was tried."""
-
-    def __init__(self, error: GatewayError, trace: Trace) -> None:
-        super().__init__(error.message)
-        self.error = error
-        self.trace = trace
 
 
 class _ModelSwitch(Exception):

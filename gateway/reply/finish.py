@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from starlette.responses import JSONResponse
 
-from gateway.dispatch.dispatcher import Delivery, Trace
+from gateway.dispatch.delivery import Delivery, Trace
 from gateway.errors import GatewayError
 from gateway.inbound.fields import ClientBody
 from gateway.limits.admission import Admission

@@ -20,7 +20,8 @@ from starlette.datastructures import Headers
 
 from gateway.dispatch.adapt import ModelAdapter
 from gateway.dispatch.balance import RemainingTokens
-from gateway.dispatch.dispatcher import Delivery, Dispatcher, Job, Undelivered
+from gateway.dispatch.delivery import Delivery, Job, Undelivered
+from gateway.dispatch.dispatcher import Dispatcher
 from gateway.errors import RateLimited, UpstreamError
 from gateway.health import HealthBoard
 from gateway.inbound.endpoints import ENDPOINTS

@@ -12,7 +12,7 @@ import orjson
 import pytest
 
 from gateway.dispatch.attempts import Attempt
-from gateway.dispatch.dispatcher import Delivery, Trace
+from gateway.dispatch.delivery import Delivery, Trace
 from gateway.dispatch.plan import Candidate
 from gateway.errors import NoDeploymentAvailable, RateLimited, UpstreamError
 from gateway.inbound.endpoints import ENDPOINTS

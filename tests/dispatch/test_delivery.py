@@ -1,0 +1,36 @@
+"""The dispatcher's input and outputs: a Job cannot be changed on the way, Undelivered carries what was tried."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from starlette.datastructures import Headers
+
+from gateway.dispatch.attempts import Attempt
+from gateway.dispatch.delivery import Job, Trace, Undelivered
+from gateway.errors import UpstreamUnreachable
+from gateway.inbound.endpoints import ENDPOINTS
+from gateway.inbound.fields import ClientBody
+
+
+def test_a_job_cannot_be_changed() -> None:
+    body = ClientBody(ENDPOINTS["chat/completions"], b"{}", "application/json", json={"model": "gpt-4.1"})
+    job = Job("key-1", body, Headers({}), "req-1", 100, 12.5)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        job.estimate = 5  # type: ignore[misc]
+
+
+def test_undelivered_carries_the_clients_error_and_every_attempt() -> None:
+    error = UpstreamUnreachable("Azure deployment res/gpt-4.1 could not be reached.")
+    trace = Trace([Attempt("gpt-4.1", "res/gpt-4.1", 0.0, error="upstream_unreachable")], ["a note"])
+    undelivered = Undelivered(error, trace)
+    assert undelivered.error is error and str(undelivered) == error.message
+    assert [attempt.deployment for attempt in undelivered.trace.attempts] == ["res/gpt-4.1"]
+    assert undelivered.trace.notes == ["a note"]
+
+
+def test_each_trace_starts_empty() -> None:
+    first, second = Trace(), Trace()
+    first.attempts.append(Attempt("m", "d", 0.0))
+    assert second.attempts == [] and second.notes == []
