@@ -241,7 +241,9 @@ class UpstreamError(GatewayError):
         self._headers = dict(headers)
         self._body = normalise_upstream_error(status, raw_body)
         error = self._body["error"]
-        super().__init__(str(error.get("message") or ""), param=error.get("param"), code=error.get("code"))
+        # Azure's 5xx often carry `code: null`: the client sees that, the log and the health board the status.
+        code = error.get("code")
+        super().__init__(str(error.get("message") or ""), param=error.get("param"), code=str(code or status))
         self.fallback_reason = self._FALLBACK_REASONS.get(str(self.code), "failure")
 
     def body(self) -> dict[str, Any]:
