@@ -14,6 +14,7 @@ from gateway.settings import load_config
 from gateway.simulator import SimulatorSettings, create_simulator_app
 from gateway.simulator.settings import DEFAULT_DEPLOYMENTS
 from tests.support.gateway_config import CLIENT_KEYS, SIMULATOR_KEY, shipped_config, write_config
+from tests.support.redis_server import RedisServer, redis_server
 from tests.support.servers import serve
 from tests.support.simulator_control import SimulatorControl
 
@@ -97,3 +98,25 @@ def make_gateway(simulator: Simulator, tmp_path: Path) -> GatewayFactory:
             yield Gateway(url, log_path)
 
     return start
+
+
+@pytest.fixture(scope="session")
+def shared_redis_server() -> Iterator[RedisServer]:
+    """One redis-server for the whole session, started the first time a test asks for it: see `redis_url`."""
+    with redis_server() as server:
+        yield server
+
+
+@pytest.fixture
+def redis_url(shared_redis_server: RedisServer) -> str:
+    """The URL of the session's redis-server, emptied (FLUSHALL) before the test. Tests must leave it running:
+    one that stops or restarts its server takes `own_redis_server`."""
+    shared_redis_server.flush()
+    return shared_redis_server.url
+
+
+@pytest.fixture
+def own_redis_server() -> Iterator[RedisServer]:
+    """A redis-server for this test alone, which it may stop, start and restart; stopped after the test."""
+    with redis_server() as server:
+        yield server

@@ -47,16 +47,16 @@ def test_check_reports_a_missing_env_var() -> None:
 def served_without_keys() -> Iterator[tuple[subprocess.Popen[str], int]]:
     port = free_port()
     environ = {key: value for key, value in os.environ.items() if not key.startswith(("AZURE_", "GATEWAY_"))}
-    process = subprocess.Popen(
+    with subprocess.Popen(
         [*GATEWAY, "serve", "--config", str(SHIPPED_CONFIG), "--host", "0.0.0.0", "--port", str(port)],
         env={**environ, **AZURE_ENV},
         stderr=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
         text=True,
-    )
-    yield process, port
-    process.terminate()
-    process.wait(timeout=30)
+    ) as process:  # leaving the block closes the stderr pipe
+        yield process, port
+        process.terminate()
+        process.wait(timeout=30)
 
 
 def test_serve_without_client_keys_binds_loopback_only_and_says_so(

@@ -100,8 +100,8 @@ def sdk(gateway: Gateway) -> openai.OpenAI:
 
 def test_azure_error_status_and_body_come_back(make_gateway: GatewayFactory, sim: SimulatorControl) -> None:
     sim.add_fault(deployment="gpt-4.1", status=429, headers={"retry-after-ms": "1500", "retry-after": "2"})
-    with make_gateway(NO_RETRIES) as gateway, pytest.raises(openai.RateLimitError) as caught:
-        sdk(gateway).chat.completions.create(model="gpt-4.1", messages=MESSAGES)  # type: ignore[arg-type]
+    with make_gateway(NO_RETRIES) as gateway, sdk(gateway) as client, pytest.raises(openai.RateLimitError) as caught:
+        client.chat.completions.create(model="gpt-4.1", messages=MESSAGES)  # type: ignore[arg-type]
     response = caught.value.response
     assert response.headers["retry-after-ms"] == "1500"
     assert response.headers["x-gateway-deployment"] == "azure/gpt-4.1"
@@ -120,8 +120,12 @@ def test_content_filter_block_is_azures_error_unchanged(client: openai.OpenAI) -
 
 def test_upstream_dropping_the_connection_is_502(make_gateway: GatewayFactory, sim: SimulatorControl) -> None:
     sim.add_fault(deployment="gpt-4.1", drop_connection=True)
-    with make_gateway(NO_RETRIES) as gateway, pytest.raises(openai.InternalServerError) as caught:
-        sdk(gateway).chat.completions.create(model="gpt-4.1", messages=MESSAGES)  # type: ignore[arg-type]
+    with (
+        make_gateway(NO_RETRIES) as gateway,
+        sdk(gateway) as client,
+        pytest.raises(openai.InternalServerError) as caught,
+    ):
+        client.chat.completions.create(model="gpt-4.1", messages=MESSAGES)  # type: ignore[arg-type]
     assert caught.value.status_code == 502
     assert caught.value.code == "upstream_unreachable"
 

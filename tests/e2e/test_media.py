@@ -9,6 +9,7 @@ import wave
 import zlib
 
 import openai
+import pytest
 
 from tests.support.simulator_control import SimulatorControl
 
@@ -128,5 +129,8 @@ async def test_async_transcription_and_translation(async_client: openai.AsyncOpe
     audio = ("clip.wav", wav_bytes(), "audio/wav")
     transcript = await async_client.audio.transcriptions.create(model="gpt-4o-mini-transcribe", file=audio)
     assert transcript.text
-    translation = await async_client.audio.translations.create(model="whisper", file=audio)
+    # openai 3.x marks audio.translations.create deprecated (the endpoint shuts down in 2027; its successor,
+    # realtime translations, is a different API, not a drop-in replacement). The gateway still serves it.
+    with pytest.warns(DeprecationWarning, match="^deprecated$"):
+        translation = await async_client.audio.translations.create(model="whisper", file=audio)
     assert translation.text

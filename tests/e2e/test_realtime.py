@@ -19,7 +19,7 @@ from websockets.exceptions import ConnectionClosed, ConnectionClosedError, Inval
 
 from gateway.inbound.client_auth import key_id
 from tests.conftest import Gateway, GatewayFactory
-from tests.simulator.test_realtime import TEXT_SEQUENCE_GA, collapsed, pcm_silence, tone, until, user_text
+from tests.simulator.realtime_helpers import TEXT_SEQUENCE_GA, collapsed, pcm_silence, tone, until, user_text
 from tests.support.gateway_config import CLIENT_KEYS, SIMULATOR_KEY
 from tests.support.servers import free_port
 from tests.support.simulator_control import SimulatorControl

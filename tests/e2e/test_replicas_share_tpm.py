@@ -8,10 +8,11 @@ the simulator's usage reports them, by when each request was sent, over every 60
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +21,6 @@ import pytest
 
 from tests.conftest import Simulator
 from tests.support.gateway_config import CLIENT_KEYS, SIMULATOR_KEY, write_config
-from tests.support.redis_server import RedisServer, redis_server
 from tests.support.replica import READY, ScaledClock
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -43,17 +43,11 @@ class Sent:
 
 
 @pytest.fixture
-def redis() -> Iterator[RedisServer]:
-    with redis_server() as running:
-        yield running
-
-
-@pytest.fixture
-async def replica_urls(simulator: Simulator, redis: RedisServer, tmp_path: Path) -> AsyncIterator[list[str]]:
+async def replica_urls(simulator: Simulator, redis_url: str, tmp_path: Path) -> AsyncIterator[list[str]]:
     config = write_config(
         tmp_path,
         f"""
-rate_limits: {{redis_url: "{redis.url}"}}
+rate_limits: {{redis_url: "{redis_url}"}}
 resources:
   sim: {{endpoint: "{simulator.url}", auth: {{type: api-key, api_key_env: SIM_KEY}}}}
 deployments:
@@ -97,31 +91,33 @@ async def _ready_url(process: asyncio.subprocess.Process) -> str:
     line = (await process.stdout.readline()).decode().split()
     if len(line) != 2 or line[0] != READY:
         raise RuntimeError(f"a replica did not start (exit code {await process.wait()})")
-    return f"http://127.0.0.1:{line[1]}/v1"
+    return f"{line[1]}/v1"
 
 
 async def test_four_replicas_never_admit_more_than_the_tpm_and_use_nearly_all_of_it(
     replica_urls: list[str],
 ) -> None:
-    clients = [openai.AsyncOpenAI(base_url=url, api_key=CLIENT_KEYS[0], max_retries=0) for url in replica_urls]
-    # A first request pays for connections and first-use set-up; were it timed, the load would bunch up behind it.
-    for client in clients:
-        await client.chat.completions.create(model="gpt-4.1-mini", messages=[{"role": "user", "content": "hi"}])
-    clock = ScaledClock(time.time(), SCALE)
-    # Requests leave at a steady pace (in real time) that asks for DEMAND times the TPM.
-    per_real_second = DEMAND * TPM / 60 / TOKENS_PER_REQUEST_GUESS * SCALE
-    started_real, started = time.monotonic(), clock()
-    tasks: list[asyncio.Task[Sent]] = []
-    index = 0
-    while clock() - started < RUN_SECONDS:
-        due = started_real + index / per_real_second
-        if (ahead := due - time.monotonic()) > 0:
-            await asyncio.sleep(ahead)  # pacing the load, not waiting for anything
-        tasks.append(asyncio.create_task(_send(clients[index % REPLICAS], clock)))
-        index += 1
-    sent = await asyncio.gather(*tasks)
-    for client in clients:
-        await client.close()
+    async with contextlib.AsyncExitStack() as stack:
+        clients = [
+            await stack.enter_async_context(openai.AsyncOpenAI(base_url=url, api_key=CLIENT_KEYS[0], max_retries=0))
+            for url in replica_urls
+        ]
+        # A first request pays for connections and first-use set-up; were it timed, the load would bunch up behind it.
+        for client in clients:
+            await client.chat.completions.create(model="gpt-4.1-mini", messages=[{"role": "user", "content": "hi"}])
+        clock = ScaledClock(time.time(), SCALE)
+        # Requests leave at a steady pace (in real time) that asks for DEMAND times the TPM.
+        per_real_second = DEMAND * TPM / 60 / TOKENS_PER_REQUEST_GUESS * SCALE
+        started_real, started = time.monotonic(), clock()
+        tasks: list[asyncio.Task[Sent]] = []
+        index = 0
+        while clock() - started < RUN_SECONDS:
+            due = started_real + index / per_real_second
+            if (ahead := due - time.monotonic()) > 0:
+                await asyncio.sleep(ahead)  # pacing the load, not waiting for anything
+            tasks.append(asyncio.create_task(_send(clients[index % REPLICAS], clock)))
+            index += 1
+        sent = await asyncio.gather(*tasks)
 
     admitted = sorted((s.at, s.tokens) for s in sent if s.tokens is not None)
     refused = sum(1 for s in sent if s.tokens is None)

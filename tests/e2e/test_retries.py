@@ -164,8 +164,10 @@ def test_stream_cut_mid_answer_is_an_error_event_and_never_retried(
     make_gateway: GatewayFactory, sim: SimulatorControl
 ) -> None:
     sim.add_fault(deployment="gpt-4.1", cut_after_chunks=2)
-    with make_gateway(two_deployments()) as gateway:
-        client = openai.OpenAI(base_url=f"{gateway.url}/v1", api_key=gateway.client_key, max_retries=0)
+    with (
+        make_gateway(two_deployments()) as gateway,
+        openai.OpenAI(base_url=f"{gateway.url}/v1", api_key=gateway.client_key, max_retries=0) as client,
+    ):
         stream = client.chat.completions.create(model="gpt-4.1", messages=MESSAGES, stream=True)  # type: ignore[arg-type]
         request_id = stream.response.headers["x-request-id"]
         with pytest.raises(openai.APIError):
@@ -177,8 +179,10 @@ def test_stream_cut_mid_answer_is_an_error_event_and_never_retried(
 
 def test_stall_before_the_first_chunk_fails_over(make_gateway: GatewayFactory, sim: SimulatorControl) -> None:
     sim.add_fault(deployment="gpt-4.1", stall_before_first_chunk_ms=5000)
-    with make_gateway(two_deployments("retries: {first_chunk_timeout_seconds: 0.3}")) as gateway:
-        client = openai.OpenAI(base_url=f"{gateway.url}/v1", api_key=gateway.client_key, max_retries=0)
+    with (
+        make_gateway(two_deployments("retries: {first_chunk_timeout_seconds: 0.3}")) as gateway,
+        openai.OpenAI(base_url=f"{gateway.url}/v1", api_key=gateway.client_key, max_retries=0) as client,
+    ):
         stream = client.chat.completions.create(model="gpt-4.1", messages=MESSAGES, stream=True)  # type: ignore[arg-type]
         text = "".join(chunk.choices[0].delta.content or "" for chunk in stream if chunk.choices)
         assert text
@@ -345,8 +349,10 @@ deployments:
 """
     for deployment in ("gpt-4o-transcribe", "gpt-4o-mini-transcribe"):
         sim.add_fault(deployment=deployment, status=503, times=-1)
-    with make_gateway(config) as gateway:
-        client = openai.OpenAI(base_url=f"{gateway.url}/v1", api_key=gateway.client_key, max_retries=0)
+    with (
+        make_gateway(config) as gateway,
+        openai.OpenAI(base_url=f"{gateway.url}/v1", api_key=gateway.client_key, max_retries=0) as client,
+    ):
         raw = client.audio.transcriptions.with_raw_response.create(
             model="gpt-4o-transcribe", file=("clip.wav", wav_bytes(), "audio/wav"), include=["logprobs"]
         )

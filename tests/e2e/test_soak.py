@@ -48,10 +48,11 @@ async def test_ten_thousand_requests_with_thirty_percent_faults_are_all_answered
         # Stalls only show on streams; every fourth request streams.
         plans.append((index, marker, marker == "soak-stall" or index % 4 == 0))
     with make_gateway(CONFIG) as gateway:
-        client = openai.AsyncOpenAI(base_url=f"{gateway.url}/v1", api_key=gateway.client_key, max_retries=0)
-        slots = asyncio.Semaphore(CONCURRENCY)
-        outcomes = await asyncio.gather(*(_ask(client, slots, *plan) for plan in plans))
-        await client.close()
+        async with openai.AsyncOpenAI(
+            base_url=f"{gateway.url}/v1", api_key=gateway.client_key, max_retries=0
+        ) as client:
+            slots = asyncio.Semaphore(CONCURRENCY)
+            outcomes = await asyncio.gather(*(_ask(client, slots, *plan) for plan in plans))
     failures = [outcome for outcome in outcomes if not outcome[0]]
     assert not failures, f"{len(failures)} of {REQUESTS} not answered correctly, e.g. {failures[:3]}"
     retried = Counter(marker for ok, marker, attempts in outcomes if attempts > 1)

@@ -13,7 +13,8 @@ import redis.asyncio as aioredis
 
 from gateway.health import HealthBoard, HealthSettings, SharedHealth
 from tests.limits.conftest import SimulatedClock
-from tests.support.redis_server import redis_server
+from tests.support.redis_monitor import commands_sent
+from tests.support.redis_server import RedisServer
 
 SETTINGS = HealthSettings(consecutive_failures=3, open_seconds=30, min_requests=100)
 IDS = ("east", "west", "north")
@@ -159,7 +160,7 @@ async def test_keys_share_one_hash_tag_and_expire_after_their_time(replica: Repl
 async def test_one_command_per_sync(replica: ReplicaFactory, redis_url: str) -> None:
     board = replica(redis_url)
     await board.refresh()  # connected
-    assert await _commands_sent(redis_url, board.refresh()) == ["MGET"]
+    assert await commands_sent(redis_url, board.refresh()) == ["MGET"]
 
     async def publish_then_sync() -> None:
         open_breaker(board, "east")
@@ -167,7 +168,7 @@ async def test_one_command_per_sync(replica: ReplicaFactory, redis_url: str) -> 
         board.cool_down("west", 2)  # only the latest value of a key is written
         await board.refresh()
 
-    assert sorted(await _commands_sent(redis_url, publish_then_sync())) == ["MGET", "SET", "SET"]
+    assert sorted(await commands_sent(redis_url, publish_then_sync())) == ["MGET", "SET", "SET"]
 
 
 async def test_unreadable_records_are_ignored(replica: ReplicaFactory, redis_url: str) -> None:
@@ -244,22 +245,21 @@ async def test_without_redis_each_replica_works_alone(
 
 
 async def test_sharing_resumes_when_redis_comes_back(
-    replica: ReplicaFactory, clock: SimulatedClock, caplog: pytest.LogCaptureFixture
+    replica: ReplicaFactory, clock: SimulatedClock, caplog: pytest.LogCaptureFixture, own_redis_server: RedisServer
 ) -> None:
-    with redis_server() as server:
-        here, there = replica(server.url), replica(server.url)
-        await here.refresh()
-        await there.refresh()  # both hold pooled connections, which the restart will kill
-        server.stop()
-        here.cool_down("west", 20)
-        await here.refresh()
-        server.start()
-        open_breaker(here)
-        await here.refresh()
-        await there.refresh()
-        assert there.snapshot("east").state == "open"
-        # The cool-down noted while Redis was away is lost (best effort); the breaker, written after, is not.
-        assert there.snapshot("west").state == "healthy"
+    here, there = replica(own_redis_server.url), replica(own_redis_server.url)
+    await here.refresh()
+    await there.refresh()  # both hold pooled connections, which the restart will kill
+    own_redis_server.stop()
+    here.cool_down("west", 20)
+    await here.refresh()
+    own_redis_server.start()
+    open_breaker(here)
+    await here.refresh()
+    await there.refresh()
+    assert there.snapshot("east").state == "open"
+    # The cool-down noted while Redis was away is lost (best effort); the breaker, written after, is not.
+    assert there.snapshot("west").state == "healthy"
     messages = [record.getMessage() for record in caplog.records if record.name == "gateway.health"]
     assert len(messages) == 2 and "unavailable" in messages[0] and "answers again" in messages[1]
 
@@ -298,19 +298,3 @@ def _count_refreshes(board: HealthBoard) -> _RefreshCounter:
 
     board.refresh = counted  # type: ignore[method-assign]
     return counter
-
-
-async def _commands_sent(redis_url: str, call: Awaitable[object]) -> list[str]:
-    """The commands clients sent while `call` ran."""
-    async with (
-        aioredis.Redis.from_url(redis_url, decode_responses=True) as watcher,
-        aioredis.Redis.from_url(redis_url, decode_responses=True) as marker,
-    ):
-        await marker.ping()  # connected before MONITOR starts, so its handshake is not seen
-        async with watcher.monitor() as monitor:
-            await call
-            await marker.echo("end of call")  # MONITOR shows it after everything the call sent
-            sent: list[str] = []
-            while (command := await asyncio.wait_for(monitor.next_command(), 5))["command"] != "ECHO end of call":
-                sent.append(command["command"].split()[0])
-            return sent

@@ -1,15 +1,14 @@
-"""Every semantic test runs against both stores, on simulated time; Redis ones on a real redis-server."""
+"""Every semantic test runs against both stores, on simulated time; Redis ones on the session's redis-server
+(`redis_url`, tests/conftest.py)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 
 import pytest
-import redis
 
 from gateway.limits import Limiter, MemoryLimiter, RedisLimiter
 from gateway.limits.budget import DEFAULT_BURST_FRACTION
-from tests.support.redis_server import RedisServer, redis_server
 
 
 class SimulatedClock:
@@ -27,20 +26,6 @@ class SimulatedClock:
 
 LimiterFactory = Callable[..., Limiter]
 """make(burst_fraction=...) -> a limiter on the test's clock; Redis ones share one server."""
-
-
-@pytest.fixture(scope="session")
-def shared_redis() -> Iterator[RedisServer]:
-    with redis_server() as server:
-        yield server
-
-
-@pytest.fixture
-def redis_url(shared_redis: RedisServer) -> str:
-    """The shared server's URL, emptied before the test."""
-    with redis.Redis.from_url(shared_redis.url) as client:
-        client.flushall()
-    return shared_redis.url
 
 
 @pytest.fixture

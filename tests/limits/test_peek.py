@@ -9,9 +9,9 @@ import redis.asyncio as aioredis
 
 from gateway.errors import LimitsUnavailable
 from gateway.limits import (
-    Admission,
     Budget,
     BudgetState,
+    Admission,
     LimiterUnavailable,
     MemoryLimiter,
     Observation,
@@ -20,7 +20,7 @@ from gateway.limits import (
 )
 from gateway.limits.failover import FailoverLimiter
 from tests.limits.conftest import LimiterFactory, SimulatedClock
-from tests.limits.test_redis_store import _commands_sent
+from tests.support.redis_monitor import commands_sent
 
 DEP = Budget("dep:azure/gpt-4.1", 1000, 10)
 
@@ -140,7 +140,7 @@ async def test_redis_peek_is_one_round_trip_that_writes_nothing(redis_url: str, 
     try:
         assert (await limiter.admit([DEP], 10)).admitted  # connects and loads the script
         budgets = [DEP, Budget("key:k", 500, 5), Budget("key:unused", 100, None)]
-        assert await _commands_sent(redis_url, limiter.states(budgets)) == ["EVALSHA"]
+        assert await commands_sent(redis_url, limiter.states(budgets)) == ["EVALSHA"]
         async with aioredis.Redis.from_url(redis_url, decode_responses=True) as client:
             assert not await client.keys("*key:unused*")  # looking at a budget does not create it
             totals = f"gw:{{limits}}:{DEP.key}:st"

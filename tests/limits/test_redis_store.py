@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
-from collections.abc import Awaitable
 from importlib import resources
 from typing import Any
 
@@ -14,7 +13,8 @@ import redis.asyncio as aioredis
 
 from gateway.limits import Budget, LimiterUnavailable, Observation, RedisLimiter
 from tests.limits.conftest import SimulatedClock
-from tests.support.redis_server import redis_server
+from tests.support.redis_monitor import commands_sent
+from tests.support.redis_server import RedisServer
 
 DEP = Budget("dep:azure/gpt-4.1", 1000, None)
 
@@ -51,8 +51,11 @@ async def test_cool_down_keeps_keys_until_it_ends(redis_url: str) -> None:
     try:
         await limiter.admit([DEP], 1)
         await limiter.cool_down(DEP.key, 120)
-        async with aioredis.Redis.from_url(redis_url) as client:
-            for key in await client.keys("*"):
+        async with aioredis.Redis.from_url(redis_url, decode_responses=True) as client:
+            keys = sorted(await client.keys("*"))
+            prefix = "gw:{limits}:dep:azure/gpt-4.1:"
+            assert keys == [prefix + part for part in ("st", "tok", "w10", "w60")]  # every key the budget has
+            for key in keys:
                 assert await client.pttl(key) > 180_000
     finally:
         await limiter.aclose()
@@ -69,23 +72,6 @@ async def test_a_retried_admit_charges_once(redis_url: str, clock: SimulatedCloc
     assert first == again == [1, 0, 0, 600, 1, 60_000_000, 0, 0]
 
 
-async def _commands_sent(redis_url: str, call: Awaitable[object]) -> list[str]:
-    """The commands clients sent while `call` ran (commands run inside scripts are left out)."""
-    async with (
-        aioredis.Redis.from_url(redis_url, decode_responses=True) as watcher,
-        aioredis.Redis.from_url(redis_url, decode_responses=True) as marker,
-    ):
-        await marker.ping()  # connected before MONITOR starts, so its handshake is not seen
-        async with watcher.monitor() as monitor:
-            await call
-            await marker.echo("end of call")  # MONITOR shows it after everything the call sent
-            sent: list[str] = []
-            while (command := await asyncio.wait_for(monitor.next_command(), 5))["command"] != "ECHO end of call":
-                if command["client_type"] != "lua":
-                    sent.append(command["command"].split()[0])
-            return sent
-
-
 async def test_one_command_per_call(redis_url: str, clock: SimulatedClock) -> None:
     limiter = RedisLimiter(redis_url, clock=clock)
     try:
@@ -94,28 +80,27 @@ async def test_one_command_per_call(redis_url: str, clock: SimulatedClock) -> No
         await limiter.settle(warm_up.reservation, 2)
 
         budgets = [DEP, Budget("key:k", 500, 5)]
-        assert await _commands_sent(redis_url, limiter.admit(budgets, 10)) == ["EVALSHA"]
+        assert await commands_sent(redis_url, limiter.admit(budgets, 10)) == ["EVALSHA"]
         admission = await limiter.admit(budgets, 10)
         assert admission.reservation is not None
-        assert await _commands_sent(redis_url, limiter.settle(admission.reservation, 20)) == ["EVALSHA"]
-        assert await _commands_sent(redis_url, limiter.refund(admission.reservation)) == ["EVALSHA"]
-        assert await _commands_sent(redis_url, limiter.cool_down(DEP.key, 1)) == ["EVALSHA"]
+        assert await commands_sent(redis_url, limiter.settle(admission.reservation, 20)) == ["EVALSHA"]
+        assert await commands_sent(redis_url, limiter.refund(admission.reservation)) == ["EVALSHA"]
+        assert await commands_sent(redis_url, limiter.cool_down(DEP.key, 1)) == ["EVALSHA"]
     finally:
         await limiter.aclose()
 
 
-async def test_recovers_after_a_restart() -> None:
-    with redis_server() as server:
-        limiter = RedisLimiter(server.url)
-        try:
-            await asyncio.gather(*(limiter.admit([DEP], 1) for _ in range(10)))  # several pooled connections
-            server.restart()  # the data and the loaded scripts are gone, the pooled connections are dead
-            with contextlib.suppress(LimiterUnavailable):  # allowed once; the calls after it must work
-                await asyncio.wait_for(limiter.admit([DEP], 1), 5)
-            results = await asyncio.wait_for(asyncio.gather(*(limiter.admit([DEP], 1) for _ in range(10))), 5)
-            assert all(result.admitted for result in results)
-        finally:
-            await limiter.aclose()
+async def test_recovers_after_a_restart(own_redis_server: RedisServer) -> None:
+    limiter = RedisLimiter(own_redis_server.url)
+    try:
+        await asyncio.gather(*(limiter.admit([DEP], 1) for _ in range(10)))  # several pooled connections
+        own_redis_server.restart()  # the data and the loaded scripts are gone, the pooled connections are dead
+        with contextlib.suppress(LimiterUnavailable):  # allowed once; the calls after it must work
+            await asyncio.wait_for(limiter.admit([DEP], 1), 5)
+        results = await asyncio.wait_for(asyncio.gather(*(limiter.admit([DEP], 1) for _ in range(10))), 5)
+        assert all(result.admitted for result in results)
+    finally:
+        await limiter.aclose()
 
 
 async def test_redis_down_raises_promptly() -> None:

@@ -16,7 +16,7 @@ from websockets.exceptions import InvalidStatus
 
 from gateway.errors import GatewayError, InvalidRequest, RateLimited, TooManySessions, Unauthorized, UpstreamError
 from gateway.realtime.denial import DENIAL_EXTENSION, deny
-from tests.realtime.loopback import uvicorn_on_loopback, ws_url
+from tests.support.servers import uvicorn_on_loopback, ws_url
 
 GATEWAY_HEADERS = {"x-request-id": "req-1", "x-gateway-model": "none", "x-gateway-deployment": "none"}
 

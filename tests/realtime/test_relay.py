@@ -23,7 +23,7 @@ from websockets.exceptions import ConnectionClosed
 
 from gateway.realtime.metering import Refused
 from gateway.realtime.relay import AZURE_DROPPED, Counts, Ending, relay
-from tests.realtime.loopback import uvicorn_on_loopback, ws_url
+from tests.support.servers import uvicorn_on_loopback, ws_url
 
 # One gateway and one fake Azure for the whole module: starting and stopping uvicorn per test would cost
 # more than the tests themselves.

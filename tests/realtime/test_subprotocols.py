@@ -11,7 +11,7 @@ from websockets.asyncio.client import connect
 from websockets.typing import Subprotocol
 
 from gateway.realtime.subprotocols import BETA, KEY_PREFIX, REALTIME, Offer, read_offer
-from tests.realtime.loopback import uvicorn_on_loopback, ws_url
+from tests.support.servers import uvicorn_on_loopback, ws_url
 
 KEY = "sk-gateway-0123456789abcdef"
 

@@ -31,8 +31,7 @@ from gateway.settings.schema import ApiKeyAuth
 from gateway.simulator import SimulatorSettings, create_simulator_app
 from gateway.upstream.deployments import CLASSIC_DEFAULT_API_VERSION, Deployment
 from gateway.upstream.headers import USER_AGENT, HeaderPolicy
-from tests.realtime.loopback import uvicorn_on_loopback
-from tests.support.servers import free_port
+from tests.support.servers import free_port, uvicorn_on_loopback
 
 CLIENT_KEY = "sk-client-secret-0123456789"
 AZURE_KEY = "azure-key-for-the-simulator"

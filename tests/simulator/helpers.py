@@ -1,4 +1,4 @@
-"""Small parsers the tests share."""
+"""Small parsers and clients the tests share."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import zlib
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
+import openai
 import orjson
 from starlette.applications import Starlette
 
@@ -21,6 +23,32 @@ class Live:
 
     url: str
     app: Starlette
+
+
+async def add_fault(client: httpx.AsyncClient, **fault: Any) -> str:
+    """Inject a fault through the control API of an in-process simulator; returns its id."""
+    response = await client.post("/sim/faults", json=fault)
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
+
+
+def add_live_fault(live: Live, **fault: Any) -> None:
+    """Inject a fault through the control API of a simulator served on a socket."""
+    assert httpx.post(f"{live.url}/sim/faults", json=fault).status_code == 201
+
+
+def stream_into(received: bytearray, live: Live, url: str, body: dict[str, Any]) -> httpx.Headers:
+    """Read a response piece by piece, keeping what arrived even if the connection breaks."""
+    with httpx.Client(base_url=live.url) as client, client.stream("POST", url, json=body, headers=AUTH) as response:
+        assert response.status_code == 200
+        for piece in response.iter_raw():
+            received += piece
+        return response.headers
+
+
+def sdk_client(live: Live) -> openai.OpenAI:
+    """The openai SDK pointed at the served simulator's v1 URLs, without retries."""
+    return openai.OpenAI(base_url=f"{live.url}/openai/v1", api_key=KEY, max_retries=0)
 
 
 def sse_events(text: str) -> list[Any]:

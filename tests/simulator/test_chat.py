@@ -5,18 +5,28 @@ from __future__ import annotations
 import base64
 import io
 import wave
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
+import openai
 import pytest
+from openai.types.chat import ChatCompletionMessageParam
 
-from tests.simulator.helpers import AUTH, CLASSIC, sse_events
+from tests.simulator.helpers import AUTH, CLASSIC, Live, sdk_client, sse_events
 
 URL = CLASSIC.format("gpt-4.1", "chat/completions")
 MESSAGES = [
     {"role": "system", "content": "Be brief."},
     {"role": "user", "content": "Tell me about deterministic tests."},
 ]
+SDK_MESSAGES: list[ChatCompletionMessageParam] = [{"role": "user", "content": "Say something."}]
+
+
+@pytest.fixture
+def sdk(live: Live) -> Iterator[openai.OpenAI]:
+    with sdk_client(live) as client:
+        yield client
 
 
 async def chat(client: httpx.AsyncClient, url: str = URL, **body: Any) -> httpx.Response:
@@ -211,3 +221,32 @@ async def test_invalid_requests(client: httpx.AsyncClient, body: dict[str, Any],
     assert response.status_code == 400
     assert response.json()["error"]["param"] == param
     assert response.json()["error"]["type"] == "invalid_request_error"
+
+
+def test_chat(sdk: openai.OpenAI) -> None:
+    completion = sdk.chat.completions.create(model="gpt-4.1", messages=SDK_MESSAGES, max_tokens=50)
+    assert completion.choices[0].message.content
+    assert completion.choices[0].message.content.startswith("Simulated reply from gpt-4.1:")
+    assert completion.choices[0].finish_reason == "stop"
+    assert completion.usage is not None
+    assert completion.usage.total_tokens == completion.usage.prompt_tokens + completion.usage.completion_tokens
+    assert completion.model_extra is not None
+    assert completion.model_extra["prompt_filter_results"][0]["prompt_index"] == 0
+
+
+def test_chat_stream_with_usage(sdk: openai.OpenAI) -> None:
+    stream = sdk.chat.completions.create(
+        model="gpt-4.1",
+        messages=SDK_MESSAGES,
+        stream=True,
+        stream_options={"include_usage": True},
+    )
+    chunks = list(stream)
+    assert chunks[0].choices == []  # Azure's prompt-annotation chunk
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert chunks[-1].usage is not None
+    assert chunks[-1].usage.completion_tokens == len(text.split())
+    finishes = [c.choices[0].finish_reason for c in chunks if c.choices and c.choices[0].finish_reason]
+    assert finishes == ["stop"]
+    plain = sdk.chat.completions.create(model="gpt-4.1", messages=SDK_MESSAGES)
+    assert plain.choices[0].message.content == text

@@ -5,14 +5,22 @@ from __future__ import annotations
 import base64
 import math
 import struct
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
+import openai
 import pytest
 
-from tests.simulator.helpers import AUTH, CLASSIC
+from tests.simulator.helpers import AUTH, CLASSIC, Live, sdk_client
 
 URL = CLASSIC.format("text-embedding-ada-002", "embeddings")
+
+
+@pytest.fixture
+def sdk(live: Live) -> Iterator[openai.OpenAI]:
+    with sdk_client(live) as client:
+        yield client
 
 
 async def embed(client: httpx.AsyncClient, **body: Any) -> httpx.Response:
@@ -81,3 +89,11 @@ async def test_maximum_batch_is_accepted(client: httpx.AsyncClient) -> None:
     response = await embed(client, input=[f"t{i}" for i in range(2048)], dimensions=4)
     assert response.status_code == 200
     assert len(response.json()["data"]) == 2048
+
+
+def test_embeddings_base64_default_is_decoded(sdk: openai.OpenAI) -> None:
+    result = sdk.embeddings.create(model="text-embedding-ada-002", input=["one", "two"])
+    assert [len(d.embedding) for d in result.data] == [1536, 1536]
+    assert abs(sum(x * x for x in result.data[0].embedding) - 1.0) < 1e-4
+    short = sdk.embeddings.create(model="text-embedding-ada-002", input="one", dimensions=64)
+    assert len(short.data[0].embedding) == 64

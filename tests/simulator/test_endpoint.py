@@ -1,14 +1,16 @@
-"""Routing, auth, admission and Azure response headers, through the whole app in-process."""
+"""The data-plane path every request takes (endpoint.py): deployment from the URL or the body, admission,
+body parsing, the order of the checks, and Azure's response headers, through the whole app in-process."""
 
 from __future__ import annotations
 
 import httpx
 import pytest
 
-from gateway.simulator import DEFAULT_DEPLOYMENTS, SimulatorSettings, create_simulator_app
-from tests.simulator.helpers import AUTH, CLASSIC
+from tests.simulator.helpers import AUTH, CLASSIC, add_fault
 
 CHAT_BODY = {"messages": [{"role": "user", "content": "hello"}]}
+CHAT = CLASSIC.format("gpt-4.1", "chat/completions")
+BODY = {"messages": [{"role": "user", "content": "hi"}]}
 
 
 async def test_classic_url_serves_the_deployment_in_the_path(client: httpx.AsyncClient) -> None:
@@ -26,69 +28,6 @@ async def test_v1_url_takes_the_deployment_from_the_body(client: httpx.AsyncClie
     )
     assert response.status_code == 200
     assert response.json()["model"] == "gpt-4.1-nano-2025-04-14"
-
-
-@pytest.mark.parametrize("version", ["v1", "preview"])
-async def test_v1_accepts_its_own_api_versions(client: httpx.AsyncClient, version: str) -> None:
-    response = await client.post(
-        f"/openai/v1/chat/completions?api-version={version}", json={**CHAT_BODY, "model": "gpt-4"}, headers=AUTH
-    )
-    assert response.status_code == 200
-
-
-async def test_missing_api_version_is_resource_not_found(client: httpx.AsyncClient) -> None:
-    response = await client.post("/openai/deployments/gpt-4/chat/completions", json=CHAT_BODY, headers=AUTH)
-    assert response.status_code == 404
-    assert response.json() == {"error": {"code": "404", "message": "Resource not found"}}
-
-
-async def test_malformed_api_version_is_not_supported(client: httpx.AsyncClient) -> None:
-    response = await client.post(
-        "/openai/deployments/gpt-4/chat/completions?api-version=2024-1-1", json=CHAT_BODY, headers=AUTH
-    )
-    assert response.status_code == 400
-    assert response.json() == {"error": {"code": "BadRequest", "message": "API version not supported"}}
-
-
-async def test_unknown_path_gets_azures_404_body(client: httpx.AsyncClient) -> None:
-    response = await client.get("/nothing/here")
-    assert response.status_code == 404
-    assert response.json()["error"]["code"] == "404"
-
-
-@pytest.mark.parametrize(
-    "headers",
-    [{}, {"api-key": "wrong"}, {"authorization": "Bearer wrong"}, {"authorization": "Basic simulator-key"}],
-)
-async def test_bad_credentials_get_401(client: httpx.AsyncClient, headers: dict[str, str]) -> None:
-    response = await client.post(CLASSIC.format("gpt-4", "chat/completions"), json=CHAT_BODY, headers=headers)
-    assert response.status_code == 401
-    assert response.json()["error"]["code"] == "401"
-    assert response.json()["error"]["message"].startswith("Access denied due to invalid subscription key")
-
-
-async def test_custom_key_and_deployments() -> None:
-    settings = SimulatorSettings(api_key="k2", deployments={"prod-chat": "gpt-4.1"}, region="eastus2")
-    app = create_simulator_app(settings)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
-        ok = await c.post(CLASSIC.format("prod-chat", "chat/completions"), json=CHAT_BODY, headers={"api-key": "k2"})
-        gone = await c.post(CLASSIC.format("gpt-4.1", "chat/completions"), json=CHAT_BODY, headers={"api-key": "k2"})
-    assert ok.status_code == 200
-    assert ok.headers["x-ms-region"] == "eastus2"
-    assert ok.json()["choices"][0]["message"]["content"].startswith("Simulated reply from prod-chat:")
-    assert gone.status_code == 404
-    assert gone.json()["error"]["code"] == "DeploymentNotFound"
-
-
-def test_settings_reject_unknown_models_and_copy_the_mapping() -> None:
-    with pytest.raises(ValueError, match="gpt-9"):
-        SimulatorSettings(deployments={"x": "gpt-9"})
-    mine = {"a": "gpt-4"}
-    settings = SimulatorSettings(deployments=mine)
-    mine["b"] = "gpt-4"
-    assert dict(settings.deployments) == {"a": "gpt-4"}
-    assert len(DEFAULT_DEPLOYMENTS) == 17
-    assert all(name == model for name, model in DEFAULT_DEPLOYMENTS.items())
 
 
 async def test_unknown_deployment(client: httpx.AsyncClient) -> None:
@@ -150,15 +89,44 @@ async def test_every_model_response_carries_azure_headers(client: httpx.AsyncCli
     assert ok.headers["apim-request-id"] != denied.headers["apim-request-id"]
 
 
-async def test_models_listing_in_both_styles(client: httpx.AsyncClient) -> None:
-    v1 = await client.get("/openai/v1/models", headers=AUTH)
-    classic = await client.get("/openai/models?api-version=2024-10-21", headers=AUTH)
-    one = await client.get("/openai/v1/models/whisper", headers=AUTH)
-    missing = await client.get("/openai/v1/models/nope", headers=AUTH)
-    assert v1.json() == classic.json()
-    assert v1.json()["object"] == "list"
-    assert {m["id"] for m in v1.json()["data"]} == set(DEFAULT_DEPLOYMENTS)
-    assert one.json()["id"] == "whisper"
-    assert one.json()["object"] == "model"
-    assert missing.status_code == 404
-    assert (await client.get("/openai/v1/models")).status_code == 401
+async def test_faults_do_not_apply_to_unauthenticated_requests(client: httpx.AsyncClient) -> None:
+    await add_fault(client, status=500)
+    assert (await client.post(CHAT, json=BODY)).status_code == 401
+    assert (await client.post(CHAT, json=BODY, headers=AUTH)).status_code == 500
+
+
+async def test_deployment_header_names_only_a_configured_deployment(client: httpx.AsyncClient) -> None:
+    ok = await client.post(CHAT, json=BODY, headers=AUTH)
+    unknown = await client.post(CLASSIC.format("nope", "chat/completions"), json=BODY, headers=AUTH)
+    listing = await client.get("/openai/v1/models", headers=AUTH)
+    assert ok.headers["x-ms-deployment-name"] == "gpt-4.1"
+    assert "x-ms-deployment-name" not in unknown.headers
+    assert "x-ms-deployment-name" not in listing.headers
+
+
+async def test_remaining_tokens_shrink_with_the_request_body(client: httpx.AsyncClient) -> None:
+    small = await client.post(CHAT, json=BODY, headers=AUTH)
+    big = await client.post(CHAT, json={"messages": [{"role": "user", "content": "x" * 40_000}]}, headers=AUTH)
+    assert int(small.headers["x-ratelimit-limit-tokens"]) - int(small.headers["x-ratelimit-remaining-tokens"]) < 20
+    drop = int(small.headers["x-ratelimit-remaining-tokens"]) - int(big.headers["x-ratelimit-remaining-tokens"])
+    assert 9_990 <= drop <= 10_010
+
+
+async def test_faults_without_a_deployment_also_answer_the_models_listing(client: httpx.AsyncClient) -> None:
+    await add_fault(client, deployment="gpt-4.1", status=500)
+    assert (await client.get("/openai/v1/models", headers=AUTH)).status_code == 200
+    await client.delete("/sim/faults")
+    await add_fault(client, status=503)
+    refused = await client.get("/openai/v1/models", headers=AUTH)
+    assert refused.status_code == 503
+    assert refused.json()["error"]["code"] == "ServiceUnavailable"
+
+
+async def test_v1_multipart_takes_the_deployment_from_the_form(client: httpx.AsyncClient) -> None:
+    files = {"file": ("a.wav", b"RIFF....WAVE", "audio/wav")}
+    ok = await client.post("/openai/v1/audio/transcriptions", files=files, data={"model": "whisper"}, headers=AUTH)
+    without = await client.post("/openai/v1/audio/transcriptions", files=files, headers=AUTH)
+    assert ok.status_code == 200
+    assert ok.json()["text"].startswith("Simulated transcript from whisper:")
+    assert without.status_code == 400
+    assert without.json()["error"]["param"] == "model"

@@ -1,26 +1,18 @@
-"""Fault injection and the request log, in-process (socket-level faults are in test_live.py)."""
+"""Faults (faults.py): what a fault document may say, and which requests a fault applies to, in-process.
+How a fault's timing and broken connections reach the wire is in test_delivery.py and test_realtime_link.py."""
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
-import time
 from typing import Any
 
 import httpx
 import pytest
 
-from gateway.simulator.delivery import ConnectionDropped
-from tests.simulator.helpers import AUTH, CLASSIC
+from gateway.simulator.faults import Fault, FaultRegistry, parse_fault
+from tests.simulator.helpers import AUTH, CLASSIC, add_fault
 
 CHAT = CLASSIC.format("gpt-4.1", "chat/completions")
 BODY = {"messages": [{"role": "user", "content": "hi"}]}
-
-
-async def add_fault(client: httpx.AsyncClient, **fault: Any) -> str:
-    response = await client.post("/sim/faults", json=fault)
-    assert response.status_code == 201, response.text
-    return str(response.json()["id"])
 
 
 async def test_429_fault_has_azures_body_and_retry_headers_then_runs_out(client: httpx.AsyncClient) -> None:
@@ -38,13 +30,6 @@ async def test_429_fault_has_azures_body_and_retry_headers_then_runs_out(client:
     assert limited.headers["retry-after-ms"] == "1000"
     assert limited.headers["x-ms-region"] == "swedencentral"
     assert after.status_code == 200
-
-
-async def test_500_default_body(client: httpx.AsyncClient) -> None:
-    await add_fault(client, status=500)
-    response = await client.post(CHAT, json=BODY, headers=AUTH)
-    assert response.status_code == 500
-    assert response.json()["error"]["code"] == "InternalServerError"
 
 
 async def test_custom_body_and_headers_and_header_removal(client: httpx.AsyncClient) -> None:
@@ -90,26 +75,6 @@ async def test_matching_by_deployment_body_and_order(client: httpx.AsyncClient) 
     assert await status("gpt-4", "x") == 200
 
 
-async def test_faults_do_not_apply_to_unauthenticated_requests(client: httpx.AsyncClient) -> None:
-    await add_fault(client, status=500)
-    assert (await client.post(CHAT, json=BODY)).status_code == 401
-    assert (await client.post(CHAT, json=BODY, headers=AUTH)).status_code == 500
-
-
-async def test_delay(client: httpx.AsyncClient) -> None:
-    await add_fault(client, delay_ms=150)
-    started = time.monotonic()
-    response = await client.post(CHAT, json=BODY, headers=AUTH)
-    assert response.status_code == 200
-    assert time.monotonic() - started >= 0.15
-
-
-async def test_drop_without_a_socket_raises_in_process(client: httpx.AsyncClient) -> None:
-    await add_fault(client, drop_connection=True)
-    with pytest.raises(ConnectionDropped):
-        await client.post(CHAT, json=BODY, headers=AUTH)
-
-
 @pytest.mark.parametrize(
     "fault",
     [
@@ -132,77 +97,84 @@ async def test_invalid_faults_are_refused(client: httpx.AsyncClient, fault: Any)
     assert (await client.get("/sim/faults")).json() == []
 
 
-async def test_request_log_records_json_requests(client: httpx.AsyncClient) -> None:
-    await client.post(CHAT, json={**BODY, "model": "x"}, headers={**AUTH, "x-trace": "t1"})
-    await client.post("/openai/v1/embeddings", json={"model": "text-embedding-ada-002", "input": "x"}, headers=AUTH)
-    await client.get("/nowhere")
-    log = (await client.get("/sim/requests")).json()
-    first, second, third = log
-    assert first["method"] == "POST"
-    assert first["path"] == "/openai/deployments/gpt-4.1/chat/completions"
-    assert first["query"] == {"api-version": "2025-04-01-preview"}
-    assert first["headers"]["x-trace"] == "t1"
-    assert first["headers"]["api-key"] == "simulator-key"
-    assert (first["deployment"], first["operation"]) == ("gpt-4.1", "chat/completions")
-    assert first["json"] == {**BODY, "model": "x"}
-    assert first["body_size"] == int(first["headers"]["content-length"])
-    assert first["form"] is None
-    assert (second["deployment"], second["operation"]) == ("text-embedding-ada-002", "embeddings")
-    assert (third["path"], third["deployment"], third["operation"]) == ("/nowhere", None, None)
-    assert (await client.delete("/sim/requests")).status_code == 204
-    assert (await client.get("/sim/requests")).json() == []
+@pytest.mark.parametrize(
+    ("fault", "message"),
+    [
+        ({"close_code": 4000}, "close_code needs cut_after_chunks"),
+        ({"cut_after_chunks": 1, "close_code": 1006}, "close_code must be"),
+        ({"cut_after_chunks": 1, "close_code": 4000, "drop_connection": True}, "exclude each other"),
+        ({"cut_after_chunks": 1, "close_reason": "why"}, "close_reason needs a close_code"),
+        ({"cut_after_chunks": 1, "close_code": 4000, "close_reason": "x" * 124}, "at most 123 bytes"),
+    ],
+)
+async def test_close_fault_fields_are_checked(client: httpx.AsyncClient, fault: dict[str, Any], message: str) -> None:
+    response = await client.post("/sim/faults", json=fault)
+    assert response.status_code == 400
+    assert message in response.json()["error"]
 
 
-async def test_request_log_records_multipart_fields_and_files(client: httpx.AsyncClient) -> None:
-    audio = b"RIFF....WAVEdata"
-    await client.post(
-        "/openai/v1/audio/transcriptions",
-        files={"file": ("a.wav", audio, "audio/wav")},
-        data={"model": "whisper", "timestamp_granularities[]": ["word", "segment"], "language": "en"},
-        headers=AUTH,
+def test_a_full_fault_document_is_parsed_with_header_names_lowered() -> None:
+    fault, times = parse_fault(
+        {
+            "deployment": "d",
+            "match_body": "needle",
+            "status": 503,
+            "headers": {"Retry-After": "3", "X-Gone": None},
+            "delay_ms": 5,
+            "stall_before_first_chunk_ms": 6,
+            "cut_after_chunks": 2,
+            "hold": "h",
+            "close_code": 4000,
+            "close_reason": "bye",
+            "times": -1,
+        }
     )
-    (record,) = (await client.get("/sim/requests")).json()
-    assert record["json"] is None
-    assert record["deployment"] == "whisper"
-    form = record["form"]
-    assert form["model"] == "whisper"
-    assert form["language"] == "en"
-    assert form["timestamp_granularities[]"] == ["word", "segment"]
-    assert form["file"] == {
-        "filename": "a.wav",
-        "content_type": "audio/wav",
-        "size": len(audio),
-        "sha256": hashlib.sha256(audio).hexdigest(),
-    }
-
-
-async def test_request_log_keeps_the_last_thousand(client: httpx.AsyncClient) -> None:
-    for i in range(1003):
-        await client.get(f"/x/{i}")
-    log = (await client.get("/sim/requests")).json()
-    assert len(log) == 1000
-    assert log[0]["path"] == "/x/3"
-    assert log[-1]["path"] == "/x/1002"
-
-
-async def test_health_and_holds_listing(client: httpx.AsyncClient) -> None:
-    assert (await client.get("/sim/health")).json() == {"status": "ok"}
-    assert (await client.post("/sim/release/early")).json() == {"name": "early", "waiting": 0}
-    assert (await client.get("/sim/holds")).json() == {"early": {"released": True, "waiting": 0}}
-
-
-async def test_hold_reached_answers_when_a_response_arrives_at_the_hold(client: httpx.AsyncClient) -> None:
-    await add_fault(client, deployment="gpt-4.1", hold="gate")
-    reached = asyncio.create_task(client.get("/sim/holds/gate/reached"))
-    await asyncio.sleep(0)
-    assert not reached.done()  # nothing has reached the gate yet
-    chat = asyncio.create_task(
-        client.post(
-            "/openai/deployments/gpt-4.1/chat/completions?api-version=2024-10-21",
-            headers={"api-key": "simulator-key"},
-            json={"messages": [{"role": "user", "content": "hi"}]},
-        )
+    assert times == -1
+    assert fault == Fault(
+        deployment="d",
+        match_body="needle",
+        status=503,
+        headers={"retry-after": "3", "x-gone": None},
+        delay_ms=5,
+        stall_before_first_chunk_ms=6,
+        cut_after_chunks=2,
+        hold="h",
+        close_code=4000,
+        close_reason="bye",
     )
-    assert (await reached).json() == {"name": "gate", "reached": True}
-    await client.post("/sim/release/gate")
-    assert (await chat).status_code == 200
+    assert parse_fault({}) == (Fault(), 1)
+
+
+@pytest.mark.parametrize(("code", "allowed"), [(1000, True), (1004, False), (1015, False), (2999, False), (4999, True)])
+def test_close_codes_are_those_a_close_frame_may_carry(code: int, allowed: bool) -> None:
+    document = {"cut_after_chunks": 0, "close_code": code}
+    if allowed:
+        assert parse_fault(document)[0].close_code == code
+    else:
+        with pytest.raises(ValueError, match="close_code must be"):
+            parse_fault(document)
+
+
+def test_only_hold_and_cut_split_a_one_piece_body() -> None:
+    assert Fault(hold="h").splits_body()
+    assert Fault(cut_after_chunks=0).splits_body()
+    assert not Fault(delay_ms=10, stall_before_first_chunk_ms=10, drop_connection=True).splits_body()
+
+
+def test_registry_counts_down_and_describes_what_is_left() -> None:
+    registry = FaultRegistry()
+    first = registry.add(Fault(status=500), 2)
+    second = registry.add(Fault(deployment="d", headers={"x": None}), -1)
+    assert (first, second) == ("fault-1", "fault-2")
+    assert registry.match("d", b"") == Fault(status=500)
+    described = registry.describe()
+    assert [(f["id"], f["times_left"]) for f in described] == [("fault-1", 1), ("fault-2", -1)]
+    assert described[1]["headers"] == {"x": None}
+    assert registry.match("other", b"") == Fault(status=500)
+    assert registry.match("other", b"") is None
+    assert registry.match("d", b"") == Fault(deployment="d", headers={"x": None})
+    registry.clear()
+    assert registry.describe() == []
+    assert registry.match("d", b"") is None
+    # Ids keep counting after a clear, so an old id never names a new fault.
+    assert registry.add(Fault(), 1) == "fault-3"

@@ -3,18 +3,27 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
+import openai
 import pytest
 
 from gateway.simulator import media
-from tests.simulator.helpers import AUTH, CLASSIC, jpeg_size, png_pixels
+from tests.simulator.helpers import AUTH, CLASSIC, Live, jpeg_size, png_pixels, sdk_client
 
 GENERATE = CLASSIC.format("gpt-image-1", "images/generations")
 EDIT = CLASSIC.format("gpt-image-1", "images/edits")
 PNG = media.png(8, 8, (1, 2, 3), (4, 5, 6))
 JPEG = media.jpeg(8, 8, (1, 2, 3), (4, 5, 6))
+SDK_PNG = media.png(16, 16, (200, 10, 10), (10, 10, 200))
+
+
+@pytest.fixture
+def sdk(live: Live) -> Iterator[openai.OpenAI]:
+    with sdk_client(live) as client:
+        yield client
 
 
 async def generate(client: httpx.AsyncClient, **body: Any) -> httpx.Response:
@@ -127,3 +136,32 @@ async def test_edit_needs_multipart(client: httpx.AsyncClient) -> None:
     response = await client.post(EDIT, json={"prompt": "x"}, headers=AUTH)
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "invalid_content_type"
+
+
+def test_images_generate(sdk: openai.OpenAI) -> None:
+    result = sdk.images.generate(model="gpt-image-1", prompt="a lighthouse", n=2, size="1024x1024", quality="low")
+    assert result.data is not None
+    assert len(result.data) == 2
+    assert result.data[0].b64_json is not None
+    picture = base64.b64decode(result.data[0].b64_json)
+    width, height, rows = png_pixels(picture)  # checks the signature, CRCs, and inflates IDAT
+    assert (width, height) == (64, 64)
+    assert len(rows) == 64 * (1 + 64 * 3)
+    assert result.usage is not None
+    assert result.usage.output_tokens == 2 * 272
+
+
+def test_images_edit_with_one_image_and_with_a_list(sdk: openai.OpenAI, live: Live) -> None:
+    one = sdk.images.edit(model="gpt-image-1", image=("in.png", SDK_PNG, "image/png"), prompt="add stars")
+    several = sdk.images.edit(
+        model="gpt-image-1",
+        image=[("a.png", SDK_PNG, "image/png"), ("b.png", SDK_PNG, "image/png")],
+        prompt="blend",
+    )
+    for result in (one, several):
+        assert result.data is not None
+        assert result.data[0].b64_json is not None
+        assert png_pixels(base64.b64decode(result.data[0].b64_json))[:2] == (64, 64)
+    log = httpx.get(f"{live.url}/sim/requests").json()
+    assert set(log[0]["form"]) >= {"image", "prompt", "model"}
+    assert len(log[1]["form"]["image[]"]) == 2

@@ -5,42 +5,11 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-import orjson
 import pytest
 
 from gateway.simulator.catalog import MODELS
-from gateway.simulator.realtime_dialect import BETA, GA, Dialect
-from gateway.simulator.realtime_session import RealtimeSession
-
-MODEL = "gpt-4o-mini-realtime-preview"
-
-
-def session(dialect: Dialect = GA) -> RealtimeSession:
-    return RealtimeSession(dialect, MODEL, MODELS[MODEL], now=1_700_000_000)
-
-
-def send(rt: RealtimeSession, **event: Any) -> list[dict[str, Any]]:
-    return rt.receive_text(orjson.dumps(event).decode())
-
-
-def say(rt: RealtimeSession, text: str) -> str:
-    """Add a user text item; returns its id."""
-    content = [{"type": "input_text", "text": text}]
-    events = send(rt, type="conversation.item.create", item={"type": "message", "role": "user", "content": content})
-    item_id: str = events[0]["item"]["id"]
-    return item_id
-
-
-def text_response(rt: RealtimeSession, dialect: Dialect = GA, **response: Any) -> dict[str, Any]:
-    events = send(rt, type="response.create", response={dialect.modalities_key: ["text"], **response})
-    assert events[-1]["type"] == "response.done"
-    done: dict[str, Any] = events[-1]["response"]
-    return done
-
-
-def reply_text(done: dict[str, Any]) -> str:
-    text: str = done["output"][0]["content"][0]["text"]
-    return text
+from gateway.simulator.realtime_dialect import BETA
+from tests.simulator.realtime_helpers import MODEL, say, send, session, text_response
 
 
 def test_session_created_describes_a_session_without_voice_detection() -> None:
@@ -52,56 +21,6 @@ def test_session_created_describes_a_session_without_voice_detection() -> None:
     assert settings["audio"]["input"]["turn_detection"] is None
     (beta,) = session(BETA).start()
     assert beta["session"]["modalities"] == ["text", "audio"] and beta["session"]["turn_detection"] is None
-
-
-def test_every_later_response_pays_for_the_whole_conversation_so_far() -> None:
-    rt = session()
-    say(rt, "a" * 10)  # ceil(10 / 4) = 3 tokens
-    first = text_response(rt)
-    assert first["usage"]["input_tokens"] == 3
-    words = len(reply_text(first).split())
-    assert first["usage"]["output_tokens"] == words
-    say(rt, "b" * 4)
-    second = text_response(rt)
-    assert second["usage"]["input_token_details"]["text_tokens"] == 3 + -(-len(reply_text(first)) // 4) + 1
-
-
-def test_instructions_count_as_input_and_change_the_reply() -> None:
-    plain, instructed = session(), session()
-    say(plain, "hello")
-    say(instructed, "hello")
-    a = text_response(plain)
-    b = text_response(instructed, instructions="x" * 40)
-    assert b["usage"]["input_tokens"] == a["usage"]["input_tokens"] + 10
-    assert reply_text(a) != reply_text(b)
-
-
-def test_equal_conversations_get_equal_replies_and_different_ids() -> None:
-    one, two = session(), session()
-    for rt in (one, two):
-        say(rt, "same words")
-    a, b = text_response(one), text_response(two)
-    assert reply_text(a) == reply_text(b)
-    assert a["id"] != b["id"]
-
-
-def test_output_cap_ends_the_response_incomplete() -> None:
-    rt = session()
-    say(rt, "hi")
-    done = text_response(rt, max_output_tokens=2)
-    assert done["status"] == "incomplete"
-    assert done["status_details"] == {"type": "incomplete", "reason": "max_output_tokens"}
-    assert reply_text(done) == "Simulated reply"
-    assert done["output"][0]["status"] == "incomplete"
-    assert done["usage"]["output_tokens"] == 2
-
-
-def test_beta_session_cap_uses_its_own_name() -> None:
-    rt = session(BETA)
-    (updated,) = send(rt, type="session.update", session={"max_response_output_tokens": 3})
-    assert updated["session"]["max_response_output_tokens"] == 3
-    say(rt, "hi")
-    assert len(reply_text(text_response(rt, BETA)).split()) == 3
 
 
 def test_deleted_items_stop_counting() -> None:

@@ -5,14 +5,22 @@ from __future__ import annotations
 import base64
 import io
 import wave
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
+import openai
 import pytest
 
-from tests.simulator.helpers import AUTH, CLASSIC, sse_events
+from tests.simulator.helpers import AUTH, CLASSIC, Live, add_live_fault, sdk_client, sse_events, stream_into
 
 URL = CLASSIC.format("gpt-4o-mini-tts", "audio/speech")
+
+
+@pytest.fixture
+def sdk(live: Live) -> Iterator[openai.OpenAI]:
+    with sdk_client(live) as client:
+        yield client
 
 
 async def speak(client: httpx.AsyncClient, **body: Any) -> httpx.Response:
@@ -84,3 +92,23 @@ async def test_invalid(client: httpx.AsyncClient, body: dict[str, Any], param: s
 async def test_longest_input_and_custom_voice_are_accepted(client: httpx.AsyncClient) -> None:
     response = await speak(client, input="x" * 4096, voice={"id": "voice_123"}, response_format="wav")
     assert response.status_code == 200
+
+
+def test_speech_is_sent_in_4_kib_pieces(live: Live) -> None:
+    add_live_fault(live, cut_after_chunks=2)
+    received = bytearray()
+    body = {"input": "A sentence long enough for a few pieces." * 5, "voice": "alloy", "response_format": "wav"}
+    with pytest.raises(httpx.RemoteProtocolError):
+        stream_into(received, live, URL, body)
+    full = httpx.post(f"{live.url}{URL}", json=body, headers=AUTH)
+    assert full.headers["transfer-encoding"] == "chunked"
+    full_body = full.content
+    assert len(full_body) > 3 * 4096
+    assert bytes(received) == full_body[: 2 * 4096]
+
+
+def test_speech_wav(sdk: openai.OpenAI) -> None:
+    response = sdk.audio.speech.create(model="gpt-4o-mini-tts", voice="coral", input="Hi there!", response_format="wav")
+    with wave.open(io.BytesIO(response.read())) as clip:
+        assert clip.getframerate() == 24000
+        assert clip.getnframes() > 0

@@ -1,13 +1,18 @@
+"""Which operation, deployment and API version a URL names (urls.py), as a function and through the app."""
+
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from gateway.simulator.catalog import Operation
 from gateway.simulator.errors import SimulatorError
-from gateway.simulator.urls import parse_target
+from gateway.simulator.urls import dated_version, parse_target
+from tests.simulator.helpers import AUTH
 
 GA, PREVIEW = "2024-10-21", "2025-04-01-preview"
 DEPLOYMENTS = "/openai/deployments/d1/"
+CHAT_BODY = {"messages": [{"role": "user", "content": "hello"}]}
 
 
 @pytest.mark.parametrize(
@@ -58,3 +63,48 @@ def test_rejects_like_azure(method: str, path: str, query: dict[str, str], statu
         parse_target(method, path, query)
     assert caught.value.status == status
     assert caught.value.body["error"]["code"] == code
+
+
+@pytest.mark.parametrize("version", ["v1", "preview"])
+async def test_v1_accepts_its_own_api_versions(client: httpx.AsyncClient, version: str) -> None:
+    response = await client.post(
+        f"/openai/v1/chat/completions?api-version={version}", json={**CHAT_BODY, "model": "gpt-4"}, headers=AUTH
+    )
+    assert response.status_code == 200
+
+
+async def test_missing_api_version_is_resource_not_found(client: httpx.AsyncClient) -> None:
+    response = await client.post("/openai/deployments/gpt-4/chat/completions", json=CHAT_BODY, headers=AUTH)
+    assert response.status_code == 404
+    assert response.json() == {"error": {"code": "404", "message": "Resource not found"}}
+
+
+async def test_malformed_api_version_is_not_supported(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/openai/deployments/gpt-4/chat/completions?api-version=2024-1-1", json=CHAT_BODY, headers=AUTH
+    )
+    assert response.status_code == 400
+    assert response.json() == {"error": {"code": "BadRequest", "message": "API version not supported"}}
+
+
+def test_models_path_without_an_id_names_none_and_a_nested_id_is_not_found() -> None:
+    assert parse_target("GET", "/openai/models/", {"api-version": GA}).model_id is None
+    assert parse_target("GET", "/openai/models/whisper", {"api-version": GA}).model_id == "whisper"
+    with pytest.raises(SimulatorError) as caught:
+        parse_target("GET", "/openai/v1/models/a/b", {})
+    assert caught.value.status == 404
+
+
+def test_v1_checks_the_route_before_the_version() -> None:
+    # An unknown v1 operation is a 404 whatever the version; a known one with a dated version is a 400.
+    with pytest.raises(SimulatorError) as unknown:
+        parse_target("POST", "/openai/v1/moderations", {"api-version": GA})
+    assert unknown.value.status == 404
+    with pytest.raises(SimulatorError) as dated:
+        parse_target("GET", "/openai/v1/models", {"api-version": GA})
+    assert dated.value.status == 400
+
+
+@pytest.mark.parametrize("version", ["2024-10-21", "2025-04-01-preview"])
+def test_dated_version_accepts_dates_with_an_optional_preview(version: str) -> None:
+    assert dated_version({"api-version": version}) == version

@@ -1,19 +1,27 @@
-"""Run a real `redis-server` on a free loopback port, for tests; no persistence, stopped afterwards."""
+"""Run a real `redis-server` on a free loopback port, for tests; no persistence, stopped afterwards.
+
+The test suite shares one server through the `redis_url` fixture (tests/conftest.py), emptied before each
+test; a test that stops, restarts or kills its server takes one of its own (`own_redis_server`, or
+`redis_server()` directly).
+"""
 
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import tempfile
-import time
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import redis
+
 from tests.support.servers import free_port
 
 STARTUP_TIMEOUT_S = 10.0
+# Logged once the listening socket is open: "Ready to accept connections" (7.0), "... tcp" (7.2 and later).
+_READY_LINE = "Ready to accept connections"
 
 
 class RedisServer:
@@ -22,7 +30,8 @@ class RedisServer:
     def __init__(self, workdir: Path, port: int) -> None:
         self.port = port
         self._workdir = workdir
-        self._process: subprocess.Popen[bytes] | None = None
+        self._process: subprocess.Popen[str] | None = None
+        self._log_reader: threading.Thread | None = None
 
     @property
     def url(self) -> str:
@@ -33,10 +42,24 @@ class RedisServer:
         if binary is None:
             raise RuntimeError("redis-server is not installed: run `make redis-server` (apt-get install redis-server)")
         command = [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
-        self._process = subprocess.Popen(
-            command, cwd=self._workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        command += ["--loglevel", "notice", "--logfile", ""]  # the log goes to stdout, which is read below
+        process = subprocess.Popen(
+            command, cwd=self._workdir, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
         )
-        self._wait_until_ready(self._process)
+        self._process = process
+        # The server says when it accepts connections: waiting for that line needs no polling. The reader
+        # keeps draining the log afterwards, so the pipe never fills, and ends when the process does.
+        ready = threading.Event()
+        said_ready: list[bool] = []
+        self._log_reader = threading.Thread(target=_read_log, args=(process, ready, said_ready), daemon=True)
+        self._log_reader.start()
+        if not ready.wait(STARTUP_TIMEOUT_S):
+            self.stop()
+            raise RuntimeError(f"redis-server did not start on port {self.port} in {STARTUP_TIMEOUT_S} s")
+        if not said_ready:  # the log ended first: the server exited
+            code = process.wait()
+            self.stop()
+            raise RuntimeError(f"redis-server exited with status {code} on port {self.port}")
 
     def stop(self) -> None:
         if self._process is None:
@@ -47,34 +70,29 @@ class RedisServer:
         except subprocess.TimeoutExpired:
             self._process.kill()
             self._process.wait()
+        if self._log_reader is not None:
+            self._log_reader.join()  # it closes the pipe once the exited server's log ends
         self._process = None
+        self._log_reader = None
 
     def restart(self) -> None:
         self.stop()
         self.start()
 
-    def _wait_until_ready(self, process: subprocess.Popen[bytes]) -> None:
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while time.monotonic() < deadline:
-            if _answers_ping(self.port):
-                return
-            try:
-                # Both the pause between polls and a check that the server has not died on start.
-                code = process.wait(timeout=0.01)
-            except subprocess.TimeoutExpired:
-                continue
-            raise RuntimeError(f"redis-server exited with status {code} on port {self.port}")
-        self.stop()
-        raise RuntimeError(f"redis-server did not answer PING on port {self.port} in {STARTUP_TIMEOUT_S} s")
+    def flush(self) -> None:
+        """Delete every key in every database (loaded scripts stay)."""
+        with redis.Redis.from_url(self.url) as client:
+            client.flushall()
 
 
-def _answers_ping(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
-            sock.sendall(b"PING\r\n")
-            return sock.recv(64).startswith(b"+PONG")
-    except OSError:
-        return False
+def _read_log(process: subprocess.Popen[str], ready: threading.Event, said_ready: list[bool]) -> None:
+    assert process.stdout is not None
+    with process.stdout:
+        for line in process.stdout:
+            if not ready.is_set() and _READY_LINE in line:
+                said_ready.append(True)
+                ready.set()
+    ready.set()  # end of the log: wakes a start() still waiting for a server that died
 
 
 @contextmanager
