@@ -9,9 +9,9 @@ of a request's budgets or none, and answer with the exact time until a refused r
 """
 
 from gateway.limits.budget import (
-    Admission,
     Budget,
     BudgetState,
+    LimitDecision,
     Limiter,
     LimiterUnavailable,
     Observation,
@@ -21,9 +21,9 @@ from gateway.limits.memory import MemoryLimiter
 from gateway.limits.redis_store import RedisLimiter
 
 __all__ = [
-    "Admission",
     "Budget",
     "BudgetState",
+    "LimitDecision",
     "Limiter",
     "LimiterUnavailable",
     "MemoryLimiter",

@@ -71,7 +71,7 @@ class BudgetState:
 
 
 @dataclass(frozen=True, slots=True)
-class Admission:
+class LimitDecision:
     """The answer to `admit`.
 
     Admitted: `reservation` is set and `states` include this request. Refused: nothing was charged,
@@ -98,7 +98,7 @@ class Observation:
 
 
 class Limiter(Protocol):
-    async def admit(self, budgets: Sequence[Budget], tokens: int) -> Admission: ...
+    async def admit(self, budgets: Sequence[Budget], tokens: int) -> LimitDecision: ...
     async def states(self, budgets: Sequence[Budget]) -> tuple[BudgetState, ...]:
         """Each limited budget's state now, as `admit` would report it, reserving and counting nothing."""
         ...

@@ -11,8 +11,7 @@ import time
 from collections.abc import Awaitable, Sequence
 
 from gateway.errors import LimitsUnavailable
-from gateway.limits import Admission as LimitDecision
-from gateway.limits import Budget, BudgetState, Limiter, LimiterUnavailable, Observation, Reservation
+from gateway.limits import Budget, BudgetState, LimitDecision, Limiter, LimiterUnavailable, Observation, Reservation
 
 logger = logging.getLogger("gateway.limits")
 

@@ -20,9 +20,9 @@ from gateway.limits.budget import (
     DEFAULT_BURST_FRACTION,
     MICROS,
     WINDOW_S,
-    Admission,
     Budget,
     BudgetState,
+    LimitDecision,
     Observation,
     Reservation,
     burst_allowance,
@@ -186,7 +186,7 @@ class MemoryLimiter:
         self._windows: dict[str, _Window] = {}
         self._last_sweep = 0
 
-    async def admit(self, budgets: Sequence[Budget], tokens: int) -> Admission:
+    async def admit(self, budgets: Sequence[Budget], tokens: int) -> LimitDecision:
         if tokens < 0:
             raise ValueError("tokens must not be negative")
         limited = limited_budgets(budgets)
@@ -199,11 +199,13 @@ class MemoryLimiter:
             wait = waits[blocked]
             states = tuple(window.state(now, budget) for budget, window in windows)
             retry_after = to_seconds(wait) if wait is not None else None
-            return Admission(False, None, retry_after, states, limited[blocked].key)
+            return LimitDecision(False, None, retry_after, states, limited[blocked].key)
         reservation = Reservation(uuid.uuid4().hex, tuple(budget.key for budget in limited), tokens)
         for _, window in windows:
             window.add(_Entry(reservation.id, now, tokens, 1))
-        return Admission(True, reservation, None, tuple(window.state(now, budget) for budget, window in windows), None)
+        return LimitDecision(
+            True, reservation, None, tuple(window.state(now, budget) for budget, window in windows), None
+        )
 
     async def states(self, budgets: Sequence[Budget]) -> tuple[BudgetState, ...]:
         now = self._now()

@@ -32,9 +32,9 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from gateway.limits.budget import (
     DEFAULT_BURST_FRACTION,
-    Admission,
     Budget,
     BudgetState,
+    LimitDecision,
     LimiterUnavailable,
     Observation,
     Reservation,
@@ -90,13 +90,13 @@ class RedisLimiter:
         # Redis restart), should anything hang past its own timeout.
         self._call_timeout = 3 * (connect_timeout + command_timeout)
 
-    async def admit(self, budgets: Sequence[Budget], tokens: int) -> Admission:
+    async def admit(self, budgets: Sequence[Budget], tokens: int) -> LimitDecision:
         if tokens < 0:
             raise ValueError("tokens must not be negative")
         limited = limited_budgets(budgets)
         reservation = Reservation(uuid.uuid4().hex, tuple(budget.key for budget in limited), tokens)
         if not limited:
-            return Admission(True, reservation, None, (), None)
+            return LimitDecision(True, reservation, None, (), None)
         args: list[str | int] = ["admit", self._now(), reservation.id, tokens]
         for budget in limited:
             args += [
@@ -109,8 +109,8 @@ class RedisLimiter:
         admitted, wait, blocked = (int(value) for value in reply[:3])
         states = _states(limited, reply[3:])
         if admitted:
-            return Admission(True, reservation, None, states, None)
-        return Admission(False, None, to_seconds(wait) if wait >= 0 else None, states, limited[blocked - 1].key)
+            return LimitDecision(True, reservation, None, states, None)
+        return LimitDecision(False, None, to_seconds(wait) if wait >= 0 else None, states, limited[blocked - 1].key)
 
     async def states(self, budgets: Sequence[Budget]) -> tuple[BudgetState, ...]:
         limited = limited_budgets(budgets)

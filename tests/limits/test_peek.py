@@ -11,7 +11,7 @@ from gateway.errors import LimitsUnavailable
 from gateway.limits import (
     Budget,
     BudgetState,
-    Admission,
+    LimitDecision,
     LimiterUnavailable,
     MemoryLimiter,
     Observation,
@@ -172,7 +172,7 @@ async def test_redis_peek_uses_redis_time(redis_url: str) -> None:
 class _DownLimiter(MemoryLimiter):
     """A primary whose store cannot be reached."""
 
-    async def admit(self, budgets: Sequence[Budget], tokens: int) -> Admission:
+    async def admit(self, budgets: Sequence[Budget], tokens: int) -> LimitDecision:
         raise LimiterUnavailable("down")
 
     async def states(self, budgets: Sequence[Budget]) -> tuple[BudgetState, ...]:

@@ -12,7 +12,7 @@ import pytest
 
 from gateway.limits import Budget, LimiterUnavailable, MemoryLimiter
 from gateway.limits.admission import Admission
-from gateway.limits.budget import Admission as LimitDecision
+from gateway.limits.budget import LimitDecision
 from gateway.limits.budget_book import BudgetBook
 from gateway.limits.failover import FailoverLimiter
 from gateway.realtime.metering import Refused, SessionMeter
