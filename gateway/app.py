@@ -21,6 +21,7 @@ from gateway.admin.probes import healthz, readyz
 from gateway.errors import openai_error_body
 from gateway.inbound.endpoints import ENDPOINTS, Endpoint
 from gateway.inbound.middleware import RequestIdMiddleware
+from gateway.observe.routing_log import RequestRecord
 from gateway.realtime.session import endpoint as realtime_endpoint
 from gateway.services import open_services
 from gateway.settings import GatewayConfig, load_config
@@ -53,12 +54,16 @@ def create_app(
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
     ]
-    return Starlette(
+    app = Starlette(
         routes=[*routes, WebSocketRoute("/v1/realtime", realtime_endpoint)],
         lifespan=lifespan,
         middleware=[Middleware(RequestIdMiddleware)],
         exception_handlers={HTTPException: _http_exception},
     )
+    # Starlette answers a path with a stray trailing slash by a 307 to a Location built from the client's
+    # Host header, before any authentication: an unknown path is a 404 here, like any other.
+    app.router.redirect_slashes = False
+    return app
 
 
 def app_from_environment() -> Starlette:
@@ -82,5 +87,17 @@ async def _http_exception(request: Request, exc: Exception) -> Response:
         message = f"Method {request.method} is not allowed on {request.url.path}"
     else:
         message = str(exc.detail)
-    body = openai_error_body(exc.status_code, message, code="not_found" if exc.status_code == 404 else None)
+    code = "not_found" if exc.status_code == 404 else None
+    _log_refusal(request, exc.status_code, code or ("method_not_allowed" if exc.status_code == 405 else None))
+    body = openai_error_body(exc.status_code, message, code=code)
     return JSONResponse(body, status_code=exc.status_code, headers=dict(exc.headers or {}))
+
+
+def _log_refusal(request: Request, status: int, code: str | None) -> None:
+    """Requests that reach no endpoint get their routing-log line too: one line per request."""
+    services = getattr(request.app.state, "services", None)
+    if services is None:
+        return  # not started: there is no log to write to yet
+    record = RequestRecord(request.state.request_id, request.url.path)
+    record.finish(status, code)
+    services.routing_log.write(record)

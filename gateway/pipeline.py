@@ -8,8 +8,8 @@
     relay the answer, whole or streamed  reply/relay.py
     finish: settle or refund, then log   reply/finish.py (observe/ writes the line)
 
-Every ending goes through `Finish`: `refused` for an error at any step, `answered` (called by the
-relayed response when its end is known) for Azure's answer.
+Every ending goes through `Finish`: `refused` for an error at any step, `failed` for anything else (a bug,
+a cancelled task), `answered` (called by the relayed response when its end is known) for Azure's answer.
 """
 
 from __future__ import annotations
@@ -49,9 +49,12 @@ async def handle(services: Services, request: Request, endpoint: Endpoint, reque
         job = Job(key_id, body, request.headers, request_id, _estimate(services, routed), deadline)
         delivery = await services.dispatcher.dispatch(job, routed.decision.model)
     except Undelivered as undelivered:
-        return finish.refused(undelivered.error, undelivered.trace)
+        return await finish.refused(undelivered.error, undelivered.trace)
     except GatewayError as error:
-        return finish.refused(error)
+        return await finish.refused(error)
+    except BaseException as error:
+        await finish.failed(error)  # its log line, its budget back; the middleware answers 500
+        raise
     headers = finish.delivered(delivery)
     return relay(
         delivery.response,

@@ -145,3 +145,27 @@ deployments: [{{name: only, model: gpt-4.1-nano, resource: azure}}]
         assert client.get("/readyz").json() == {"status": "ready", "deployments": 1}
         assert app.state.services.deployments.models == ("gpt-4.1-nano",)
         assert app.state.services.client_keys.ids == {key_id("env-key")}
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "error"),
+    [
+        ("GET", "/v2/everything", 404, "not_found"),
+        ("POST", "/v1/chat/completions/", 404, "not_found"),  # a stray slash: no redirect
+        ("GET", "/v1/embeddings", 405, "method_not_allowed"),
+    ],
+)
+def test_a_request_that_reaches_no_endpoint_gets_its_log_line(
+    client: TestClient, routing_log: Path, method: str, path: str, status: int, error: str
+) -> None:
+    response = client.request(method, path, follow_redirects=False)
+    assert response.status_code == status
+    request_id = response.headers["x-request-id"]
+    (line,) = [line for line in log_lines(routing_log) if line["request_id"] == request_id]
+    assert (line["endpoint"], line["status"], line["error"]) == (path, status, error)
+
+
+def test_a_trailing_slash_is_not_redirected_to_the_clients_host(client: TestClient) -> None:
+    response = client.post("/v1/models/", headers={"host": "evil.example"}, follow_redirects=False)
+    assert response.status_code in {404, 405}
+    assert "location" not in response.headers

@@ -1,19 +1,24 @@
-"""A request's last step, in one place whatever its ending: settle the reservation, then write the log line.
+"""A request's last step, in one place whatever its ending: settle or refund its reservations, then write
+its one routing-log line.
 
 The pipeline notes what each step learnt (who asked, where the decision went, what the dispatcher tried)
-on one `Finish`; `answered` (called by the relayed response once its end is known, streams included) and
-`refused` each end the request exactly once. The dispatcher has already refunded every attempt that
-failed, so a refused request holds no reservation.
+on one `Finish`, and ends the request through it: `answered` (called by the relayed response once its end
+is known, streams included), `refused` (an error the client is told of) or `failed` (a bug or a cancelled
+task: the server answers 500 or nothing). Whichever comes first ends it; the others do nothing. Every
+reservation the request took is in its `ledger`: the answering one is settled, any other still open is
+refunded. Ending is shielded from cancellation, so a cancelled request still gives its budget back.
 """
 
 from __future__ import annotations
 
+import anyio
 from starlette.responses import JSONResponse
 
 from gateway.dispatch.delivery import Delivery, Trace
 from gateway.errors import GatewayError
 from gateway.inbound.fields import ClientBody
 from gateway.limits.admission import Admission
+from gateway.limits.ledger import Ledger
 from gateway.observe.routing_log import RequestRecord, RoutingLog
 from gateway.reply.headers import error_response, gateway_headers
 from gateway.reply.relay import StreamOutcome
@@ -24,7 +29,7 @@ from gateway.routing.router import Routed
 class Finish:
     def __init__(self, admission: Admission, routing_log: RoutingLog, record: RequestRecord) -> None:
         self.record = record
-        self._admission = admission
+        self.ledger = Ledger(admission)
         self._routing_log = routing_log
         self._routed_model: str | None = None  # named in headers before any deployment answered
         self._delivery: Delivery | None = None
@@ -64,19 +69,33 @@ class Finish:
         delivery, record = self._delivery, self.record
         record.bytes_out, record.usage = outcome.bytes_sent, outcome.usage
         record.finish(delivery.response.status_code, outcome.error)
-        # A cut stream's usage is unknown: the estimate stays charged, as Azure bills what it generated.
-        await self._admission.settle(delivery.admitted, total_tokens(outcome.usage), delivery.response.headers)
+        with anyio.CancelScope(shield=True):
+            # A cut stream's usage is unknown: the estimate stays charged, as Azure bills what it generated.
+            await self.ledger.settle(delivery.admitted, total_tokens(outcome.usage), delivery.response.headers)
+            await self.ledger.refund_open()
         self._routing_log.write(record)
 
-    def refused(self, error: GatewayError, trace: Trace | None = None) -> JSONResponse:
+    async def refused(self, error: GatewayError, trace: Trace | None = None) -> JSONResponse:
         """The client gets `error`; `trace` is what the dispatcher tried, when it got that far."""
         if trace is not None:
             self._traced(trace)
-        if not self._finished:
-            self._finished = True
-            self.record.finish(error.status, error.code)
-            self._routing_log.write(self.record)
+        await self._end(error.status, error.code)
         return error_response(error, self._headers(trace))
+
+    async def failed(self, error: BaseException) -> None:
+        """Something no step expected (a bug), or the request's task was cancelled: nothing the client was
+        told of. The caller re-raises, so the server answers 500 (or, cancelled, nothing)."""
+        cancelled = isinstance(error, anyio.get_cancelled_exc_class())
+        await self._end(499 if cancelled else 500, "cancelled" if cancelled else "internal_error")
+
+    async def _end(self, status: int, code: str | None) -> None:
+        if self._finished:
+            return
+        self._finished = True
+        self.record.finish(status, code)
+        with anyio.CancelScope(shield=True):
+            await self.ledger.refund_open()
+        self._routing_log.write(self.record)
 
     def _traced(self, trace: Trace) -> None:
         record = self.record

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import anyio
 import httpx
 import orjson
 import pytest
@@ -102,8 +103,9 @@ def failed_trace() -> Trace:
     )
 
 
-async def delivery(admission: Admission, east: Deployment, **azure_headers: str) -> Delivery:
+async def delivery(finish: Finish, admission: Admission, east: Deployment, **azure_headers: str) -> Delivery:
     admitted = await admission.admit(KEY, "gpt-4.1", [east], ESTIMATE)
+    finish.ledger.opened(admitted)  # as the dispatcher does with every reservation it takes
     trace = Trace(
         [
             Attempt("gpt-4.1", "west/gpt-4.1", 0.0, status=500, error="InternalServerError", latency_ms=3.0),
@@ -143,7 +145,7 @@ async def test_refused_after_dispatch_writes_one_line_and_answers_with_the_opena
     finish.asked(chat_body(stream=True))
     error = UpstreamError(503, AZURE_503, {"retry-after": "2", "apim-request-id": "a-1"})
 
-    response = finish.refused(error, failed_trace())
+    response = await finish.refused(error, failed_trace())
 
     assert response.status_code == 503
     assert orjson.loads(bytes(response.body)) == {
@@ -178,7 +180,7 @@ async def test_refused_before_any_deployment_names_none_and_counts_no_attempts(f
     finish.authenticated(KEY)
     error = RateLimited("Rate limit reached for client key team-a.", 12.5, [], "key:team-a")
 
-    response = finish.refused(error)
+    response = await finish.refused(error)
 
     assert response.status_code == 429
     assert orjson.loads(bytes(response.body))["error"]["type"] == "tokens"
@@ -195,7 +197,9 @@ async def test_refused_after_routing_names_the_routed_model_and_keeps_the_decisi
     finish: Finish, log_path: Path
 ) -> None:
     finish.routed(routed("gpt-4.1"))
-    response = finish.refused(NoDeploymentAvailable.for_model("gpt-4.1"), Trace([], ["east/gpt-4.1: breaker open"]))
+    response = await finish.refused(
+        NoDeploymentAvailable.for_model("gpt-4.1"), Trace([], ["east/gpt-4.1: breaker open"])
+    )
     assert response.status_code == 503
     assert response.headers["x-gateway-model"] == "gpt-4.1"
     assert response.headers["x-gateway-deployment"] == "none"
@@ -218,8 +222,8 @@ async def test_refused_after_routing_names_the_routed_model_and_keeps_the_decisi
 
 
 async def test_refused_twice_writes_one_line(finish: Finish, log_path: Path) -> None:
-    first = finish.refused(RateLimited("Rate limit reached.", 1.0, []))
-    second = finish.refused(NoDeploymentAvailable.for_model("gpt-4.1"))
+    first = await finish.refused(RateLimited("Rate limit reached.", 1.0, []))
+    second = await finish.refused(NoDeploymentAvailable.for_model("gpt-4.1"))
     assert (first.status_code, second.status_code) == (429, 503)  # each caller still gets its response
     assert [line["status"] for line in lines(log_path)] == [429]
 
@@ -230,7 +234,7 @@ async def test_refused_twice_writes_one_line(finish: Finish, log_path: Path) -> 
 async def test_delivered_names_the_answering_deployment_in_the_headers(
     finish: Finish, admission: Admission, east: Deployment, log_path: Path
 ) -> None:
-    headers = finish.delivered(await delivery(admission, east))
+    headers = finish.delivered(await delivery(finish, admission, east))
     assert headers == {
         "x-request-id": "req-1",
         "x-gateway-model": "gpt-4.1",
@@ -245,7 +249,7 @@ async def test_answered_settles_with_the_usage_and_writes_one_line(
 ) -> None:
     finish.authenticated(KEY)
     finish.asked(chat_body())
-    finish.delivered(await delivery(admission, east))
+    finish.delivered(await delivery(finish, admission, east))
     assert await reserved(limiter) == ESTIMATE
 
     await finish.answered(StreamOutcome(bytes_sent=321, usage={"prompt_tokens": 20, "completion_tokens": 100}))
@@ -265,7 +269,7 @@ async def test_answered_settles_with_the_usage_and_writes_one_line(
 async def test_answered_takes_azures_remaining_tokens_for_the_deployment(
     finish: Finish, admission: Admission, limiter: MemoryLimiter, east: Deployment
 ) -> None:
-    finish.delivered(await delivery(admission, east, **{"x-ratelimit-remaining-tokens": "6000"}))
+    finish.delivered(await delivery(finish, admission, east, **{"x-ratelimit-remaining-tokens": "6000"}))
     await finish.answered(StreamOutcome(bytes_sent=10, usage={"total_tokens": 120}))
     assert await reserved(limiter) == TPM - 6000  # others share the Azure resource: Azure has less left
 
@@ -273,7 +277,7 @@ async def test_answered_takes_azures_remaining_tokens_for_the_deployment(
 async def test_a_stream_cut_before_its_usage_keeps_the_estimate_charged(
     finish: Finish, admission: Admission, limiter: MemoryLimiter, east: Deployment, log_path: Path
 ) -> None:
-    finish.delivered(await delivery(admission, east))
+    finish.delivered(await delivery(finish, admission, east))
     await finish.answered(StreamOutcome(bytes_sent=64, error="client_disconnected", client_disconnected=True))
     assert await reserved(limiter) == ESTIMATE
     (line,) = lines(log_path)
@@ -283,7 +287,7 @@ async def test_a_stream_cut_before_its_usage_keeps_the_estimate_charged(
 async def test_answered_before_anything_was_delivered_does_nothing(finish: Finish, log_path: Path) -> None:
     await finish.answered(StreamOutcome(bytes_sent=1, usage={"total_tokens": 5}))
     assert lines(log_path) == []
-    finish.refused(NoDeploymentAvailable.for_model("gpt-4.1"))  # the request can still end, once
+    await finish.refused(NoDeploymentAvailable.for_model("gpt-4.1"))  # the request can still end, once
     assert [line["status"] for line in lines(log_path)] == [503]
 
 
@@ -293,10 +297,10 @@ async def test_answered_before_anything_was_delivered_does_nothing(finish: Finis
 async def test_after_answered_neither_answered_nor_refused_writes_again(
     finish: Finish, admission: Admission, limiter: MemoryLimiter, east: Deployment, log_path: Path
 ) -> None:
-    finish.delivered(await delivery(admission, east))
+    finish.delivered(await delivery(finish, admission, east))
     await finish.answered(StreamOutcome(bytes_sent=10, usage={"total_tokens": 120}))
     await finish.answered(StreamOutcome(bytes_sent=99, usage={"total_tokens": 400}))
-    response = finish.refused(UpstreamError(503, AZURE_503, {}))
+    response = await finish.refused(UpstreamError(503, AZURE_503, {}))
     assert response.status_code == 503
     assert await reserved(limiter) == 120  # settled once, with the first outcome
     (line,) = lines(log_path)
@@ -306,13 +310,57 @@ async def test_after_answered_neither_answered_nor_refused_writes_again(
 async def test_after_refused_answered_neither_settles_nor_writes(
     finish: Finish, admission: Admission, limiter: MemoryLimiter, east: Deployment, log_path: Path
 ) -> None:
-    finish.delivered(await delivery(admission, east))
-    finish.refused(UpstreamError(503, AZURE_503, {}))
+    finish.delivered(await delivery(finish, admission, east))
+    await finish.refused(UpstreamError(503, AZURE_503, {}))
     await finish.answered(StreamOutcome(bytes_sent=10, usage={"total_tokens": 120}))
-    assert await reserved(limiter) == ESTIMATE  # not settled by the late answer
+    assert await reserved(limiter) == 0  # refused: what it still held went back; the late answer charges nothing
     (line,) = lines(log_path)
     assert (line["status"], line["error"], line["usage"]) == (503, "ServiceUnavailable", None)
 
 
 def test_request_id_is_the_records(finish: Finish) -> None:
     assert finish.request_id == "req-1"
+
+
+# -- failed: a bug or a cancelled task -------------------------------------------------------------------
+
+
+async def test_failed_gives_back_every_open_reservation_and_logs_a_500(
+    finish: Finish, admission: Admission, limiter: MemoryLimiter, east: Deployment, log_path: Path
+) -> None:
+    finish.authenticated(KEY)
+    await delivery(finish, admission, east)  # say, one attempt failed without being refunded
+    await delivery(finish, admission, east)
+    assert await reserved(limiter) == 2 * ESTIMATE
+    await finish.failed(TypeError("a bug in some step"))
+    assert await reserved(limiter) == 0
+    (line,) = lines(log_path)
+    assert (line["status"], line["error"], line["key_id"]) == (500, "internal_error", KEY)
+    assert finish.ledger.open_count == 0
+
+
+async def test_a_cancelled_request_is_logged_as_such_and_refunds_even_while_cancelled(
+    finish: Finish, admission: Admission, limiter: MemoryLimiter, east: Deployment, log_path: Path
+) -> None:
+    await delivery(finish, admission, east)
+    with anyio.CancelScope() as scope:
+        scope.cancel()  # every await in this scope is cancelled, but the finish step's refund is shielded
+        try:
+            await anyio.sleep(1)
+        except anyio.get_cancelled_exc_class() as cancelled:
+            await finish.failed(cancelled)
+            raise
+    assert scope.cancelled_caught
+    assert await reserved(limiter) == 0
+    (line,) = lines(log_path)
+    assert (line["status"], line["error"]) == (499, "cancelled")
+
+
+async def test_after_answered_failed_does_nothing(
+    finish: Finish, admission: Admission, limiter: MemoryLimiter, east: Deployment, log_path: Path
+) -> None:
+    finish.delivered(await delivery(finish, admission, east))
+    await finish.answered(StreamOutcome(bytes_sent=10, usage={"total_tokens": 120}))
+    await finish.failed(RuntimeError("late"))
+    assert await reserved(limiter) == 120
+    assert [line["status"] for line in lines(log_path)] == [200]
