@@ -8,6 +8,7 @@ and what the attempt loop may do about it.
     ├── NotFound                      404                   (unknown path)
     │   └── ModelNotFound             404
     ├── PayloadTooLarge               413
+    ├── ClientDisconnected            499                   (the client hung up while sending its body)
     ├── RateLimited                   429                   our own budgets; retry-after when room comes
     ├── TooManySessions               429                   realtime sessions per key
     ├── UpstreamError                 Azure's  its status   context_length / content_filter, from Azure's code
@@ -120,6 +121,15 @@ class ModelNotFound(NotFound):
 class PayloadTooLarge(GatewayError):
     status = 413
     code = "request_too_large"
+
+
+class ClientDisconnected(GatewayError):
+    """The client closed its connection while sending its body. Nobody reads the answer, but the request
+    still ends like any refusal (its reservations settled, its routing-log line written), not as a bug.
+    499 is nginx's status for it: there is no standard one."""
+
+    status = 499
+    code = "client_disconnected"
 
 
 class RateLimited(GatewayError):

@@ -1,27 +1,42 @@
-"""Read a request body without ever holding more than its limit in memory."""
+"""Read a request body without ever holding more than its limit in memory.
+
+A client that hangs up part-way through is a `ClientDisconnected`: the request ends as a refusal of its own
+(logged, nothing left reserved), not as an unexpected error with a traceback.
+"""
 
 from __future__ import annotations
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 
-from gateway.errors import InvalidRequest, PayloadTooLarge
+from gateway.errors import ClientDisconnected, InvalidRequest, PayloadTooLarge
 
 
 async def read_body(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length")
-    if declared is not None:
-        if not declared.isdigit():
-            raise InvalidRequest("The Content-Length header is not a number.", code="invalid_content_length")
-        if int(declared) > limit:
-            raise _too_large(limit)
+    if declared is not None and _declares_more_than(declared, limit):
+        raise _too_large(limit)
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:  # chunked uploads declare no length: count as they arrive
-            raise _too_large(limit)
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:  # chunked uploads declare no length: count as they arrive
+                raise _too_large(limit)
+            chunks.append(chunk)
+    except ClientDisconnect:
+        raise ClientDisconnected(
+            f"The client closed the connection after sending {size:,} bytes of its request body."
+        ) from None
     return b"".join(chunks)
+
+
+def _declares_more_than(declared: str, limit: int) -> bool:
+    # str.isdigit() also takes "²" and other digits int() refuses; only ASCII digits are a Content-Length.
+    if not (declared.isascii() and declared.isdigit()):
+        raise InvalidRequest("The Content-Length header is not a number.", code="invalid_content_length")
+    digits = declared.lstrip("0")
+    # Longer than the limit's digits is larger, and int() refuses over 4,300 digits: compare lengths first.
+    return len(digits) > len(str(limit)) or int(digits or "0") > limit
 
 
 def _too_large(limit: int) -> PayloadTooLarge:

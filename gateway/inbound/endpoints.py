@@ -17,9 +17,13 @@ class Endpoint:
     required: tuple[str, ...]  # body fields; for multipart, a "a|b" entry means either form name
     # JSON fields whose type is checked here, because a wrong type would otherwise reach Azure
     typed_fields: tuple[tuple[str, type | tuple[type, ...]], ...] = ()
+    # multipart: the required fields that are file uploads; every other required field is a text part
+    uploads: frozenset[str] = frozenset()
 
 
 _COMMON_TYPES: tuple[tuple[str, type | tuple[type, ...]], ...] = (("model", str), ("stream", bool))
+_IMAGE_UPLOADS = frozenset({"image", "image[]"})
+_AUDIO_UPLOADS = frozenset({"file"})
 
 ENDPOINTS: dict[str, Endpoint] = {
     endpoint.operation: endpoint
@@ -29,9 +33,9 @@ ENDPOINTS: dict[str, Endpoint] = {
         Endpoint("embeddings", "json", "json", ("model", "input"), _COMMON_TYPES),
         Endpoint("images/generations", "json", "json", ("model", "prompt"), (*_COMMON_TYPES, ("prompt", str))),
         Endpoint("audio/speech", "json", "json", ("model", "input", "voice"), (*_COMMON_TYPES, ("input", str))),
-        Endpoint("images/edits", "multipart", "image", ("model", "prompt", "image|image[]")),
-        Endpoint("audio/transcriptions", "multipart", "audio", ("model", "file")),
-        Endpoint("audio/translations", "multipart", "audio", ("model", "file")),
+        Endpoint("images/edits", "multipart", "image", ("model", "prompt", "image|image[]"), uploads=_IMAGE_UPLOADS),
+        Endpoint("audio/transcriptions", "multipart", "audio", ("model", "file"), uploads=_AUDIO_UPLOADS),
+        Endpoint("audio/translations", "multipart", "audio", ("model", "file"), uploads=_AUDIO_UPLOADS),
     )
 }
 

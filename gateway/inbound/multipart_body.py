@@ -1,6 +1,10 @@
 """Parse a multipart/form-data body (uploads for audio and image edits) into fields and file summaries.
 
-python-multipart does the parsing; the raw body is still what goes upstream.
+python-multipart does the parsing; the raw body is still what goes upstream. What it cannot read is a 400:
+`invalid_multipart` for a malformed part or a body cut off before its closing delimiter,
+`invalid_content_type` for a boundary longer than it takes. A required field sent in the wrong kind of part
+(a `model` uploaded as a file, a `file` sent as text) is a 400 naming that field: the gateway routes on the
+text it reads, and Azure must not be left to pick another reading of the same field.
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ from gateway.inbound.fields import ClientBody, FilePart
 
 MAX_PARTS = 1000
 MAX_TEXT_FIELD_BYTES = 1024 * 1024
+# python-multipart's own limit; RFC 2046 allows 70, and every HTTP client stays under it.
+MAX_BOUNDARY_BYTES = 256
 
 
 class _PartCollector:
@@ -22,6 +28,7 @@ class _PartCollector:
         self.form: dict[str, list[str]] = {}
         self.files: dict[str, list[FilePart]] = {}
         self.parts = 0
+        self.ended = False  # the closing delimiter was read: the body is whole
         self._header_name = b""
         self._header_value = b""
         self._headers: dict[bytes, bytes] = {}
@@ -70,6 +77,9 @@ class _PartCollector:
         else:
             self.form.setdefault(name, []).append(self._data.decode("utf-8", "replace"))
 
+    def on_end(self) -> None:
+        self.ended = True
+
 
 def multipart_boundary(content_type: str) -> bytes:
     media_type, options = parse_options_header(content_type)
@@ -80,25 +90,32 @@ def multipart_boundary(content_type: str) -> bytes:
             "multipart/form-data with a boundary.",
             code="invalid_content_type",
         )
+    if len(boundary) > MAX_BOUNDARY_BYTES:
+        raise InvalidRequest(
+            f"Invalid Content-Type header: its multipart boundary is {len(boundary):,} characters long, "
+            f"over the limit of {MAX_BOUNDARY_BYTES}.",
+            code="invalid_content_type",
+        )
     return boundary
 
 
 def parse_multipart_body(endpoint: Endpoint, content_type: str, raw: bytes) -> ClientBody:
     boundary = multipart_boundary(content_type)
     collector = _PartCollector()
-    parser = MultipartParser(
-        boundary,
-        {
-            "on_part_begin": collector.on_part_begin,
-            "on_header_field": collector.on_header_field,
-            "on_header_value": collector.on_header_value,
-            "on_header_end": collector.on_header_end,
-            "on_part_data": collector.on_part_data,
-            "on_part_end": collector.on_part_end,
-        },
-        max_header_count=16,
-    )
     try:
+        parser = MultipartParser(
+            boundary,
+            {
+                "on_part_begin": collector.on_part_begin,
+                "on_header_field": collector.on_header_field,
+                "on_header_value": collector.on_header_value,
+                "on_header_end": collector.on_header_end,
+                "on_part_data": collector.on_part_data,
+                "on_part_end": collector.on_part_end,
+                "on_end": collector.on_end,
+            },
+            max_header_count=16,
+        )
         parser.write(raw)
         parser.finalize()
     except InvalidRequest:
@@ -107,15 +124,33 @@ def parse_multipart_body(endpoint: Endpoint, content_type: str, raw: bytes) -> C
         raise InvalidRequest(f"The multipart body is malformed: {exc}", code="invalid_multipart") from None
     if collector.parts == 0:
         raise InvalidRequest("The multipart body has no parts.", code="invalid_multipart")
+    if not collector.ended:
+        # The parser keeps what it has read so far: a cut-off body must not pass as a shorter one.
+        raise InvalidRequest(
+            "The multipart body ends before its closing boundary: it was cut off or is malformed.",
+            code="invalid_multipart",
+        )
+    _check_required(endpoint, collector)
+    return ClientBody(endpoint=endpoint, raw=raw, content_type=content_type, form=collector.form, files=collector.files)
+
+
+def _check_required(endpoint: Endpoint, collector: _PartCollector) -> None:
     for required in endpoint.required:
         names = required.split("|")
-        if not any(name in collector.form or name in collector.files for name in names):
+        upload = any(name in endpoint.uploads for name in names)
+        wanted, other = (collector.files, collector.form) if upload else (collector.form, collector.files)
+        misplaced = next((name for name in names if name in other), None)
+        if misplaced is not None:
+            kind, not_kind = ("a file upload", "a text field") if upload else ("a text field", "a file upload")
+            raise InvalidRequest(
+                f"Invalid multipart part for '{misplaced}': it must be {kind}, not {not_kind}.", param=misplaced
+            )
+        if not any(name in wanted for name in names):
             raise InvalidRequest(
                 f"Missing required parameter: '{names[0]}'.",
                 param=names[0],
                 code="missing_required_parameter",
             )
-    return ClientBody(endpoint=endpoint, raw=raw, content_type=content_type, form=collector.form, files=collector.files)
 
 
 def replace_text_field(raw: bytes, boundary: bytes, name: str, value: str) -> bytes:

@@ -2,10 +2,17 @@
 
 Upstream gets an allow-list only: Azure rejects requests with more than 10 custom headers (HTTP 431),
 and the client's own credentials (`Authorization`, `api-key`) must never reach Azure.
+
+Only a value HTTP can carry onward is forwarded: visible ASCII, spaces and tabs (`is_sendable`). Servers
+hand the gateway other bytes (obs-text such as Latin-1 `é`, control characters) that the upstream client
+cannot encode. A client's Content-Type never gets this far unusable: the inbound step refuses it first
+(400 `invalid_header`), since the body cannot be read or described without it. Any other allow-listed
+header holding such a value (an odd `Accept`, say) is not forwarded, and Azure answers as if it was absent.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 
 from gateway import __version__
@@ -34,6 +41,14 @@ _HOP_BY_HOP_RESPONSE = frozenset(
 
 USER_AGENT = f"azure-ai-gateway/{__version__}"
 
+_SENDABLE_VALUE = re.compile(r"[\t\x20-\x7e]*")
+
+
+def is_sendable(value: str) -> bool:
+    """Whether a header value can go out as it is: the upstream client encodes values as ASCII, and control
+    characters are not allowed in HTTP headers."""
+    return _SENDABLE_VALUE.fullmatch(value) is not None
+
 
 class HeaderPolicy:
     def __init__(self, extra_forwarded: Iterable[str] = ()) -> None:
@@ -42,7 +57,11 @@ class HeaderPolicy:
 
     def outbound(self, client_headers: Mapping[str, str], request_id: str) -> dict[str, str]:
         """Headers for the upstream request, before credentials are added."""
-        headers = {name: client_headers[name] for name in self._forwarded if name in client_headers}
+        headers = {
+            name: value
+            for name in self._forwarded
+            if (value := client_headers.get(name)) is not None and is_sendable(value)
+        }
         headers["user-agent"] = USER_AGENT
         headers["x-ms-client-request-id"] = request_id  # Azure logs it: support cases can quote it
         return headers

@@ -120,11 +120,6 @@ def test_explain_is_post_only(client: TestClient) -> None:
     assert_openai_error(client.get(CHAT, headers=AUTH), 405, None)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 12: a `model` sent as a multipart file part passes parsing, then ClientBody.model raises "
-    "KeyError: a 500 instead of a 400",
-)
 def test_a_model_sent_as_a_file_part_is_a_400(client: TestClient) -> None:
     response = client.post(
         "/gateway/explain/v1/audio/transcriptions",
@@ -134,11 +129,6 @@ def test_a_model_sent_as_a_file_part_is_a_400(client: TestClient) -> None:
     assert_openai_error(response, 400, "invalid_request_error")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 12: a multipart boundary over 256 characters makes python-multipart raise FormParserError "
-    "outside the parse's error handling: a 500 instead of a 400",
-)
 def test_a_boundary_over_256_characters_is_a_400(client: TestClient) -> None:
     boundary = "b" * 300
     body = httpx.Request(

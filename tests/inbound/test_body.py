@@ -4,7 +4,7 @@ import pytest
 from starlette.requests import Request
 from starlette.types import Message
 
-from gateway.errors import InvalidRequest, PayloadTooLarge
+from gateway.errors import ClientDisconnected, GatewayError, InvalidRequest, PayloadTooLarge
 from gateway.inbound.body import read_body
 
 
@@ -64,15 +64,77 @@ async def test_content_length_that_is_not_a_number_is_400(declared: bytes) -> No
     assert delivered == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 12: a non-ASCII digit in Content-Length (latin-1 b'\\xb2', '²') passes str.isdigit() "
-    "and int() raises ValueError: a 500 instead of a 400",
-)
 async def test_content_length_with_a_non_ascii_digit_is_400() -> None:
     incoming, _ = request([b"{}"], content_length=b"\xb2")
     with pytest.raises(InvalidRequest):
         await read_body(incoming, 100)
+
+
+@pytest.mark.parametrize("declared", ["\u0663".encode(), "\uff11".encode(), b"1\xb9"])
+async def test_content_length_with_any_digit_str_isdigit_takes_but_ascii_does_not_is_400(declared: bytes) -> None:
+    # Arabic-Indic three, fullwidth one (as UTF-8 bytes, read back as Latin-1), a superscript one after a 1.
+    incoming, delivered = request([b"{}"], content_length=declared)
+    with pytest.raises(InvalidRequest) as caught:
+        await read_body(incoming, 100)
+    assert (caught.value.status, caught.value.code) == (400, "invalid_content_length")
+    assert delivered == []
+
+
+async def test_a_content_length_of_thousands_of_digits_is_413_not_a_crash() -> None:
+    # int() refuses strings of over 4,300 digits.
+    incoming, delivered = request([b"{}"], content_length=b"9" * 5000)
+    with pytest.raises(PayloadTooLarge):
+        await read_body(incoming, 100)
+    assert delivered == []
+
+
+@pytest.mark.parametrize(("declared", "accepted"), [(b"0" * 5000 + b"2", True), (b"000101", False)])
+async def test_leading_zeros_do_not_change_the_declared_length(declared: bytes, accepted: bool) -> None:
+    incoming, _ = request([b"{}"], content_length=declared)
+    if accepted:
+        assert await read_body(incoming, 100) == b"{}"
+    else:
+        with pytest.raises(PayloadTooLarge):
+            await read_body(incoming, 100)
+
+
+def disconnecting(chunks: list[bytes]) -> tuple[Request, list[str]]:
+    """A request whose client sends `chunks` (more to come after each), then hangs up, as uvicorn tells it:
+    an `http.disconnect` message. The list returned with it records the messages received."""
+    pending = list(chunks)
+    received: list[str] = []
+
+    async def receive() -> Message:
+        message: Message = (
+            {"type": "http.request", "body": pending.pop(0), "more_body": True}
+            if pending
+            else {"type": "http.disconnect"}
+        )
+        received.append(message["type"])
+        return message
+
+    headers = [(b"content-length", b"1000")]
+    return Request({"type": "http", "method": "POST", "path": "/", "headers": headers}, receive), received
+
+
+@pytest.mark.parametrize("chunks", [[b'{"model": "gpt-4.1", '], [b"a" * 10, b"b" * 10], []])
+async def test_a_client_that_hangs_up_mid_body_is_a_client_disconnected_error(chunks: list[bytes]) -> None:
+    incoming, received = disconnecting(chunks)
+    with pytest.raises(ClientDisconnected) as caught:
+        await read_body(incoming, 1000)
+    error = caught.value
+    assert received == ["http.request"] * len(chunks) + ["http.disconnect"]
+    assert f"after sending {sum(map(len, chunks)):,} bytes" in error.message
+    assert (error.status, error.code, error.retry_class) == (499, "client_disconnected", None)
+    assert error.body() == {
+        "error": {
+            "message": error.message,
+            "type": "invalid_request_error",
+            "param": None,
+            "code": "client_disconnected",
+        }
+    }
+    assert isinstance(error, GatewayError)  # the pipeline ends it as a refusal, not as a bug
 
 
 async def test_declared_length_is_not_trusted_for_the_limit() -> None:

@@ -4,7 +4,7 @@ import httpx
 import pytest
 
 from gateway.errors import InvalidRequest
-from gateway.inbound.endpoints import ENDPOINTS
+from gateway.inbound.endpoints import ENDPOINTS, Endpoint
 from gateway.inbound.multipart_body import (
     MAX_PARTS,
     MAX_TEXT_FIELD_BYTES,
@@ -219,11 +219,6 @@ def test_drop_text_field_keeps_a_body_with_no_parts() -> None:
     assert drop_text_field(b"not multipart", b"b", "model") == b"not multipart"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 12: a `model` sent as a file part passes the required-field check, then ClientBody.model "
-    "raises KeyError (a 500) instead of the body being refused with a 400",
-)
 def test_model_sent_as_a_file_part_is_a_400() -> None:
     raw = file_part("model", "model.txt", b"whisper") + file_part("file", "a.wav", b"RIFF") + END
     with pytest.raises(InvalidRequest) as caught:
@@ -231,13 +226,96 @@ def test_model_sent_as_a_file_part_is_a_400() -> None:
     assert caught.value.param == "model"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 12: python-multipart refuses a boundary over 256 characters with FormParserError, raised "
-    "outside the parse's error handling: a 500 instead of a 400",
-)
 def test_a_boundary_over_256_characters_is_a_400() -> None:
     boundary = "a" * 300
     raw = f'--{boundary}\r\nContent-Disposition: form-data; name="model"\r\n\r\nwhisper\r\n--{boundary}--\r\n'
     with pytest.raises(InvalidRequest):
         parse_multipart_body(TRANSCRIPTIONS, f"multipart/form-data; boundary={boundary}", raw.encode())
+
+
+def test_a_boundary_of_256_characters_is_the_longest_accepted() -> None:
+    boundary = "a" * 256
+    raw = f'--{boundary}\r\nContent-Disposition: form-data; name="model"\r\n\r\nwhisper\r\n'.encode()
+    raw += file_part("file", "a.wav", b"R").replace(b"--b", f"--{boundary}".encode(), 1) + f"--{boundary}--".encode()
+    assert parse_multipart_body(TRANSCRIPTIONS, f"multipart/form-data; boundary={boundary}", raw).form == {
+        "model": ["whisper"]
+    }
+    with pytest.raises(InvalidRequest, match="257 characters") as caught:
+        multipart_boundary(f"multipart/form-data; boundary={boundary}a")
+    assert (caught.value.status, caught.value.code) == (400, "invalid_content_type")
+
+
+def test_a_body_cut_off_anywhere_before_its_closing_boundary_is_a_400() -> None:
+    whole = text_part("model", b"whisper") + file_part("file", "a.wav", b"RIFF----") + END
+    assert parse_multipart_body(TRANSCRIPTIONS, FIXED, whole).files["file"][0].size == 8
+    # The closing delimiter is whole without its CRLF: every shorter cut loses something the client sent.
+    for cut in range(len(whole) - len(b"--\r\n")):
+        with pytest.raises(InvalidRequest) as caught:
+            parse_multipart_body(TRANSCRIPTIONS, FIXED, whole[:cut])
+        assert (caught.value.status, caught.value.code) == (400, "invalid_multipart"), cut
+
+
+def test_a_body_whose_parts_are_whole_but_whose_end_is_missing_is_a_400() -> None:
+    raw = text_part("model", b"whisper") + file_part("file", "a.wav", b"RIFF")
+    with pytest.raises(InvalidRequest, match="closing boundary") as caught:
+        parse_multipart_body(TRANSCRIPTIONS, FIXED, raw)
+    assert caught.value.code == "invalid_multipart"
+
+
+@pytest.mark.parametrize("ending", [b"--b--", b"--b--\r\n", b"--b--\r\nan epilogue, which RFC 2046 says to ignore"])
+def test_the_closing_boundary_may_come_without_crlf_or_with_an_epilogue(ending: bytes) -> None:
+    raw = text_part("model", b"whisper") + file_part("file", "a.wav", b"RIFF") + ending
+    assert parse_multipart_body(TRANSCRIPTIONS, FIXED, raw).form == {"model": ["whisper"]}
+
+
+@pytest.mark.parametrize(
+    "head",
+    [b"--b\r\nNo colon here\r\n\r\n", b"--b\r\nContent-Dispo\x00sition: form-data\r\n\r\n", b"--bX\r\n"],
+)
+def test_a_malformed_part_is_a_400(head: bytes) -> None:
+    raw = head + b"x\r\n" + text_part("model", b"whisper") + file_part("file", "a.wav", b"R") + END
+    with pytest.raises(InvalidRequest) as caught:
+        parse_multipart_body(TRANSCRIPTIONS, FIXED, raw)
+    assert (caught.value.status, caught.value.code) == (400, "invalid_multipart")
+
+
+def test_a_model_sent_as_text_and_again_as_a_file_is_a_400() -> None:
+    # The gateway routes on the text; Azure must not be left to read the file instead.
+    raw = text_part("model", b"whisper") + file_part("model", "m.txt", b"gpt-4o") + file_part("file", "a.wav", b"R")
+    with pytest.raises(InvalidRequest, match="must be a text field, not a file upload") as caught:
+        parse_multipart_body(TRANSCRIPTIONS, FIXED, raw + END)
+    assert (caught.value.status, caught.value.param) == (400, "model")
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "raw", "param", "kind"),
+    [
+        (TRANSCRIPTIONS, text_part("model", b"whisper") + text_part("file", b"RIFF"), "file", "a file upload"),
+        (
+            IMAGE_EDITS,
+            text_part("model", b"gpt-image-1") + text_part("prompt", b"p") + text_part("image", b"PNG"),
+            "image",
+            "a file upload",
+        ),
+        (
+            IMAGE_EDITS,
+            text_part("model", b"gpt-image-1") + file_part("prompt", "p.txt", b"p") + file_part("image", "a.png", PNG),
+            "prompt",
+            "a text field",
+        ),
+    ],
+)
+def test_a_required_field_in_the_wrong_kind_of_part_is_a_400_naming_it(
+    endpoint: Endpoint, raw: bytes, param: str, kind: str
+) -> None:
+    with pytest.raises(InvalidRequest) as caught:
+        parse_multipart_body(endpoint, FIXED, raw + END)
+    error = caught.value
+    assert (error.status, error.param, error.code) == (400, param, "invalid_request_error")
+    assert error.message.startswith(f"Invalid multipart part for '{param}': it must be {kind}")
+
+
+def test_fields_that_are_not_required_may_come_in_either_kind_of_part() -> None:
+    raw = text_part("model", b"whisper") + file_part("file", "a.wav", b"R") + file_part("prompt", "p.txt", b"hi")
+    body = parse_multipart_body(TRANSCRIPTIONS, FIXED, raw + text_part("mask", b"x") + END)
+    assert (body.form, sorted(body.files)) == ({"model": ["whisper"], "mask": ["x"]}, ["file", "prompt"])

@@ -5,7 +5,7 @@ import pytest
 from starlette.requests import Request
 from starlette.types import Message
 
-from gateway.errors import InvalidRequest, PayloadTooLarge
+from gateway.errors import ClientDisconnected, InvalidRequest, PayloadTooLarge
 from gateway.inbound.endpoints import ENDPOINTS
 from gateway.inbound.read import read_client_body
 from gateway.settings.schema import BodyLimits
@@ -94,3 +94,54 @@ async def test_a_body_too_large_is_refused_before_it_is_parsed() -> None:
     # Not JSON at all: the size is what the client hears about.
     with pytest.raises(PayloadTooLarge):
         await read_client_body(request(b"x" * 201, "text/plain"), ENDPOINTS["chat/completions"], LIMITS)
+
+
+@pytest.mark.parametrize(
+    ("operation", "content_type"),
+    [
+        ("chat/completions", "application/json; charset=utf-8; x=\xe9"),
+        ("chat/completions", "application/json\x01"),
+        ("audio/transcriptions", "multipart/form-data; boundary=\xe9\xe9"),
+    ],
+)
+async def test_a_content_type_that_cannot_be_sent_on_is_a_400_before_the_body_is_read(
+    operation: str, content_type: str
+) -> None:
+    received: list[Message] = []
+
+    async def receive() -> Message:
+        message: Message = {"type": "http.request", "body": b'{"model": "m"}', "more_body": False}
+        received.append(message)
+        return message
+
+    headers = [(b"content-type", content_type.encode("latin-1"))]
+    incoming = Request({"type": "http", "method": "POST", "path": "/", "headers": headers}, receive)
+    with pytest.raises(InvalidRequest) as caught:
+        await read_client_body(incoming, ENDPOINTS[operation], LIMITS)
+    error = caught.value
+    assert (error.status, error.code) == (400, "invalid_header")
+    assert error.message.startswith("Invalid Content-Type header")
+    assert received == []
+
+
+async def test_a_content_type_with_tabs_and_spaces_is_read() -> None:
+    raw = b'{"model": "m", "input": "hi"}'
+    body = await read_client_body(request(raw, "application/json;\tcharset=utf-8"), ENDPOINTS["embeddings"], LIMITS)
+    assert body.content_type == "application/json;\tcharset=utf-8"
+
+
+async def test_a_client_that_hangs_up_mid_body_ends_as_client_disconnected() -> None:
+    messages: list[Message] = [
+        {"type": "http.request", "body": b'{"model": "m", "inp', "more_body": True},
+        {"type": "http.disconnect"},
+    ]
+
+    async def receive() -> Message:
+        return messages.pop(0)
+
+    headers = [(b"content-type", b"application/json"), (b"content-length", b"40")]
+    incoming = Request({"type": "http", "method": "POST", "path": "/", "headers": headers}, receive)
+    with pytest.raises(ClientDisconnected) as caught:
+        await read_client_body(incoming, ENDPOINTS["embeddings"], LIMITS)
+    assert (caught.value.status, caught.value.code) == (499, "client_disconnected")
+    assert messages == []

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import httpx
+import pytest
 from starlette.datastructures import Headers
 
-from gateway.upstream.headers import HeaderPolicy, inbound_response_headers
+from gateway.upstream.headers import HeaderPolicy, inbound_response_headers, is_sendable
 
 SDK_HEADERS = Headers(
     {
@@ -65,3 +67,40 @@ def test_response_headers_keep_azure_state_and_drop_hop_by_hop() -> None:
         ("retry-after-ms", "300"),
         ("apim-request-id", "apim-1"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("value", "sendable"),
+    [
+        ("application/json", True),
+        ("text/event-stream;\tq=0.9, */*", True),
+        ("", True),
+        ("text/\xe9", False),  # a Latin-1 byte, as servers decode obs-text
+        ("caf\u00e9 \u2603", False),
+        ("a\x00b", False),
+        ("a\x7fb", False),
+        ("a\x1bb", False),
+    ],
+)
+def test_a_value_is_sendable_only_as_visible_ascii_spaces_and_tabs(value: str, sendable: bool) -> None:
+    assert is_sendable(value) is sendable
+
+
+def test_a_value_that_cannot_be_sent_on_is_not_forwarded_the_rest_are() -> None:
+    client = Headers(
+        raw=[
+            (b"accept", b"application/json, text/\xe9"),
+            (b"content-type", b"application/json"),
+            (b"x-custom-trace", b"abc\x7f"),
+            (b"x-other", b"fine"),
+        ]
+    )
+    headers = HeaderPolicy(["x-custom-trace", "x-other"]).outbound(client, "req-3")
+    assert headers == {
+        "content-type": "application/json",
+        "x-other": "fine",
+        "user-agent": headers["user-agent"],
+        "x-ms-client-request-id": "req-3",
+    }
+    # What is forwarded can be encoded the way the upstream client encodes it.
+    assert httpx.Request("POST", "https://east.openai.azure.com", headers=headers).headers["x-other"] == "fine"

@@ -161,11 +161,6 @@ def test_stream_options_that_are_not_an_object_are_replaced() -> None:
     assert original == {"stream": True}  # the client's body is never changed in place
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 12: a non-ASCII byte in the client's Accept or Content-Type is forwarded as is, and httpx "
-    "cannot encode it when the upstream request is sent: UnicodeEncodeError, a 500",
-)
 @pytest.mark.parametrize(
     ("accept", "content_type"),
     [(b"application/json, text/\xe9", b"application/json"), (b"application/json", b"application/json; x=\xe9")],
