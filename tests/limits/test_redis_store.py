@@ -17,6 +17,7 @@ from tests.support.redis_monitor import commands_sent
 from tests.support.redis_server import RedisServer
 
 DEP = Budget("dep:azure/gpt-4.1", 1000, None)
+DEP_10_RPM = Budget("dep:azure/gpt-4.1", 1000, 10)
 
 
 async def test_replicas_share_budgets_exactly(redis_url: str, clock: SimulatedClock) -> None:
@@ -154,3 +155,37 @@ async def test_settle_and_observe_is_one_pipelined_round_trip(redis_url: str) ->
     state = (await limiter.admit([budget], 0)).states[0]
     assert state.remaining_tokens == 500  # 100 settled leaves 900; Azure's 500 is lower and wins
     await limiter.aclose()
+
+
+async def test_redis_peek_is_one_round_trip_that_writes_nothing(redis_url: str, clock: SimulatedClock) -> None:
+    limiter = RedisLimiter(redis_url, clock=clock)
+    try:
+        assert (await limiter.admit([DEP_10_RPM], 10)).admitted  # connects and loads the script
+        budgets = [DEP_10_RPM, Budget("key:k", 500, 5), Budget("key:unused", 100, None)]
+        assert await commands_sent(redis_url, limiter.states(budgets)) == ["EVALSHA"]
+        async with aioredis.Redis.from_url(redis_url, decode_responses=True) as client:
+            assert not await client.keys("*key:unused*")  # looking at a budget does not create it
+            totals = f"gw:{{limits}}:{DEP_10_RPM.key}:st"
+            for key in await client.keys("*"):
+                await client.pexpire(key, 50_000)  # shorter than any expiry a script sets
+            clock.advance(30)
+            assert (await limiter.states([DEP_10_RPM]))[0].remaining_tokens == 990
+            clock.advance(31)  # the reservation leaves the window: peeking drops it and saves the totals
+            assert (await limiter.states([DEP_10_RPM]))[0].remaining_tokens == 1000
+            assert 0 < await client.pttl(totals) <= 50_000  # nor keeps it alive
+            assert await client.hget(totals, "t60") == "0"
+    finally:
+        await limiter.aclose()
+
+
+async def test_redis_peek_uses_redis_time(redis_url: str) -> None:
+    limiter = RedisLimiter(redis_url, burst_fraction=None)  # no clock: Redis's TIME
+    try:
+        assert (await limiter.admit([DEP_10_RPM], 400)).admitted
+        await limiter.cool_down(DEP_10_RPM.key, 30)
+        state = (await limiter.states([DEP_10_RPM]))[0]
+        assert state.remaining_tokens == 600
+        assert state.reset_tokens_s is not None and 59 < state.reset_tokens_s <= 60
+        assert 29 < state.cooling_down_s <= 30
+    finally:
+        await limiter.aclose()
