@@ -6,9 +6,10 @@ is left alone for `redis_retry_seconds` (default 1 s), then tried again, so reco
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 from gateway.errors import LimitsUnavailable
 from gateway.limits import Budget, BudgetState, LimitDecision, Limiter, LimiterUnavailable, Observation, Reservation
@@ -58,33 +59,35 @@ class FailoverLimiter:
     async def settle(self, reservation: Reservation, actual_tokens: int) -> None:
         store = self._store_of(reservation)
         if store is not None:
-            await self._guarded(store, store.settle(reservation, actual_tokens))
+            await self._guarded(store, lambda: store.settle(reservation, actual_tokens))
 
     async def settle_and_observe(
         self, reservation: Reservation | None, actual_tokens: int | None, observed: Sequence[Observation]
     ) -> None:
         store = self._store_of(reservation) if reservation is not None else None
-        if store is self._fallback and store is not None:
-            await self._guarded(store, store.settle_and_observe(reservation, actual_tokens, observed))
-            return
-        # The shared store gets Azure's view even when this request was admitted locally.
+        fallback = self._fallback
+        if store is fallback and fallback is not None:
+            await self._guarded(fallback, lambda: fallback.settle_and_observe(reservation, actual_tokens, observed))
+            if not observed:
+                return
+            reservation = None  # the shared store still gets Azure's view, with nothing of its own to settle
         primary_reservation = reservation if store is self._primary else None
         await self._guarded(
-            self._primary, self._primary.settle_and_observe(primary_reservation, actual_tokens, observed)
+            self._primary, lambda: self._primary.settle_and_observe(primary_reservation, actual_tokens, observed)
         )
 
     async def refund(self, reservation: Reservation) -> None:
         store = self._store_of(reservation)
         if store is not None:
-            await self._guarded(store, store.refund(reservation))
+            await self._guarded(store, lambda: store.refund(reservation))
 
     async def cool_down(self, key: str, seconds: float) -> None:
         for store in self._stores():
-            await self._guarded(store, store.cool_down(key, seconds))
+            await self._guarded(store, functools.partial(store.cool_down, key, seconds))
 
     async def observe_remaining(self, key: str, limit: Budget, remaining_tokens: int) -> None:
         for store in self._stores():
-            await self._guarded(store, store.observe_remaining(key, limit, remaining_tokens))
+            await self._guarded(store, functools.partial(store.observe_remaining, key, limit, remaining_tokens))
 
     async def aclose(self) -> None:
         for store in self._stores():
@@ -105,9 +108,11 @@ class FailoverLimiter:
             return self._fallback
         return self._primary
 
-    async def _guarded(self, store: Limiter, call: Awaitable[None]) -> None:
+    async def _guarded(self, store: Limiter, call: Callable[[], Awaitable[None]]) -> None:
+        if store is self._primary and time.monotonic() < self._skip_primary_until:
+            return  # Redis failed moments ago: left alone, so nothing waits out its timeouts again
         try:
-            await call
+            await call()
         except LimiterUnavailable as error:
             # Settling after the answer is best effort: the reservation expires with its window anyway.
             if store is self._primary:
