@@ -1,4 +1,5 @@
-"""Load `gateway.yaml`: parse, expand env vars, validate, cross-check references. Every error names file and line."""
+"""Load `gateway.yaml`: parse, expand env vars, validate, cross-check references. Every error names file and line,
+and never quotes a value expanded from an environment variable: it names the variable instead."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from gateway.settings.errors import ConfigError
+from gateway.settings.expansions import ConfigPath, Expansions
 from gateway.settings.schema import ApiKeyAuth, GatewayConfig, ResourceSettings
-from gateway.settings.yaml_source import ConfigPath, LineIndex, load_yaml
+from gateway.settings.yaml_source import LineIndex, load_yaml
 
 _NO_RESOURCE = ResourceSettings.model_construct(api_style="classic")
 
@@ -53,7 +55,7 @@ def first_problem(path: Path, lines: LineIndex, exc: ValidationError) -> ConfigE
     details = exc.errors(include_url=False)
     located = [(tuple(part for part in error["loc"] if part not in _UNION_LABELS), error) for error in details]
     location, chosen = max(located, key=lambda item: len(item[0]))
-    problem = _describe(chosen, location)
+    problem = _describe(chosen, location, lines.expansions)
     more = f" (and {len(details) - 1} more problem(s))" if len(details) > 1 else ""
     return ConfigError(path, lines.line_of(location), problem + more)
 
@@ -62,7 +64,7 @@ def first_problem(path: Path, lines: LineIndex, exc: ValidationError) -> ConfigE
 _UNION_LABELS = frozenset({"api-key", "entra", "leaf", "question", "str", "LeafSpec", "QuestionSpec"})
 
 
-def _describe(error: ErrorDetails, location: ConfigPath) -> str:
+def _describe(error: ErrorDetails, location: ConfigPath, expansions: Expansions) -> str:
     dotted = ".".join(str(part) for part in location) or "(top level)"
     kind = error["type"]
     if kind == "extra_forbidden":
@@ -70,11 +72,13 @@ def _describe(error: ErrorDetails, location: ConfigPath) -> str:
     if kind == "missing":
         return f"missing required key '{location[-1]}' at {dotted}"
     if kind.endswith("_type") or kind.endswith("_parsing") or kind == "model_attributes_type":
-        return f"wrong type at {dotted}: {error['msg'].lower()}, got {error['input']!r}"
-    return f"{dotted}: {error['msg']}"
+        return f"wrong type at {dotted}: {error['msg'].lower()}, got {expansions.quote(location, error['input'])}"
+    # Some of pydantic's messages repeat the input (a union's tag, for one).
+    return f"{dotted}: {expansions.conceal(location, error['msg'])}"
 
 
 def _check_references(path: Path, lines: LineIndex, config: GatewayConfig, environ: Mapping[str, str]) -> None:
+    quote = lines.expansions.quote
     for name, resource in config.resources.items():
         if isinstance(resource.auth, ApiKeyAuth) and not environ.get(resource.auth.api_key_env):
             line = lines.line_of(("resources", name, "auth", "api_key_env"))
@@ -86,12 +90,14 @@ def _check_references(path: Path, lines: LineIndex, config: GatewayConfig, envir
         where = ("deployments", position)
         style = deployment.api_style or config.resources.get(deployment.resource, _NO_RESOURCE).api_style
         _check_api_version(path, lines, where, style, deployment.api_version)
+        shown_name = quote((*where, "name"), deployment.name)
+        shown_resource = quote((*where, "resource"), deployment.resource)
         if deployment.resource not in config.resources:
             defined = ", ".join(sorted(config.resources)) or "none"
             raise ConfigError(
                 path,
                 lines.line_of((*where, "resource")),
-                f"deployment '{deployment.name}' references resource '{deployment.resource}', "
+                f"deployment {shown_name} references resource {shown_resource}, "
                 f"which is not defined (defined: {defined})",
             )
         identity = (deployment.resource, deployment.name)
@@ -99,7 +105,7 @@ def _check_references(path: Path, lines: LineIndex, config: GatewayConfig, envir
             raise ConfigError(
                 path,
                 lines.line_of((*where, "name")),
-                f"deployment '{deployment.name}' is defined twice on resource '{deployment.resource}'",
+                f"deployment {shown_name} is defined twice on resource {shown_resource}",
             )
         seen.add(identity)
 
@@ -110,8 +116,9 @@ _V1_VERSIONS = {None, "v1", "preview"}
 def _check_api_version(path: Path, lines: LineIndex, where: ConfigPath, style: str, version: str | None) -> None:
     # An explicit deployment override is checked against the style it ends up with.
     if style == "v1" and version not in _V1_VERSIONS:
+        shown = lines.expansions.quote((*where, "api_version"), version)
         raise ConfigError(
             path,
             lines.line_of((*where, "api_version")),
-            f"api_version '{version}' does not go with api_style v1: leave it unset (GA) or use 'preview'",
+            f"api_version {shown} does not go with api_style v1: leave it unset (GA) or use 'preview'",
         )

@@ -1,7 +1,8 @@
 """Read YAML keeping the line of every key, and expand `${VAR}` / `${VAR:-default}` from the environment.
 
 Validation errors are reported against these lines, so an operator reads `gateway.yaml:42: unknown
-key 'tmp'` rather than a path into a data structure.
+key 'tmp'` rather than a path into a data structure. The index also remembers which values were expanded
+from which variables, so that those errors name a variable instead of printing what may be a secret.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ import yaml
 
 from gateway.settings.errors import ConfigError
 
-ConfigPath = tuple[str | int, ...]
+# ConfigPath is re-exported: the routing policy's loader names it from here.
+from gateway.settings.expansions import ConfigPath as ConfigPath
+from gateway.settings.expansions import Expansions
 
 _ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
@@ -34,10 +37,12 @@ _Yaml12Loader.add_implicit_resolver(_BOOL_TAG, re.compile(r"^(?:true|True|TRUE|f
 
 
 class LineIndex:
-    """Maps a path into the loaded data (keys and list indexes) to the 1-based line where it stands."""
+    """Maps a path into the loaded data (keys and list indexes) to the 1-based line where it stands; its
+    `expansions` say which of those values came from environment variables."""
 
     def __init__(self) -> None:
         self._lines: dict[ConfigPath, int] = {}
+        self.expansions = Expansions()
 
     def add(self, path: ConfigPath, line: int) -> None:
         self._lines.setdefault(path, line)
@@ -94,13 +99,19 @@ def _expand_env(value: Any, path: ConfigPath, index: LineIndex, file: Path, envi
 
 
 def _expand_string(text: str, path: ConfigPath, index: LineIndex, file: Path, environ: Mapping[str, str]) -> str:
+    from_environment: list[tuple[str, str]] = []
+
     def replace(match: re.Match[str]) -> str:
         name, default = match.group(1), match.group(2)
         found = environ.get(name)
         if found:
+            from_environment.append((name, found))
             return found
         if default is not None:
-            return default
+            return default  # written in the file: no secret
         raise ConfigError(file, index.line_of(path), f"environment variable {name} is not set")
 
-    return _ENV_REFERENCE.sub(replace, text)
+    expanded = _ENV_REFERENCE.sub(replace, text)
+    whole = _ENV_REFERENCE.fullmatch(text) is not None
+    index.expansions.add(path, from_environment, whole)
+    return expanded

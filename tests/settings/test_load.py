@@ -120,3 +120,54 @@ def test_dated_api_version_with_v1_style_is_rejected(tmp_path: Path) -> None:
 def test_v1_style_accepts_preview(tmp_path: Path) -> None:
     text = VALID.replace("    resource: east\n", "    resource: east\n    api_style: v1\n    api_version: preview\n")
     assert load_config(write_config(tmp_path, text), ENV).deployments[0].api_version == "preview"
+
+
+SECRET = "sk-live-planted-0123456789"
+WITH_SECRET = {**ENV, "AZURE_OPENAI_API_KEY": SECRET}
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "said"),
+    [
+        (VALID + "server:\n  port: ${AZURE_OPENAI_API_KEY}\n", 10, "wrong type at server.port"),
+        (VALID + "server:\n  port: '80${AZURE_OPENAI_API_KEY}'\n", 10, "a value built from ${AZURE_OPENAI_API_KEY}"),
+        (VALID.replace("type: api-key,", "type: '${AZURE_OPENAI_API_KEY}',"), 4, "resources.east.auth"),
+        (VALID.replace("resource: east", "resource: ${AZURE_OPENAI_API_KEY}"), 8, "references resource"),
+        (
+            VALID.replace("    resource: east\n", "    resource: east\n    api_style: v1\n")
+            + "    api_version: ${AZURE_OPENAI_API_KEY}\n",
+            10,
+            "does not go with api_style v1",
+        ),
+        (
+            VALID + "  - {name: '${AZURE_OPENAI_API_KEY}', model: m, resource: east}\n"
+            "  - {name: '${AZURE_OPENAI_API_KEY}', model: m, resource: east}\n",
+            10,
+            "defined twice",
+        ),
+        (VALID + "client_keys:\n  per_key:\n    a: ${AZURE_OPENAI_API_KEY}\n", 11, "client_keys.per_key.a"),
+        (VALID + "server: ['${AZURE_OPENAI_API_KEY}']\n", 9, "a value built from ${AZURE_OPENAI_API_KEY}"),
+    ],
+    ids=[
+        "whole-value",
+        "part-of-a-value",
+        "union-tag",
+        "reference",
+        "api-version",
+        "duplicate-name",
+        "per-key-limits",
+        "a-list-holding-it",
+    ],
+)
+def test_an_error_names_the_variable_a_value_came_from_and_never_quotes_it(
+    tmp_path: Path, text: str, line: int, said: str
+) -> None:
+    error = problem(tmp_path, text, WITH_SECRET)
+    assert SECRET not in str(error)
+    assert "${AZURE_OPENAI_API_KEY}" in error.problem and said in error.problem
+    assert error.line == line
+
+
+def test_a_value_written_in_the_file_is_still_quoted(tmp_path: Path) -> None:
+    error = problem(tmp_path, VALID + "server:\n  port: ${NOT_SET_ANYWHERE:-eighty}\n")
+    assert "got 'eighty'" in error.problem

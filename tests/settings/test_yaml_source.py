@@ -139,3 +139,13 @@ def test_an_unreadable_file_is_a_config_error(tmp_path: Path) -> None:
         load_yaml(tmp_path / "absent.yaml", {})
     assert caught.value.line is None
     assert caught.value.problem == "cannot read file: No such file or directory"
+
+
+def test_the_index_knows_which_values_came_from_the_environment(tmp_path: Path) -> None:
+    text = "key: ${API_KEY}\nurl: https://${HOST}/x\nhost: ${UNSET:-local}\nplain: text\n"
+    _, lines = load_yaml(write_config(tmp_path, text), {"API_KEY": "sk-live-0123456789", "HOST": "east.example"})
+    assert lines.expansions.quote(("key",), "sk-live-0123456789") == "${API_KEY} (value not shown)"
+    assert lines.expansions.quote(("url",), "https://east.example/x") == "a value built from ${HOST} (not shown)"
+    # A default and a plain value were written in the file: they may be quoted.
+    assert lines.expansions.quote(("host",), "local") == "'local'"
+    assert lines.expansions.quote(("plain",), "text") == "'text'"
