@@ -13,8 +13,8 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from gateway.errors import openai_error_body
-from gateway.reply.sse_usage import UsageChunkStripper
-from gateway.reply.usage import StreamUsage, extract_usage
+from gateway.reply.sse_usage import SseUsageReader
+from gateway.reply.usage import extract_usage
 from gateway.upstream.headers import inbound_response_headers
 
 
@@ -90,9 +90,8 @@ class RelayedStream(Response):
         self._chunks = chunks
         self._deployment_id = deployment_id
         self._is_sse = upstream.headers.get("content-type", "").startswith("text/event-stream")
-        # A stripped stream's usage is kept by the stripper itself; others only need the tail read.
-        self._stripper = UsageChunkStripper() if self._is_sse and strip_usage_chunk else None
-        self._usage = StreamUsage() if self._is_sse and self._stripper is None else None
+        # Text streams' usage is read from their events, the usage-only one removed when the gateway added it.
+        self._usage = SseUsageReader(strip_usage_event=strip_usage_chunk) if self._is_sse else None
         self._on_end = on_end
         self._reported = False
         self.outcome = StreamOutcome()
@@ -111,10 +110,8 @@ class RelayedStream(Response):
         # Before the last byte is sent where possible, so the log line exists once the client has its answer.
         if not self._reported:
             self._reported = True
-            if self._stripper is not None:
-                self.outcome.usage = self._stripper.usage
-            elif self._usage is not None:
-                self.outcome.usage = self._usage.usage()
+            if self._usage is not None:
+                self.outcome.usage = self._usage.usage
             await self._on_end(self.outcome)
 
     async def _send_chunk(self, send: Send, chunk: bytes) -> None:
@@ -132,12 +129,10 @@ class RelayedStream(Response):
         await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
         try:
             async for received in self._chunks:
-                if self._usage is not None:
-                    self._usage.feed(received)
-                chunk = self._stripper.feed(received) if self._stripper is not None else received
+                chunk = self._usage.feed(received) if self._usage is not None else received
                 if chunk:
                     await self._send_chunk(send, chunk)
-            if self._stripper is not None and (rest := self._stripper.flush()):
+            if self._usage is not None and (rest := self._usage.flush()):
                 await self._send_chunk(send, rest)
         except httpx.TransportError as exc:
             reason = type(exc.__cause__ or exc).__name__

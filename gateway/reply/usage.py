@@ -1,42 +1,72 @@
-"""Token usage read from Azure's answers, for the routing log, without parsing whole bodies.
+"""Token usage read from Azure's whole answers, for budgets and the routing log, without parsing large bodies.
 
-Image responses can be megabytes of base64: only the `usage` object is located and parsed.
+Image responses can be megabytes of base64: past a size, only the `usage` object is located and parsed.
+(Streams' usage is read from their events: sse_usage.py.)
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import orjson
 
-_MARKER = b'"usage":'
-_TAIL_BYTES = 16_384
+# Bodies up to this size are parsed whole, so only the top-level `usage` is read.
+PARSED_WHOLE_UP_TO = 64 * 1024
+# A usage object is a few hundred bytes: the search for its end stops here, so a cut one costs little.
+_LARGEST_USAGE_OBJECT = 64 * 1024
+_KEY = b'"usage"'
+_THEN_OBJECT = re.compile(rb"[ \t\r\n]*:[ \t\r\n]*\{")
 
 
 def extract_usage(body: bytes) -> dict[str, Any] | None:
-    """The last `"usage": {...}` object in a JSON body or SSE stream, or None."""
-    position = body.rfind(_MARKER)
-    while position >= 0:
-        start = position + len(_MARKER)
-        while start < len(body) and body[start] in b" \t\r\n":
-            start += 1
-        if start < len(body) and body[start : start + 1] == b"{":
-            end = _object_end(body, start)
-            if end is not None:
-                try:
-                    found = orjson.loads(body[start:end])
-                except orjson.JSONDecodeError:
-                    return None
-                return found if isinstance(found, dict) else None
-        position = body.rfind(_MARKER, 0, position)  # a null usage (streams): look further back
+    """The usage object of a whole answer (JSON, or an SSE stream read whole), or None."""
+    if len(body) <= PARSED_WHOLE_UP_TO:
+        try:
+            parsed = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            pass  # not one JSON value (an SSE stream, a cut body): searched like a large one
+        else:
+            usage = parsed.get("usage") if isinstance(parsed, dict) else None
+            return usage if isinstance(usage, dict) else None
+    return last_usage_object(body)
+
+
+def last_usage_object(body: bytes) -> dict[str, Any] | None:
+    """The last `"usage": {...}` in `body`, searched from its end, where Azure writes it; None when that
+    last object is unreadable. A `"usage"` whose first quote is escaped lies inside a string and is not one."""
+    position = len(body)
+    while (position := body.rfind(_KEY, 0, position)) >= 0:
+        if _is_escaped(body, position):
+            continue
+        then_object = _THEN_OBJECT.match(body, position + len(_KEY))
+        if then_object is None:
+            continue  # `"usage": null`, as streams have before their usage chunk: look further back
+        start = then_object.end() - 1
+        end = _object_end(body, start)
+        if end is None:
+            return None
+        try:
+            found = orjson.loads(body[start:end])
+        except orjson.JSONDecodeError:
+            return None
+        return found if isinstance(found, dict) else None
     return None
 
 
+def _is_escaped(body: bytes, quote: int) -> bool:
+    backslashes = 0
+    while quote - backslashes > 0 and body[quote - backslashes - 1] == 0x5C:
+        backslashes += 1
+    return backslashes % 2 == 1
+
+
 def _object_end(body: bytes, start: int) -> int | None:
+    """Where the JSON object starting at `start` ends, strings skipped; None if it does not end soon enough."""
     depth = 0
     in_string = False
     escaped = False
-    for index in range(start, len(body)):
+    for index in range(start, min(len(body), start + _LARGEST_USAGE_OBJECT)):
         byte = body[index]
         if in_string:
             if escaped:
@@ -66,21 +96,3 @@ def total_tokens(usage: dict[str, Any] | None) -> int | None:
     parts = [usage.get(name) for name in ("prompt_tokens", "completion_tokens", "input_tokens", "output_tokens")]
     counted = [part for part in parts if isinstance(part, int)]
     return sum(counted) if counted else None
-
-
-class StreamUsage:
-    """Keeps just enough of a stream's end to find its usage chunk, which Azure sends last."""
-
-    def __init__(self) -> None:
-        self._tail = b""
-
-    def feed(self, chunk: bytes) -> None:
-        joined = self._tail + chunk if self._tail else chunk
-        # Keep the tail only once a usage object may have begun; most chunks carry none.
-        if _MARKER + b"{" in joined[-(len(chunk) + 16) :] or self._tail:
-            self._tail = joined[-_TAIL_BYTES:]
-        else:
-            self._tail = joined[-16:]
-
-    def usage(self) -> dict[str, Any] | None:
-        return extract_usage(self._tail)

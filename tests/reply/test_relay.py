@@ -240,6 +240,49 @@ async def test_a_usage_chunk_the_gateway_asked_for_is_kept_from_the_client() -> 
     assert outcome.bytes_sent == len(CONTENT + DONE)
 
 
+SPACED_CONTENT = b'data: {"id": "c", "choices": [{"index": 0, "delta": {"content": "hi"}}], "usage": null}\r\n\r\n'
+SPACED_USAGE = (
+    b'data: {"id": "c", "choices": [], "usage": {"prompt_tokens": 5, "completion_tokens": 2, "total_tokens": 7}}'
+    b"\r\n\r\n"
+)
+SPACED_DONE = b"data: [DONE]\r\n\r\n"
+
+
+async def test_a_usage_chunk_serialised_with_spaces_and_crlf_is_kept_from_the_client() -> None:
+    client = Client()
+    chunks = [SPACED_CONTENT + SPACED_USAGE[:-1], SPACED_USAGE[-1:] + SPACED_DONE]
+    upstream = upstream_response(Upstream(chunks), "text/event-stream; charset=utf-8")
+    response = relay(upstream, None, upstream.aiter_bytes(), "east/gpt-4.1", GATEWAY, client.on_end, True)
+    await run(response, client)
+    assert client.body == SPACED_CONTENT + SPACED_DONE
+    [outcome] = client.outcomes
+    assert outcome.usage == {"prompt_tokens": 5, "completion_tokens": 2, "total_tokens": 7}
+    assert outcome.bytes_sent == len(SPACED_CONTENT + SPACED_DONE)
+
+
+async def test_a_client_that_asked_for_usage_gets_azures_chunks_as_they_came() -> None:
+    client = Client()
+    chunks = [SPACED_CONTENT, SPACED_USAGE[:30], SPACED_USAGE[30:] + SPACED_DONE]
+    upstream = upstream_response(Upstream(chunks), "text/event-stream")
+    await run(relay(upstream, None, upstream.aiter_bytes(), "east/gpt-4.1", GATEWAY, client.on_end), client)
+    sent = [
+        event["body"] for event in client.events if isinstance(event, dict) and event["type"] == "http.response.body"
+    ]
+    assert sent == [*chunks, b""]
+    [outcome] = client.outcomes
+    assert outcome.usage == {"prompt_tokens": 5, "completion_tokens": 2, "total_tokens": 7}
+
+
+async def test_a_stream_cut_before_its_usage_reports_none() -> None:
+    client = Client()
+    stream = Upstream([SPACED_CONTENT, SPACED_USAGE[:40]], then=httpx.ReadError("connection reset"))
+    upstream = upstream_response(stream, "text/event-stream")
+    await run(relay(upstream, None, upstream.aiter_bytes(), "east/gpt-4.1", GATEWAY, client.on_end, True), client)
+    [outcome] = client.outcomes
+    assert outcome.usage is None and outcome.error is not None
+    assert client.body.startswith(SPACED_CONTENT) and SPACED_USAGE[:40] not in client.body
+
+
 async def test_a_binary_stream_is_passed_on_and_reads_no_usage() -> None:
     client = Client()
     audio = [b"ID3\x04", b'"usage":{"total_tokens":1}', b"\xff\xfb"]

@@ -2,9 +2,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 import pytest
 
-from gateway.reply.usage import StreamUsage, extract_usage, total_tokens
+from gateway.reply.usage import PARSED_WHOLE_UP_TO, extract_usage, last_usage_object, total_tokens
 
 USAGE = {"prompt_tokens": 5, "completion_tokens": 2, "total_tokens": 7}
 CONTENT = b'data: {"id":"c","choices":[{"index":0,"delta":{"content":"hi"}}],"usage":null}\n\n'
@@ -48,6 +49,54 @@ def test_usage_after_megabytes_of_image_data() -> None:
     assert extract_usage(body) == {"input_tokens": 50, "output_tokens": 4160}
 
 
+def test_whitespace_before_the_colon_is_allowed() -> None:
+    assert extract_usage(b'{"usage" \r\n: {"total_tokens": 3}}') == {"total_tokens": 3}
+
+
+def large(before: bytes, after: bytes = b"") -> bytes:
+    """A body too large to be parsed whole, its usage searched for: `before` and `after` a long image."""
+    body = before + b'"data": [{"b64_json": "' + b"A" * PARSED_WHOLE_UP_TO + b'"}]' + after
+    assert len(body) > PARSED_WHOLE_UP_TO
+    return body
+
+
+@pytest.mark.parametrize(
+    "usage_text",
+    [
+        b'"usage":{"total_tokens":7}',
+        b'"usage" : {"total_tokens": 7}',
+        b'"usage"\r\n:\r\n\t{\r\n"total_tokens" : 7\r\n}',
+    ],
+)
+def test_usage_after_megabytes_whatever_the_whitespace(usage_text: bytes) -> None:
+    assert extract_usage(large(b"{", b", " + usage_text + b"}")) == {"total_tokens": 7}
+
+
+def test_usage_mentioned_in_a_string_after_the_real_one_is_not_taken() -> None:
+    mention = b'"revised_prompt": "a sign saying \\"usage\\": {\\"total_tokens\\": 99}"'
+    body = large(b'{"usage": {"total_tokens": 7}, ', b", " + mention + b"}")
+    assert orjson.loads(body)["revised_prompt"] == 'a sign saying "usage": {"total_tokens": 99}'
+    assert extract_usage(body) == {"total_tokens": 7}
+
+
+def test_a_key_ending_in_an_escaped_quote_and_usage_is_not_the_usage() -> None:
+    body = large(b'{"usage": {"total_tokens": 7}, ', b', "note \\"usage": {"total_tokens": 99}}')
+    assert orjson.loads(body)['note "usage'] == {"total_tokens": 99}
+    assert extract_usage(body) == {"total_tokens": 7}
+
+
+def test_a_small_body_gives_its_top_level_usage_not_a_nested_one() -> None:
+    body = b'{"usage": {"total_tokens": 7}, "metadata": {"usage": {"total_tokens": 99}}}'
+    assert extract_usage(body) == {"total_tokens": 7}
+    assert extract_usage(b'{"metadata": {"usage": {"total_tokens": 99}}}') is None
+    assert last_usage_object(body) == {"total_tokens": 99}  # what a search from the end would take
+
+
+def test_a_cut_usage_object_in_a_large_body_is_none() -> None:
+    assert extract_usage(large(b'{"usage": {"total_tokens": 1}, ', b', "usage": {"total_tokens": 7')) is None
+    assert extract_usage(large(b"{", b', "usage": {"note": "' + b"x" * 70_000 + b'"}}')) is None  # too long
+
+
 @pytest.mark.parametrize(
     "body",
     [
@@ -78,33 +127,3 @@ def test_no_readable_usage_is_none(body: bytes) -> None:
 )
 def test_total_tokens(usage: dict[str, Any] | None, total: int | None) -> None:
     assert total_tokens(usage) == total
-
-
-def test_stream_usage_is_found_in_the_last_chunks() -> None:
-    usage = StreamUsage()
-    for chunk in [CONTENT] * 1000 + [USAGE_EVENT, DONE]:
-        usage.feed(chunk)
-    assert usage.usage() == USAGE
-
-
-@pytest.mark.parametrize("cut", [1, 8, 16, 30, len(USAGE_EVENT) - 3])
-def test_stream_usage_split_across_chunks_at_any_byte(cut: int) -> None:
-    usage = StreamUsage()
-    for chunk in (CONTENT * 50, USAGE_EVENT[:cut], USAGE_EVENT[cut:], DONE):
-        usage.feed(chunk)
-    assert usage.usage() == USAGE
-
-
-def test_stream_usage_split_one_byte_at_a_time() -> None:
-    usage = StreamUsage()
-    for byte in CONTENT + USAGE_EVENT + DONE:
-        usage.feed(bytes([byte]))
-    assert usage.usage() == USAGE
-
-
-def test_a_stream_without_usage_has_none() -> None:
-    usage = StreamUsage()
-    assert usage.usage() is None
-    for chunk in [CONTENT] * 100 + [DONE]:
-        usage.feed(chunk)
-    assert usage.usage() is None
