@@ -7,6 +7,10 @@ callers that open their own connection (realtime sessions).
 Another healthy deployment of the model is tried at once, then the model's fallbacks. Only when the
 round has nothing left does the loop sleep (Azure's retry-after-ms, then retry-after, else jittered
 exponential backoff) and start a new round, within the request's time budget and attempt limit.
+A round that finds every deployment resting (cooling down after Azure's 429, or its breaker open) sends
+nothing: it sleeps until the first takes requests again when that is before the request's deadline and
+keeps its time asleep for resting deployments within max_wait_seconds; otherwise the client is told when
+that will be (reopening.py). Such rounds do not count as attempts.
 An answer is committed once its status is known and, for a stream, once its first chunk arrived:
 nothing has reached the client before that, so any failure up to then can still go elsewhere.
 """
@@ -27,6 +31,7 @@ from gateway.dispatch.balance import RemainingTokens, balanced_order
 from gateway.dispatch.delivery import Delivery, Job, Trace, Undelivered
 from gateway.dispatch.feedback import learn_from_failure
 from gateway.dispatch.plan import Candidate, Plan
+from gateway.dispatch.reopening import next_look, refusal, soonest_reopening
 from gateway.errors import (
     FallbackReason,
     FirstChunkTimeout,
@@ -49,12 +54,24 @@ from gateway.upstream.outbound import build_upstream_request
 from gateway.upstream.retry_after import retry_after_seconds
 
 
-class _ModelSwitch(Exception):
-    """Azure refused for a reason another model can fix (context too long, content filter): go on at once."""
+class _Detour(Exception):
+    """Not an answer yet, but the loop goes on; `error` is what the client gets if it cannot."""
 
     def __init__(self, error: GatewayError) -> None:
         super().__init__(error.message)
         self.error = error
+
+
+class _ModelSwitch(_Detour):
+    """Azure refused for a reason another model can fix (context too long, content filter): go on at once."""
+
+
+class _NotYet(_Detour):
+    """Every candidate is resting: none takes a request for `wait_s` seconds."""
+
+    def __init__(self, error: GatewayError, wait_s: float) -> None:
+        super().__init__(error)
+        self.wait_s = wait_s
 
 
 class Dispatcher:
@@ -110,9 +127,9 @@ class Dispatcher:
         # Most requests succeed at once: they skip the retry machinery (~50 us a request) altogether.
         try:
             return await self._try_once(job, state)
-        except (GatewayError, _ModelSwitch) as error:
+        except (GatewayError, _Detour) as error:
             if not self._worth_retrying(error, state):
-                raise error.error if isinstance(error, _ModelSwitch) else error from None
+                raise error.error if isinstance(error, _Detour) else error from None
             first_failure: BaseException | None = error
         retrying = AsyncRetrying(
             retry=retry_if_exception(lambda error: self._worth_retrying(error, state)),
@@ -129,8 +146,8 @@ class Dispatcher:
                         replay, first_failure = first_failure, None
                         raise replay
                     return await self._try_once(job, state)
-        except _ModelSwitch as switch:
-            raise switch.error from None
+        except _Detour as detour:
+            raise detour.error from None
         raise AssertionError("unreachable: tenacity either returns a delivery or reraises")
 
     # -- one try ---------------------------------------------------------------------------------------
@@ -138,13 +155,14 @@ class Dispatcher:
     async def _try_once(self, job: Job, state: _LoopState) -> Delivery:
         if state.needs_new_round:
             state.plan.new_round()
-            state.needs_new_round = False
+            state.needs_new_round = state.round_tried = False
         candidate, admitted, adapted = await self._admitted_candidate(job, state)
         body = adapted.body
         waited_ms = round(state.waited_s * 1000, 3)
         attempt = Attempt(candidate.model, candidate.deployment.id, waited_ms, changes=list(adapted.changes))
         state.waited_s = 0.0
         state.trace.attempts.append(attempt)
+        state.round_tried = True
         started = time.perf_counter()
         try:
             delivery = await self._send(job, state, candidate, admitted, body, attempt)
@@ -184,6 +202,7 @@ class Dispatcher:
                     raise
                 state.trace.notes.append(f"{candidate.deployment.id}: no room in its budget")
                 state.last_error, state.reason = refused, "failure"
+                state.round_tried = True
                 continue
             # Taken only now, so that a refused admission never holds a half-open breaker's probe slot.
             if not self._health.try_acquire(candidate.deployment.id):
@@ -191,11 +210,27 @@ class Dispatcher:
                 continue
             self._remaining.from_budgets(candidate.deployment.id, admitted.states)
             return candidate, admitted, adapted
-        # Nothing left this round: the client gets the last error seen, Azure's or our own 429.
+        # Nothing left this round: the client gets the last error seen, Azure's or our own 429...
         state.round_over = True
+        if not state.round_tried:
+            # ...unless the round found every candidate resting: then it waits for the first to reopen.
+            reopening = await soonest_reopening(self._resting(job, state), self._health, self._admission)
+            if reopening is not None:
+                state.idle_rounds += 1
+                look = next_look(reopening, self._settings.backoff_initial_seconds)
+                raise _NotYet(refusal(state.plan.routed_model, look), look.in_seconds)
         if state.last_error is not None:
             raise state.last_error
         raise NoDeploymentAvailable.for_model(state.plan.routed_model)
+
+    def _resting(self, job: Job, state: _LoopState) -> list[Deployment]:
+        """The round's untried deployments of models that could take the request."""
+        return [
+            candidate.deployment
+            for candidate in state.plan.passed_over()
+            if candidate.model == state.plan.routed_model
+            or self._adapter.why_not(job.body, candidate.model, vision=self._vision_of(candidate.model)) is None
+        ]
 
     async def _send(
         self, job: Job, state: _LoopState, candidate: Candidate, admitted: Admitted, body: ClientBody, attempt: Attempt
@@ -229,7 +264,7 @@ class Dispatcher:
     # -- the loop's policy -----------------------------------------------------------------------------
 
     def _worth_retrying(self, error: BaseException, state: _LoopState) -> bool:
-        if isinstance(error, _ModelSwitch):
+        if isinstance(error, _Detour):
             return True
         if isinstance(error, RateLimited):
             return not error.by_client_key and error.retry_after_s is not None
@@ -241,7 +276,10 @@ class Dispatcher:
             state.waited_s = 0.0
             return 0.0
         state.needs_new_round, state.round_over = True, False
-        if isinstance(error, RateLimited) and error.retry_after_s is not None:
+        if isinstance(error, _NotYet):
+            wait = error.wait_s
+            state.idle_waited_s += wait
+        elif isinstance(error, RateLimited) and error.retry_after_s is not None:
             wait = error.retry_after_s
         elif isinstance(error, UpstreamError) and (hinted := retry_after_seconds(error.headers())) is not None:
             wait = hinted
@@ -251,16 +289,23 @@ class Dispatcher:
             )
             state.backoffs += 1
             wait = self._choose() * ceiling  # full jitter: replicas retrying together spread out
-        state.waited_s = wait
+        # Added up: a wait for Azure's retry-after may wake a moment before the cool-down's end (another clock),
+        # and the short wait for the rest is the same attempt's.
+        state.waited_s += wait
         return wait
 
     def _stop(self, retry_state: RetryCallState, state: _LoopState, job: Job) -> bool:
-        if retry_state.attempt_number >= self._settings.max_attempts:
+        # A round that found everything resting sent nothing: max_attempts counts the others.
+        if retry_state.attempt_number - state.idle_rounds >= self._settings.max_attempts:
             return True
         upcoming = retry_state.upcoming_sleep
         if time.monotonic() + upcoming >= job.deadline:
             return True
         error = retry_state.outcome.exception() if retry_state.outcome is not None else None
+        if isinstance(error, _NotYet):
+            # All of the request's sleeps for resting deployments (`_wait` counted this one in already), so
+            # that deployments failing over and over cannot hold it asleep from one open period to the next.
+            return state.idle_waited_s > self._settings.max_wait_seconds
         if isinstance(error, RateLimited):
             return upcoming > self._admission.wait_for_room_seconds
         return upcoming > self._settings.max_wait_seconds
@@ -286,4 +331,7 @@ class _LoopState:
     backoffs: int = 0
     round_over: bool = False
     needs_new_round: bool = False
+    round_tried: bool = False  # this round sent a request, or a budget refused one
+    idle_rounds: int = 0  # rounds that found every candidate resting
+    idle_waited_s: float = 0.0  # slept after those rounds
     trace: Trace = field(default_factory=Trace)

@@ -39,7 +39,7 @@ class Plan:
     def _start_round(self) -> None:
         self.model = self.routed_model
         self._previous: str | None = None
-        self._models_seen = {self.routed_model}
+        self._models_seen = {self.routed_model: None}  # a dict for its order: the models this round reached
         self._pending_models: list[str] = []
         self._tried: set[str] = set()
         self._orders: dict[str, list[Deployment]] = {}  # each model's balanced order, drawn once a round
@@ -74,6 +74,21 @@ class Plan:
             for deployment in self._deployments(model)
         )
 
+    def passed_over(self) -> list[Candidate]:
+        """This round's candidates that were not tried: those unavailable when their turn came (or since
+        become available), in the order the round reached them. Once the round is over, these are what
+        waiting could bring back."""
+        passed = []
+        previous: str | None = None
+        for model in self._models_seen:
+            passed += [
+                Candidate(model, deployment, previous)
+                for deployment in self._deployments(model)
+                if deployment.id not in self._tried
+            ]
+            previous = model
+        return passed
+
     def new_round(self) -> None:
         self._start_round()
 
@@ -89,6 +104,6 @@ class Plan:
         if not upcoming:
             return False
         self._previous, self.model = self.model, upcoming[0]
-        self._models_seen.add(self.model)
+        self._models_seen[self.model] = None
         self._pending_models = upcoming[1:]
         return True

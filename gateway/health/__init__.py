@@ -9,7 +9,7 @@ Callers use only the board; the others are exported for tests and for reading.
 """
 
 from gateway.health.board import DeploymentHealth, HealthBoard, HealthState
-from gateway.health.breaker import BreakerState, Change, CircuitBreaker
+from gateway.health.breaker import BreakerState, Change, CircuitBreaker, HeldBy, Reopening
 from gateway.health.shared import SharedHealth, SharedRecord
 from gateway.settings.schema import HealthSettings
 
@@ -21,6 +21,8 @@ __all__ = [
     "HealthBoard",
     "HealthSettings",
     "HealthState",
+    "HeldBy",
+    "Reopening",
     "SharedHealth",
     "SharedRecord",
 ]

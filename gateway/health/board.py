@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from gateway.health.breaker import Change, CircuitBreaker
+from gateway.health.breaker import Change, CircuitBreaker, Reopening
 from gateway.health.shared import SharedHealth, SharedRecord
 from gateway.settings.schema import HealthSettings
 
@@ -61,6 +61,11 @@ class HealthBoard:
     def is_available(self, deployment_id: str) -> bool:
         """`try_acquire`'s answer without taking a probe slot, for ordering candidates."""
         return self._breaker(deployment_id).is_available()
+
+    def reopening(self, deployment_id: str) -> Reopening | None:
+        """When a deployment that takes no request now (`is_available` says no) takes one again, and why it
+        does not now; None when it does. For a wait in the retry loop, and the retry-after a client is told."""
+        return self._breaker(deployment_id).reopening()
 
     def release(self, deployment_id: str) -> None:
         """Give back a probe slot when, after `try_acquire`, no request was sent after all."""

@@ -19,12 +19,16 @@ from __future__ import annotations
 import enum
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Literal
 
 from gateway.health.window import RollingCounts
 from gateway.settings.schema import HealthSettings
 
 BreakerState = Literal["closed", "open", "half_open"]
+# Why a deployment takes no request now: Azure asked it to rest (a 429), its breaker is open, or the
+# half-open breaker's probe slots are all taken.
+HeldBy = Literal["cooling_down", "open", "half_open"]
 
 
 class Change(enum.Enum):
@@ -32,6 +36,14 @@ class Change(enum.Enum):
 
     OPENED = "opened"
     CLOSED = "closed"
+
+
+@dataclass(frozen=True, slots=True)
+class Reopening:
+    """When a deployment that takes no request now takes one again, and what holds it back until then."""
+
+    in_seconds: float  # from now, on the breaker's clock
+    held_by: HeldBy
 
 
 class CircuitBreaker:
@@ -73,6 +85,29 @@ class CircuitBreaker:
         if state == "half_open":
             return self._free_probe_slots() > 0
         return state == "closed"
+
+    def reopening(self) -> Reopening | None:
+        """When `try_acquire` may say yes again, and what holds it back until then; None when it would now.
+
+        The later of the cool-down's end and the breaker's own wins. An open breaker's is when it turns
+        half-open; a half-open one whose probe slots are all taken frees one when a probe's result comes,
+        or at the latest when the oldest slot is given up: that latest time is the one told.
+        """
+        now = self._clock()
+        state = self.state
+        if state == "open":
+            held_by: HeldBy = "open"
+            lets_through_at = self._open_until
+        elif state == "half_open" and self._free_probe_slots() <= 0:
+            held_by = "half_open"
+            lets_through_at = min(self._probes) + self._settings.open_seconds
+        else:
+            held_by, lets_through_at = "cooling_down", now
+        if self._cooling_until >= lets_through_at:
+            held_by, lets_through_at = "cooling_down", self._cooling_until
+        if lets_through_at <= now:
+            return None
+        return Reopening(lets_through_at - now, held_by)
 
     def try_acquire(self) -> bool:
         """Whether a request may be sent now; in half-open, a yes takes a probe slot."""

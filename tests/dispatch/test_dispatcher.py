@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import dataclasses
+import math
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -22,7 +24,7 @@ from gateway.dispatch.adapt import ModelAdapter
 from gateway.dispatch.balance import RemainingTokens
 from gateway.dispatch.delivery import Delivery, Job, Undelivered
 from gateway.dispatch.dispatcher import Dispatcher
-from gateway.errors import RateLimited, UpstreamError
+from gateway.errors import NoDeploymentAvailable, RateLimited, UpstreamError
 from gateway.health import HealthBoard
 from gateway.inbound.endpoints import ENDPOINTS
 from gateway.inbound.fields import ClientBody
@@ -107,6 +109,7 @@ class Rig:
     health: HealthBoard
     upstream: UpstreamClient
     remaining: RemainingTokens
+    health_settings: HealthSettings
 
 
 @pytest.fixture
@@ -124,9 +127,10 @@ async def rig(config: GatewayConfig, tmp_path: Path) -> AsyncIterator[Rig]:
     admission = Admission(limiter, BudgetBook(config.deployments, config.client_keys), RateLimitSettings())
     # The monotonic clock, the one asyncio sleeps on: a cool-down of Azure's retry-after-ms is over when the
     # loop's sleep of the same length is.
-    health = HealthBoard(HealthSettings(), [item.id for item in table.all], clock=time.monotonic)
+    health_settings = HealthSettings()
+    health = HealthBoard(health_settings, [item.id for item in table.all], clock=time.monotonic)
     upstream = UpstreamClient(UpstreamSettings(connect_timeout_seconds=2, read_timeout_seconds=2))
-    yield Rig(table, policy, limiter, admission, health, upstream, RemainingTokens())
+    yield Rig(table, policy, limiter, admission, health, upstream, RemainingTokens(), health_settings)
     await upstream.aclose()
 
 
@@ -346,6 +350,247 @@ async def test_a_wait_longer_than_max_wait_seconds_gives_the_client_azures_429(
     assert isinstance(error, UpstreamError) and error.status == 429
     assert error.headers()["retry-after-ms"] == "5000"  # passed on, so the client waits itself
     assert mini.call_count == 1
+
+
+# -- every deployment resting ----------------------------------------------------------------------------
+
+
+def answer_at(sent_at: list[float]) -> Any:
+    """A respx side effect: Azure's 200, noting when the request reached it (on the monotonic clock)."""
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        sent_at.append(time.monotonic())
+        return ok()
+
+    return answer
+
+
+async def cool(rig: Rig, deployment_id: str, seconds: float, budget_seconds: float | None = None) -> float:
+    """Rest a deployment as Azure's 429 does: its board entry and its budget; when the board's rest ends."""
+    rig.health.cool_down(deployment_id, seconds)
+    await rig.limiter.cool_down(f"dep:{deployment_id}", seconds if budget_seconds is None else budget_seconds)
+    until = rig.health.snapshot(deployment_id).until
+    assert until is not None
+    return until
+
+
+def open_breaker(rig: Rig, deployment_id: str) -> None:
+    for _ in range(rig.health_settings.consecutive_failures):
+        rig.health.record_failure(deployment_id, "HTTP 500")
+    assert rig.health.snapshot(deployment_id).state == "open"
+
+
+async def test_after_azures_429_on_every_deployment_the_next_request_waits_for_the_first_to_cool_down(
+    rig: Rig, azure: respx.MockRouter
+) -> None:
+    def throttled(milliseconds: int) -> httpx.Response:
+        return failing(429, "429", "Rate limit", **{"retry-after-ms": str(milliseconds)})
+
+    sent_to_west: list[float] = []
+    east = route(azure, rig, "east/gpt-4.1").mock(side_effect=[throttled(400)])
+    west = route(azure, rig, "west/gpt-4.1").mock(side_effect=[throttled(150), answer_at(sent_to_west)])
+    north = route(azure, rig, "north/gpt-4.1").mock(side_effect=[throttled(400)])
+    dispatcher = make_dispatcher(rig, retries=RetrySettings(max_attempts=3))
+    with pytest.raises(Undelivered) as first:
+        await dispatcher.dispatch(job(), "gpt-4.1")
+    assert [item.status for item in first.value.trace.attempts] == [429, 429, 429]  # max_attempts spent
+    west_until = rig.health.snapshot("west/gpt-4.1").until
+    assert west_until is not None
+    started = time.monotonic()
+
+    delivery = await dispatcher.dispatch(job(), "gpt-4.1")
+
+    # Not a 503 at once: the request waited for west, the first to cool down, and only west was asked.
+    assert summary(delivery) == [("gpt-4.1", "west/gpt-4.1", 200, True)]
+    assert sent_to_west[0] >= west_until
+    assert delivery.trace.attempts[0].waited_ms >= (west_until - started) * 1000 - 20
+    assert (east.call_count, west.call_count, north.call_count) == (1, 2, 1)
+    assert await reserved(rig, "east/gpt-4.1", "west/gpt-4.1", "north/gpt-4.1") == {
+        "east/gpt-4.1": 0,
+        "west/gpt-4.1": ESTIMATE,
+        "north/gpt-4.1": 0,
+        "key": ESTIMATE,
+    }
+
+
+async def test_a_cool_down_longer_than_max_wait_seconds_is_a_429_saying_when_it_ends(
+    rig: Rig, azure: respx.MockRouter
+) -> None:
+    mini = route(azure, rig, "east/gpt-4.1-mini").mock(return_value=ok())
+    await cool(rig, "east/gpt-4.1-mini", 2.0)
+    retries = RetrySettings(max_wait_seconds=0.5)
+    with pytest.raises(Undelivered) as caught:
+        await make_dispatcher(rig, retries=retries, with_policy=False).dispatch(job("gpt-4.1-mini"), "gpt-4.1-mini")
+    error = caught.value.error
+    assert isinstance(error, RateLimited) and not error.by_client_key
+    assert (error.status, error.code) == (429, "rate_limit_exceeded")
+    assert error.retry_after_s is not None and 1.5 < error.retry_after_s <= 2.0
+    assert error.headers()["retry-after-ms"] == str(math.ceil(error.retry_after_s * 1000))
+    assert error.headers()["retry-after"] == "2"
+    body = error.body()["error"]
+    assert set(body) == {"message", "type", "param", "code"} and "rate limited" in body["message"]
+    assert caught.value.trace.attempts == [] and mini.call_count == 0
+    assert await reserved(rig, "east/gpt-4.1-mini") == {"east/gpt-4.1-mini": 0, "key": 0}
+
+
+async def test_a_cool_down_past_the_requests_deadline_is_a_429_at_once(rig: Rig, azure: respx.MockRouter) -> None:
+    mini = route(azure, rig, "east/gpt-4.1-mini").mock(return_value=ok())
+    await cool(rig, "east/gpt-4.1-mini", 1.0)
+    short = dataclasses.replace(job("gpt-4.1-mini"), deadline=time.monotonic() + 0.5)
+    with pytest.raises(Undelivered) as caught:
+        await make_dispatcher(rig, with_policy=False).dispatch(short, "gpt-4.1-mini")
+    assert isinstance(caught.value.error, RateLimited) and caught.value.error.status == 429
+    assert caught.value.error.retry_after_s is not None and caught.value.error.retry_after_s > 0.5
+    assert mini.call_count == 0
+
+
+async def test_rounds_that_found_everything_resting_do_not_count_as_attempts(rig: Rig, azure: respx.MockRouter) -> None:
+    sent: list[float] = []
+    route(azure, rig, "east/gpt-4.1-mini").mock(side_effect=answer_at(sent))
+    until = await cool(rig, "east/gpt-4.1-mini", 0.1)
+    retries = RetrySettings(max_attempts=1)
+    delivery = await make_dispatcher(rig, retries=retries, with_policy=False).dispatch(
+        job("gpt-4.1-mini"), "gpt-4.1-mini"
+    )
+    assert summary(delivery) == [("gpt-4.1-mini", "east/gpt-4.1-mini", 200, True)]
+    assert sent[0] >= until
+
+
+async def test_the_wait_lasts_until_the_budgets_cool_down_ends_too(rig: Rig, azure: respx.MockRouter) -> None:
+    # Azure's 429 cools the budget a moment after the board, maybe on Redis's clock: here, much later.
+    sent: list[float] = []
+    route(azure, rig, "east/gpt-4.1-mini").mock(side_effect=answer_at(sent))
+    started = time.monotonic()
+    await cool(rig, "east/gpt-4.1-mini", 0.05, budget_seconds=0.25)
+    delivery = await make_dispatcher(rig, with_policy=False).dispatch(job("gpt-4.1-mini"), "gpt-4.1-mini")
+    assert summary(delivery) == [("gpt-4.1-mini", "east/gpt-4.1-mini", 200, True)]  # not the budget's 429
+    assert sent[0] >= started + 0.25
+    assert delivery.trace.notes == []  # the budget was never asked before its cool-down was over
+
+
+async def test_a_resting_fallback_model_is_waited_for_too(rig: Rig, azure: respx.MockRouter) -> None:
+    sent: list[float] = []
+    route(azure, rig, "east/gpt-35-turbo").mock(return_value=ok())
+    route(azure, rig, "west/gpt-35-turbo").mock(side_effect=answer_at(sent))
+    await cool(rig, "east/gpt-4.1-mini", 5.0)
+    await cool(rig, "east/gpt-35-turbo", 5.0)
+    until = await cool(rig, "west/gpt-35-turbo", 0.1)
+    delivery = await make_dispatcher(rig).dispatch(job("gpt-4.1-mini"), "gpt-4.1-mini")
+    assert summary(delivery) == [("gpt-35-turbo", "west/gpt-35-turbo", 200, True)]
+    assert delivery.candidate.fallback_from == "gpt-4.1-mini"
+    assert sent[0] >= until
+
+
+async def test_a_fallback_model_that_cannot_take_the_request_is_not_waited_for(
+    rig: Rig, azure: respx.MockRouter
+) -> None:
+    image = {"type": "image_url", "image_url": {"url": "https://example.com/cat.png"}}
+    messages = [{"role": "user", "content": [{"type": "text", "text": "What is this?"}, image]}]
+    route(azure, rig, "east/gpt-35-turbo").mock(return_value=ok())
+    await cool(rig, "east/gpt-4.1-mini", 5.0)
+    await cool(rig, "east/gpt-35-turbo", 0.05)  # reopens first, but takes no images
+    await cool(rig, "west/gpt-35-turbo", 0.05)
+    with pytest.raises(Undelivered) as caught:
+        await make_dispatcher(rig, retries=RetrySettings(max_wait_seconds=1.0)).dispatch(
+            job("gpt-4.1-mini", messages=messages), "gpt-4.1-mini"
+        )
+    error = caught.value.error
+    assert isinstance(error, RateLimited) and error.retry_after_s is not None and error.retry_after_s > 4
+    assert caught.value.trace.notes == []  # no second round found gpt-35-turbo awake only to skip it
+
+
+async def test_every_breaker_open_is_a_503_saying_when_the_first_probe_may_go(
+    rig: Rig, azure: respx.MockRouter
+) -> None:
+    mini = route(azure, rig, "east/gpt-4.1-mini").mock(return_value=ok())
+    open_breaker(rig, "east/gpt-4.1-mini")
+    retries = RetrySettings(max_wait_seconds=1.0)
+    with pytest.raises(Undelivered) as caught:
+        await make_dispatcher(rig, retries=retries, with_policy=False).dispatch(job("gpt-4.1-mini"), "gpt-4.1-mini")
+    error = caught.value.error
+    assert isinstance(error, NoDeploymentAvailable)
+    assert (error.status, error.code) == (503, "no_deployment_available")
+    open_seconds = rig.health_settings.open_seconds
+    assert error.headers()["retry-after"] == str(math.ceil(open_seconds))
+    assert (open_seconds - 1) * 1000 < int(error.headers()["retry-after-ms"]) <= open_seconds * 1000
+    assert set(error.body()["error"]) == {"message", "type", "param", "code"}
+    assert caught.value.trace.attempts == [] and mini.call_count == 0
+
+
+async def test_an_open_breaker_that_turns_half_open_in_time_gets_the_probe(rig: Rig, azure: respx.MockRouter) -> None:
+    sent: list[float] = []
+    route(azure, rig, "east/gpt-4.1-mini").mock(side_effect=answer_at(sent))
+    rig.health_settings = HealthSettings(open_seconds=0.1)
+    rig.health = HealthBoard(rig.health_settings, [item.id for item in rig.table.all], clock=time.monotonic)
+    open_breaker(rig, "east/gpt-4.1-mini")
+    until = rig.health.snapshot("east/gpt-4.1-mini").until
+    assert until is not None
+    delivery = await make_dispatcher(rig, with_policy=False).dispatch(job("gpt-4.1-mini"), "gpt-4.1-mini")
+    assert summary(delivery) == [("gpt-4.1-mini", "east/gpt-4.1-mini", 200, True)]
+    assert sent[0] >= until
+    assert rig.health.snapshot("east/gpt-4.1-mini").state == "healthy"  # the probe's success closed it
+
+
+async def test_while_another_requests_probe_is_out_the_request_looks_again_soon(
+    rig: Rig, azure: respx.MockRouter
+) -> None:
+    route(azure, rig, "east/gpt-4.1-mini").mock(return_value=ok())
+    ahead = [0.0]  # the board's clock runs this far ahead of the monotonic one
+    rig.health = HealthBoard(
+        rig.health_settings, [item.id for item in rig.table.all], clock=lambda: time.monotonic() + ahead[0]
+    )
+    open_breaker(rig, "east/gpt-4.1-mini")
+    ahead[0] = rig.health_settings.open_seconds
+    assert rig.health.try_acquire("east/gpt-4.1-mini")  # another request's probe, whose success comes soon
+    asyncio.get_running_loop().call_later(0.05, rig.health.record_success, "east/gpt-4.1-mini")
+    # Its slot would be given up only after open_seconds, far beyond max_wait_seconds: waiting for that
+    # would be a 503 now. The request looks again every backoff_initial_seconds instead.
+    retries = RetrySettings(backoff_initial_seconds=0.02, max_wait_seconds=1.0)
+    delivery = await make_dispatcher(rig, retries=retries, with_policy=False).dispatch(
+        job("gpt-4.1-mini"), "gpt-4.1-mini"
+    )
+    assert summary(delivery) == [("gpt-4.1-mini", "east/gpt-4.1-mini", 200, True)]
+    assert delivery.trace.attempts[0].waited_ms >= 40
+
+
+async def test_the_sleeps_for_resting_deployments_add_up_to_at_most_max_wait_seconds(
+    rig: Rig, azure: respx.MockRouter
+) -> None:
+    # Each probe fails and opens the breaker again: the request must not sleep from one open period to the next.
+    mini = route(azure, rig, "east/gpt-4.1-mini").mock(return_value=failing(500, "InternalServerError"))
+    rig.health_settings = HealthSettings(consecutive_failures=1, open_seconds=0.15)
+    rig.health = HealthBoard(rig.health_settings, [item.id for item in rig.table.all], clock=time.monotonic)
+    open_breaker(rig, "east/gpt-4.1-mini")
+    retries = RetrySettings(max_wait_seconds=0.2, backoff_initial_seconds=0.001, backoff_max_seconds=0.001)
+    with pytest.raises(Undelivered) as caught:
+        await make_dispatcher(rig, retries=retries, with_policy=False).dispatch(job("gpt-4.1-mini"), "gpt-4.1-mini")
+    assert mini.call_count == 1  # one probe after the first open period; a second would sleep 0.3 s in all
+    error = caught.value.error
+    assert isinstance(error, NoDeploymentAvailable) and error.headers()["retry-after"] == "1"
+    assert await reserved(rig, "east/gpt-4.1-mini") == {"east/gpt-4.1-mini": 0, "key": 0}
+
+
+async def test_a_wait_for_azures_retry_after_that_ends_before_the_cool_down_waits_for_the_rest(
+    rig: Rig, azure: respx.MockRouter
+) -> None:
+    sent: list[float] = []
+
+    def throttled_while_another_replica_cools_it_longer(request: httpx.Request) -> httpx.Response:
+        rig.health.cool_down("east/gpt-4.1-mini", 0.15)  # as if learned from another replica meanwhile
+        return failing(429, "429", "Rate limit", **{"retry-after-ms": "50"})
+
+    route(azure, rig, "east/gpt-4.1-mini").mock(
+        side_effect=[throttled_while_another_replica_cools_it_longer, answer_at(sent)]
+    )
+    started = time.monotonic()
+    delivery = await make_dispatcher(rig, with_policy=False).dispatch(job("gpt-4.1-mini"), "gpt-4.1-mini")
+    assert summary(delivery) == [
+        ("gpt-4.1-mini", "east/gpt-4.1-mini", 429, False),
+        ("gpt-4.1-mini", "east/gpt-4.1-mini", 200, True),
+    ]
+    assert sent[0] >= started + 0.15
+    # Azure's 50 ms, then the rest of the longer cool-down: one attempt's wait, added up.
+    assert delivery.trace.attempts[1].waited_ms >= 100
 
 
 # -- fallback models -------------------------------------------------------------------------------------

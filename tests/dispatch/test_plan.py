@@ -68,6 +68,21 @@ def test_has_untried_says_whether_the_round_can_go_on_without_waiting() -> None:
     assert p.next() is None
 
 
+def test_passed_over_is_what_the_round_reached_and_did_not_try_in_order() -> None:
+    p = plan("gpt-4.1", down=["east/gpt-4.1", "east/gpt-4.1-nano"])
+    first = p.next()
+    assert first is not None and first.deployment.id == "west/gpt-4.1"
+    # Only what the round reached: the fallback models are not yet.
+    assert [(item.model, item.deployment.id) for item in p.passed_over()] == [("gpt-4.1", "east/gpt-4.1")]
+    assert drain(p) == [("gpt-4.1-mini", "east/gpt-4.1-mini", "gpt-4.1")]
+    assert [(item.model, item.deployment.id, item.fallback_from) for item in p.passed_over()] == [
+        ("gpt-4.1", "east/gpt-4.1", None),
+        ("gpt-4.1-nano", "east/gpt-4.1-nano", "gpt-4.1-mini"),
+    ]
+    p.new_round()
+    assert [item.deployment.id for item in p.passed_over()] == ["east/gpt-4.1", "west/gpt-4.1"]
+
+
 def test_a_context_length_error_leaves_the_model_for_its_larger_one_at_once() -> None:
     p = plan("gpt-35-turbo")
     first = p.next()

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from gateway.health import DeploymentHealth, HealthBoard, HealthSettings
+from gateway.health import DeploymentHealth, HealthBoard, HealthSettings, Reopening
 from tests.limits.conftest import SimulatedClock
 
 SETTINGS = HealthSettings(consecutive_failures=3, open_seconds=30, min_requests=100, window_seconds=300)
@@ -82,6 +82,19 @@ def test_a_zero_cool_down_changes_nothing(board: HealthBoard) -> None:
     assert board.snapshot("east").state == "healthy"
 
 
+def test_the_board_tells_when_each_deployment_takes_requests_again(board: HealthBoard, clock: SimulatedClock) -> None:
+    board.cool_down("west", 1.5)
+    fail(board, "east", 3)
+    assert board.reopening("west") == Reopening(1.5, "cooling_down")
+    assert board.reopening("east") == Reopening(30, "open")
+    clock.advance(1.5)
+    assert board.reopening("west") is None and board.is_available("west")
+    clock.advance(28.5)
+    assert board.reopening("east") is None
+    assert board.try_acquire("east")  # the probe: the next one waits for its result, or for it to be given up
+    assert board.reopening("east") == Reopening(30, "half_open")
+
+
 def test_error_rate_and_recent_requests(board: HealthBoard) -> None:
     board.record_success("west")
     board.record_success("west")
@@ -101,6 +114,7 @@ def test_error_rate_and_recent_requests(board: HealthBoard) -> None:
         lambda board: board.cool_down("north", 1),
         lambda board: board.snapshot("north"),
         lambda board: board.release("north"),
+        lambda board: board.reopening("north"),
     ],
 )
 def test_an_unknown_deployment_is_a_caller_bug(board: HealthBoard, call: Callable[[HealthBoard], object]) -> None:

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from gateway.health import Change, CircuitBreaker, HealthSettings
+from gateway.health import Change, CircuitBreaker, HealthSettings, Reopening
 from tests.limits.conftest import SimulatedClock
 
 
@@ -208,6 +208,71 @@ def test_rejects_a_negative_cool_down(clock: SimulatedClock) -> None:
         breaker(clock).cool_down(-1)
     with pytest.raises(ValueError, match="cool-down"):
         breaker(clock).cool_down(float("nan"))
+
+
+# --- when it reopens ------------------------------------------------------------------------------
+
+
+def test_a_breaker_that_takes_requests_has_no_reopening(clock: SimulatedClock) -> None:
+    subject = breaker(clock)
+    assert subject.reopening() is None
+    subject.cool_down(0)
+    assert subject.reopening() is None
+
+
+def test_a_cool_down_reopens_when_it_ends(clock: SimulatedClock) -> None:
+    subject = breaker(clock)
+    subject.cool_down(1.5)
+    assert subject.reopening() == Reopening(1.5, "cooling_down")
+    clock.advance(1.0)
+    assert subject.reopening() == Reopening(0.5, "cooling_down")
+    clock.advance(0.5)
+    assert subject.reopening() is None and subject.is_available()
+
+
+def test_an_open_breaker_reopens_when_it_turns_half_open(clock: SimulatedClock) -> None:
+    subject = open_breaker(clock, open_seconds=30)
+    clock.advance(10)
+    assert subject.reopening() == Reopening(20, "open")
+    clock.advance(20)
+    assert subject.reopening() is None and subject.try_acquire()
+
+
+def test_a_half_open_breaker_with_its_probe_slots_taken_reopens_when_the_oldest_is_given_up(
+    clock: SimulatedClock,
+) -> None:
+    subject = open_breaker(clock, open_seconds=30, half_open_probes=2)
+    clock.advance(30)
+    assert subject.try_acquire()
+    clock.advance(5)
+    assert subject.reopening() is None  # one slot is still free
+    assert subject.try_acquire()
+    assert subject.reopening() == Reopening(25, "half_open")
+    clock.advance(25)
+    assert subject.reopening() is None and subject.try_acquire()
+
+
+def test_the_later_of_cool_down_and_open_breaker_tells_the_reopening(clock: SimulatedClock) -> None:
+    subject = open_breaker(clock, open_seconds=30)
+    subject.cool_down(10)
+    assert subject.reopening() == Reopening(30, "open")
+    subject.cool_down(45)
+    assert subject.reopening() == Reopening(45, "cooling_down")
+    clock.advance(30)
+    assert subject.state == "half_open"
+    assert subject.reopening() == Reopening(15, "cooling_down")
+
+
+@pytest.mark.parametrize("steps", [0.0, 0.25, 1.0, 29.75, 30.0, 31.0])
+def test_the_reopening_agrees_with_is_available(clock: SimulatedClock, steps: float) -> None:
+    subject = open_breaker(clock, open_seconds=30)
+    subject.cool_down(12)
+    clock.advance(steps)
+    reopening = subject.reopening()
+    assert (reopening is None) == subject.is_available()
+    if reopening is not None:
+        clock.advance(reopening.in_seconds)
+        assert subject.is_available()
 
 
 # --- error rate ---------------------------------------------------------------------------------
