@@ -15,7 +15,7 @@ and what the attempt loop may do about it.
     ├── UpstreamUnreachable           502     connection
     ├── UpstreamTimeout               504     timeout
     │   └── FirstChunkTimeout         504     timeout       (a stream stalled before its first chunk)
-    ├── NoDeploymentAvailable         503                   every candidate cooling down or open
+    ├── NoDeploymentAvailable         503                   every candidate open; retry-after when one probes
     └── LimitsUnavailable             503                   Redis away and rate limits fail closed
 
 `retry_class` is what `retries.retry_on` names ("connection", "timeout" or an HTTP status); None never
@@ -164,13 +164,14 @@ class RateLimited(GatewayError):
     def headers(self) -> dict[str, str]:
         if self.retry_after_s is None:
             return {"x-should-retry": "false", **rate_limit_headers(self._states)}
-        # The openai SDK waits exactly retry-after-ms when it is at most 120 s, and honours it on retry.
-        wait = min(self.retry_after_s, 119.0)
-        return {
-            "retry-after-ms": str(max(1, math.ceil(wait * 1000))),
-            "retry-after": str(max(1, math.ceil(wait))),
-            **rate_limit_headers(self._states),
-        }
+        return {**retry_after_headers(self.retry_after_s), **rate_limit_headers(self._states)}
+
+
+def retry_after_headers(seconds: float) -> dict[str, str]:
+    """When to try again, in whole milliseconds and seconds, rounded up. The openai SDK waits exactly
+    retry-after-ms when it is at most 120 s, and honours it on retry."""
+    wait = min(seconds, 119.0)
+    return {"retry-after-ms": str(max(1, math.ceil(wait * 1000))), "retry-after": str(max(1, math.ceil(wait)))}
 
 
 def rate_limit_headers(states: Sequence[BudgetState]) -> dict[str, str]:
@@ -230,6 +231,17 @@ class FirstChunkTimeout(UpstreamTimeout):
 class NoDeploymentAvailable(GatewayError):
     status = 503
     code = "no_deployment_available"
+
+    def __init__(
+        self, message: str, retry_after_s: float | None = None, *, param: str | None = None, code: str | None = None
+    ) -> None:
+        """`retry_after_s`: when the first deployment lets a request through again (a breaker's half-open
+        probe), if that is known."""
+        super().__init__(message, param=param, code=code)
+        self.retry_after_s = retry_after_s
+
+    def headers(self) -> dict[str, str]:
+        return {} if self.retry_after_s is None else retry_after_headers(self.retry_after_s)
 
     @classmethod
     def for_model(cls, model: str) -> NoDeploymentAvailable:

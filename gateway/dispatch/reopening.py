@@ -11,7 +11,6 @@ the soonest deployment, a 503 while a breaker does.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 from gateway.errors import GatewayError, NoDeploymentAvailable, RateLimited
@@ -22,20 +21,6 @@ from gateway.upstream.deployments import Deployment
 
 # The shortest sleep before looking again.
 SHORTEST_WAIT_S = 0.001
-
-
-class NoDeploymentAvailableYet(NoDeploymentAvailable):
-    """Every deployment's breaker is open (or probing): the client is told when the first lets one through."""
-
-    def __init__(self, message: str, retry_after_s: float) -> None:
-        super().__init__(message)
-        self.retry_after_s = retry_after_s
-
-    def headers(self) -> dict[str, str]:
-        return {
-            "retry-after-ms": str(max(1, math.ceil(self.retry_after_s * 1000))),
-            "retry-after": str(max(1, math.ceil(self.retry_after_s))),
-        }
 
 
 async def soonest_reopening(
@@ -77,7 +62,7 @@ def refusal(model: str, reopening: Reopening) -> GatewayError:
             seconds,
             (),
         )
-    return NoDeploymentAvailableYet(
+    return NoDeploymentAvailable(
         f"No deployment of `{model}` (or of its fallbacks) is available: all are failing. "
         f"The first may be tried again in {seconds:.3g}s.",
         seconds,

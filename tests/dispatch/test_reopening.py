@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.dispatch.reopening import SHORTEST_WAIT_S, NoDeploymentAvailableYet, next_look, refusal, soonest_reopening
+from gateway.dispatch.reopening import SHORTEST_WAIT_S, next_look, refusal, soonest_reopening
 from gateway.errors import NoDeploymentAvailable, RateLimited
 from gateway.health import HealthBoard, HealthSettings, Reopening
 from gateway.limits import MemoryLimiter
@@ -118,7 +118,7 @@ def test_a_cool_down_is_refused_as_a_429_with_retry_after() -> None:
 @pytest.mark.parametrize("held_by", ["open", "half_open"])
 def test_a_breaker_is_refused_as_a_503_with_retry_after(held_by: str) -> None:
     error = refusal("gpt-4.1", Reopening(29.5, held_by))  # type: ignore[arg-type]
-    assert isinstance(error, NoDeploymentAvailable) and isinstance(error, NoDeploymentAvailableYet)
+    assert isinstance(error, NoDeploymentAvailable) and error.retry_after_s is not None
     assert (error.status, error.code) == (503, "no_deployment_available")
     assert error.headers() == {"retry-after-ms": "29500", "retry-after": "30"}
     body = error.body()["error"]
@@ -126,5 +126,5 @@ def test_a_breaker_is_refused_as_a_503_with_retry_after(held_by: str) -> None:
 
 
 def test_a_retry_after_under_a_millisecond_is_rounded_up_not_to_zero() -> None:
-    error = NoDeploymentAvailableYet("No deployment.", 0.0004)
+    error = NoDeploymentAvailable("No deployment.", 0.0004)
     assert error.headers() == {"retry-after-ms": "1", "retry-after": "1"}
