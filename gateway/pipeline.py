@@ -47,7 +47,7 @@ async def handle(services: Services, request: Request, endpoint: Endpoint, reque
         finish.routed(routed)
         deadline = request_deadline(services.config.retries, request.headers)
         job = Job(key_id, body, request.headers, request_id, _estimate(services, routed), deadline)
-        delivery = await services.dispatcher.dispatch(job, routed.decision.model)
+        delivery = await services.dispatcher.dispatch(job, routed.decision.model, finish.ledger)
     except Undelivered as undelivered:
         return await finish.refused(undelivered.error, undelivered.trace)
     except GatewayError as error:

@@ -43,6 +43,7 @@ from gateway.errors import (
 from gateway.health.board import HealthBoard
 from gateway.inbound.fields import ClientBody
 from gateway.limits.admission import Admission, Admitted
+from gateway.limits.ledger import Ledger
 from gateway.routing.policy import Policy
 from gateway.settings.schema import RetrySettings
 from gateway.upstream.answer import first_chunk, is_streamed, raise_for_error, read_whole
@@ -105,9 +106,11 @@ class Dispatcher:
         self._remaining = remaining
         self._adapter = adapter
 
-    async def dispatch(self, job: Job, model: str) -> Delivery:
+    async def dispatch(self, job: Job, model: str, ledger: Ledger | None = None) -> Delivery:
+        """`ledger`: where every reservation taken is recorded, for the caller to end whatever happens (the
+        request's finish step); failed attempts' are ended here at once. None: the dispatcher keeps its own."""
         plan = Plan(model, self._ordered_deployments, self._fallbacks_of, self._is_available)
-        state = _LoopState(plan)
+        state = _LoopState(plan, Ledger(self._admission) if ledger is None else ledger)
         try:
             return await self._attempts(job, state)
         except GatewayError as error:
@@ -169,7 +172,7 @@ class Dispatcher:
         except GatewayError as error:
             attempt.latency_ms = round((time.perf_counter() - started) * 1000, 3)
             attempt.error = error.code
-            await self._after_failure(candidate.deployment, admitted, error, attempt)
+            await self._after_failure(candidate.deployment, admitted, error, attempt, state.ledger)
             state.last_error = error
             state.reason = error.fallback_reason
             if state.reason != "failure" and error.status == 400 and state.plan.leave_model(state.reason):
@@ -204,9 +207,10 @@ class Dispatcher:
                 state.last_error, state.reason = refused, "failure"
                 state.round_tried = True
                 continue
+            state.ledger.opened(admitted)
             # Taken only now, so that a refused admission never holds a half-open breaker's probe slot.
             if not self._health.try_acquire(candidate.deployment.id):
-                await self._admission.refund(admitted)
+                await state.ledger.refund(admitted)
                 continue
             self._remaining.from_budgets(candidate.deployment.id, admitted.states)
             return candidate, admitted, adapted
@@ -251,15 +255,15 @@ class Dispatcher:
         return Delivery(candidate, admitted, response, whole, None, strip, state.trace)
 
     async def _after_failure(
-        self, deployment: Deployment, admitted: Admitted, error: GatewayError, attempt: Attempt
+        self, deployment: Deployment, admitted: Admitted, error: GatewayError, attempt: Attempt, ledger: Ledger
     ) -> None:
         await learn_from_failure(self._health, self._admission, deployment, error)
         if isinstance(error, FirstChunkTimeout):
             # Azure accepted the request and may be generating: it bills that, so the tokens stay charged.
             attempt.billed = True
-            await self._admission.settle(admitted, None, {})
+            await ledger.settle(admitted, None, {})
         else:
-            await self._admission.refund(admitted)
+            await ledger.refund(admitted)
 
     # -- the loop's policy -----------------------------------------------------------------------------
 
@@ -325,6 +329,7 @@ class Dispatcher:
 @dataclass(slots=True)
 class _LoopState:
     plan: Plan
+    ledger: Ledger
     reason: FallbackReason = "failure"
     last_error: GatewayError | None = None
     waited_s: float = 0.0
