@@ -1,7 +1,9 @@
 """A request's prompt size in tokens, counted on first need and once per tokenizer.
 
 Deciding is synchronous; a long prompt is counted in a worker thread instead, so a decision that
-needs a count it does not have yet raises CountNeeded and the caller counts, then decides again.
+needs a count it does not have yet raises CountNeeded and the caller counts, then decides again. Whether
+the prompt is long is only asked of a body small enough to gather on the loop (TokenCounter.gathers_inline):
+a large one is gathered in the worker thread along with its first count.
 """
 
 from __future__ import annotations
@@ -20,10 +22,12 @@ class CountNeeded(Exception):
 
 
 class PromptSize:
-    def __init__(self, counter: TokenCounter, operation: str, body: Mapping[str, Any]) -> None:
+    def __init__(self, counter: TokenCounter, operation: str, body: Mapping[str, Any], body_bytes: int) -> None:
+        """`body_bytes`: the size of `body` as the client sent it."""
         self._counter = counter
         self._operation = operation
         self._body = body
+        self._gathers_inline = counter.gathers_inline(body_bytes)
         self._prompt: PromptParts | None = None  # gathered on the first count: many decisions need none
         self._counts: dict[str, PromptTokens] = {}
 
@@ -34,6 +38,8 @@ class PromptSize:
         encoding = self._counter.encodings.name_for_model(model)
         found = self._counts.get(encoding)
         if found is None:
+            if self._prompt is None and not self._gathers_inline:
+                raise CountNeeded(model)
             prompt = self._gathered()
             if prompt.chars() > self._counter.offload_above_chars:
                 raise CountNeeded(model)
@@ -42,7 +48,11 @@ class PromptSize:
 
     async def count_off_loop(self, model: str) -> None:
         encoding = self._counter.encodings.name_for_model(model)
-        self._counts[encoding] = await self._counter.count_parts_async(self._gathered(), model)
+        if self._prompt is None:
+            gathered = await self._counter.gather_and_count_off_loop(self._operation, self._body, model)
+            self._prompt, self._counts[encoding] = gathered
+        else:
+            self._counts[encoding] = await self._counter.count_parts_async(self._prompt, model)
 
     def _gathered(self) -> PromptParts:
         if self._prompt is None:

@@ -35,7 +35,9 @@ class Router:
         json_body = body.json or {}
         walks_tree = self.policy is not None and self.policy.entry_for(body.model) is not None
         features = inspect_request(body, read_hints(headers), requested_output_tokens(json_body), classify=walks_tree)
-        size = PromptSize(self.counter, body.endpoint.operation, json_body)
+        # A form's fields are not counted (its files are most of its bytes): there is nothing to gather.
+        gathered_bytes = len(body.raw) if body.json is not None else 0
+        size = PromptSize(self.counter, body.endpoint.operation, json_body, gathered_bytes)
         while True:
             try:
                 decision = decide(self.policy, self.traits, features, size, body.model)

@@ -7,7 +7,9 @@ per instance, keyed by encoding and text; long texts are keyed by a digest so th
 megabyte prompt alive). Encoding 1,000 tokens takes ~150-250 us, a 1M-token prompt ~150-250 ms, so
 `count_async` moves prompts with more than `offload_above_chars` characters of text to a worker thread
 (tiktoken releases the GIL while encoding) and counts short ones inline, where the ~100 us thread hop would
-cost more than the count.
+cost more than the count. Gathering the prompt does Python work for every message, part and tool schema
+node, which only the body's size bounds (a million tiny messages, a hostile schema), so a body of more than
+`offload_above_chars` bytes is gathered in the worker thread too, before anything about it is known.
 """
 
 from __future__ import annotations
@@ -72,9 +74,23 @@ class TokenCounter:
         """Exact count of a prompt already gathered (see prompt_parts.gather_prompt), on the calling thread."""
         return self._encode(prompt, self._encodings.for_model(model))
 
-    async def count_async(self, operation: str, body: Mapping[str, Any], model: str) -> PromptTokens:
-        """Inline for short text; in a worker thread for long text, or while the encoding still has to load."""
-        return await self.count_parts_async(gather_prompt(operation, body), model)
+    async def count_async(self, operation: str, body: Mapping[str, Any], model: str, body_bytes: int) -> PromptTokens:
+        """Inline for a small body with short text; in a worker thread for a large body (`body_bytes`: its size
+        as received), for long text, or while the encoding still has to load."""
+        if self.gathers_inline(body_bytes):
+            return await self.count_parts_async(gather_prompt(operation, body), model)
+        _, tokens = await self.gather_and_count_off_loop(operation, body, model)
+        return tokens
+
+    def gathers_inline(self, body_bytes: int) -> bool:
+        """Whether a body of this many bytes is small enough to gather its prompt on the event loop."""
+        return body_bytes <= self._offload_above_chars
+
+    async def gather_and_count_off_loop(
+        self, operation: str, body: Mapping[str, Any], model: str
+    ) -> tuple[PromptParts, PromptTokens]:
+        """The prompt gathered, and counted, in a worker thread."""
+        return await to_thread.run_sync(self._gather_and_encode, operation, body, self._encodings.name_for_model(model))
 
     async def count_parts_async(self, prompt: PromptParts, model: str) -> PromptTokens:
         """`count_async` for a prompt already gathered."""
@@ -96,6 +112,12 @@ class TokenCounter:
 
     def _encode_for(self, prompt: PromptParts, encoding_name: str) -> PromptTokens:
         return self._encode(prompt, self._encodings.get(encoding_name))
+
+    def _gather_and_encode(
+        self, operation: str, body: Mapping[str, Any], encoding_name: str
+    ) -> tuple[PromptParts, PromptTokens]:
+        prompt = gather_prompt(operation, body)
+        return prompt, self._encode_for(prompt, encoding_name)
 
     def _encode(self, prompt: PromptParts, encoding: tiktoken.Encoding) -> PromptTokens:
         text = prompt.fixed + sum(self._text_tokens(encoding, piece) for piece in prompt.texts)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 import pytest
 
 from gateway.routing.encodings import Encodings
@@ -241,6 +242,21 @@ def test_tools_and_legacy_functions_are_rendered_together() -> None:
     ping = {"name": "ping"}
     prompt = gather_prompt(CHAT, {"messages": [], "tools": [WEATHER], "functions": [ping]})
     assert prompt.tool_text == render_tools([WEATHER, ping])
+
+
+def test_a_hostile_schema_adds_no_more_text_than_it_is_long() -> None:
+    # Type lists repeating `object` at every level: each type is rendered once, not the sub-schema per entry.
+    schema: dict[str, Any] = {"type": "string"}
+    for _ in range(6):
+        schema = {"type": ["object"] * 1_000, "properties": {"a": schema, "b": {"enum": [[[[]]]] * 100}}}
+    tool = {
+        "type": "function",
+        "function": {"name": "f", "parameters": {"type": "object", "properties": {"x": schema}}},
+    }
+    body = orjson.loads(orjson.dumps({"messages": [{"role": "user", "content": "hi"}], "tools": [tool]}))
+    prompt = gather_prompt(CHAT, body)
+    assert prompt.tool_text.count("a?: ") == 5
+    assert len(prompt.tool_text) < len(orjson.dumps(body["tools"]))
 
 
 @pytest.mark.parametrize("tools", [[], [None, 3], "not a list", [{"type": "function", "function": "x"}]])

@@ -1,19 +1,30 @@
-"""PromptSize: a request's prompt counted on first need, once per tokenizer; a long one left for a worker thread."""
+"""PromptSize: a request's prompt counted on first need, once per tokenizer; a long one, or a large body's,
+left for a worker thread."""
 
 from __future__ import annotations
 
+import base64
+from collections.abc import Callable
+from types import SimpleNamespace
 from typing import Any
 
+import orjson
 import pytest
 
-from gateway.routing import prompt_size
+from gateway.routing import prompt_size, token_count
 from gateway.routing.encodings import Encodings
 from gateway.routing.prompt_parts import PromptParts
 from gateway.routing.prompt_size import CountNeeded, PromptSize
 from gateway.routing.token_count import PromptTokens, TokenCounter
 
 CHAT = "chat/completions"
+PNG_URL = "data:image/png;base64," + base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\x00" * 600).decode()
 BODY = {"messages": [{"role": "user", "content": "我们今天去公园散步，天气非常好。" * 5}]}
+
+
+def sized(counter: TokenCounter, operation: str, body: dict[str, Any]) -> PromptSize:
+    """The body's size, as a client would have sent it."""
+    return PromptSize(counter, operation, body, len(orjson.dumps(body)))
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +40,7 @@ def counter(encodings: Encodings) -> TokenCounter:
 
 
 def test_counts_with_the_tokenizer_of_the_model_asked_about(counter: TokenCounter) -> None:
-    size = PromptSize(counter, CHAT, BODY)
+    size = sized(counter, CHAT, BODY)
     assert size.counted() == {}
     assert size.count_for("gpt-4.1") == counter.count(CHAT, BODY, "gpt-4.1")
     assert size.prompt_tokens("gpt-35-turbo") == counter.count(CHAT, BODY, "gpt-35-turbo").total
@@ -57,7 +68,7 @@ def test_the_prompt_is_gathered_on_first_need_and_counted_once_per_tokenizer(
 
     monkeypatch.setattr(prompt_size, "gather_prompt", spy_gather)
     monkeypatch.setattr(counter, "count_parts", spy_count)
-    size = PromptSize(counter, CHAT, BODY)
+    size = sized(counter, CHAT, BODY)
     assert gathered == []  # many decisions need no count at all
     first = size.prompt_tokens("gpt-4.1")
     assert size.prompt_tokens("gpt-4o") == size.prompt_tokens("gpt-4.1") == first  # both o200k_base
@@ -81,12 +92,12 @@ def test_the_prompt_is_gathered_on_first_need_and_counted_once_per_tokenizer(
 def test_counts_what_the_endpoint_puts_in_the_prompt(
     counter: TokenCounter, operation: str, body: dict[str, Any], model: str, tokens: int
 ) -> None:
-    assert PromptSize(counter, operation, body).prompt_tokens(model) == tokens
+    assert sized(counter, operation, body).prompt_tokens(model) == tokens
 
 
 async def test_a_long_prompt_needs_counting_off_the_loop_first(encodings: Encodings) -> None:
     tight = TokenCounter(encodings, offload_above_chars=20)
-    size = PromptSize(tight, CHAT, BODY)
+    size = sized(tight, CHAT, BODY)
     with pytest.raises(CountNeeded) as caught:
         size.prompt_tokens("gpt-4o")
     assert caught.value.model == "gpt-4o"
@@ -101,8 +112,65 @@ async def test_a_long_prompt_needs_counting_off_the_loop_first(encodings: Encodi
 
 def test_a_prompt_at_the_threshold_is_counted_inline(encodings: Encodings) -> None:
     body = {"messages": [{"role": "user", "content": "x" * 16}]}
+    small = 1  # the body is small enough to gather on the loop: its text alone decides
     at = TokenCounter(encodings, offload_above_chars=len("user") + 16)
-    assert PromptSize(at, CHAT, body).prompt_tokens("gpt-4.1") == at.count(CHAT, body, "gpt-4.1").total
+    assert PromptSize(at, CHAT, body, small).prompt_tokens("gpt-4.1") == at.count(CHAT, body, "gpt-4.1").total
     below = TokenCounter(encodings, offload_above_chars=len("user") + 15)
     with pytest.raises(CountNeeded):
-        PromptSize(below, CHAT, body).prompt_tokens("gpt-4.1")
+        PromptSize(below, CHAT, body, small).prompt_tokens("gpt-4.1")
+
+
+def spy_offload(monkeypatch: pytest.MonkeyPatch) -> list[Callable[..., Any]]:
+    calls: list[Callable[..., Any]] = []
+    run_sync = token_count.to_thread.run_sync
+
+    async def spy(function: Callable[..., Any], *args: Any) -> Any:
+        calls.append(function)
+        return await run_sync(function, *args)
+
+    monkeypatch.setattr(token_count, "to_thread", SimpleNamespace(run_sync=spy))
+    return calls
+
+
+def spy_gather(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Operations gathered on the calling thread: prompt_size's own gathering, not the worker thread's."""
+    gathered: list[str] = []
+    gather = prompt_size.gather_prompt
+
+    def spy(operation: str, body: Any) -> PromptParts:
+        gathered.append(operation)
+        return gather(operation, body)
+
+    monkeypatch.setattr(prompt_size, "gather_prompt", spy)
+    return gathered
+
+
+async def test_a_body_over_the_threshold_is_gathered_off_the_loop_with_its_first_count(
+    encodings: Encodings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Short text in a large body (here an image; many tiny messages or a long tool schema are the same).
+    image = {"type": "image_url", "image_url": {"url": PNG_URL, "detail": "low"}}
+    body = {"messages": [{"role": "user", "content": [{"type": "text", "text": "hi"}, image]}]}
+    body_bytes = len(orjson.dumps(body))
+    offloaded, gathered = spy_offload(monkeypatch), spy_gather(monkeypatch)
+    counter = TokenCounter(encodings, offload_above_chars=body_bytes - 1)
+    size = PromptSize(counter, CHAT, body, body_bytes)
+    with pytest.raises(CountNeeded):
+        size.prompt_tokens("gpt-4.1")
+    assert gathered == [] and offloaded == []  # nothing was done on the loop
+    await size.count_off_loop("gpt-4.1")
+    assert len(offloaded) == 1 and gathered == []
+    assert size.count_for("gpt-4.1") == counter.count(CHAT, body, "gpt-4.1")
+    assert size.count_for("gpt-4.1").images == 85
+    # Gathered once: another tokenizer counts the short text inline.
+    assert size.prompt_tokens("gpt-4") == counter.count(CHAT, body, "gpt-4").total
+    assert len(offloaded) == 1 and gathered == []
+
+
+def test_a_body_at_the_threshold_is_gathered_inline(encodings: Encodings, monkeypatch: pytest.MonkeyPatch) -> None:
+    body = {"messages": [{"role": "user", "content": "hi"}]}
+    body_bytes = len(orjson.dumps(body))
+    gathered = spy_gather(monkeypatch)
+    counter = TokenCounter(encodings, offload_above_chars=body_bytes)
+    assert PromptSize(counter, CHAT, body, body_bytes).prompt_tokens("gpt-4.1") == 3 + 1 + 1 + 3
+    assert gathered == [CHAT]

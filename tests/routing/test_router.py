@@ -555,6 +555,31 @@ async def test_a_prompt_over_the_offload_threshold_is_counted_off_the_loop_and_d
     assert offloaded.prompt_tokens == inline.prompt_tokens and offloaded.counted == inline.counted
 
 
+def hostile_tool(repeats: int) -> dict[str, Any]:
+    """Type lists repeating `object` at each of 6 levels: `repeats ** 6` renderings of the leaf, once."""
+    schema: dict[str, Any] = {"type": "string"}
+    for _ in range(6):
+        schema = {"type": ["object"] * repeats, "properties": {"a": schema}}
+    return {
+        "type": "function",
+        "function": {"name": "f", "parameters": {"type": "object", "properties": {"x": schema}}},
+    }
+
+
+async def test_a_large_body_is_gathered_and_counted_off_the_loop(
+    router: Router, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = spy_offload(monkeypatch)
+    small = Case("x", chat("Call f", tools=[hostile_tool(16)]), "gpt-4.1", headers=CODE)
+    inline = await route(router, small)
+    assert calls == []  # about a kilobyte: gathered and counted on the loop
+    large = Case("x", chat("Call f", tools=[hostile_tool(20_000)]), "gpt-4.1", headers=CODE)
+    offloaded = await route(router, large)
+    assert [call.__name__ for call in calls] == ["_gather_and_encode"]  # a megabyte: no step of it on the loop
+    # The same rendering, whatever the repeats: each distinct type once.
+    assert offloaded.decision == inline.decision and offloaded.prompt_tokens == inline.prompt_tokens
+
+
 async def test_hints_reach_the_features(router: Router) -> None:
     routed = await route(
         router, Case("x", chat("hi", stream=True), "-", headers={"x-route-latency": "LOW", "x-route-cost": "normal"})

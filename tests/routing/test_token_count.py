@@ -9,6 +9,7 @@ from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
 
+import orjson
 import pytest
 
 from gateway.routing import token_count
@@ -181,7 +182,8 @@ async def test_count_async_offloads_a_huge_prompt_and_the_loop_keeps_running(
             await asyncio.sleep(0)
 
     task = asyncio.create_task(ticker())
-    result = await counter.count_async(CHAT, {"messages": [{"role": "user", "content": text}]}, "gpt-4.1")
+    body = {"messages": [{"role": "user", "content": text}]}
+    result = await counter.count_async(CHAT, body, "gpt-4.1", len(orjson.dumps(body)))
     ticks_while_counting = ticks
     done.set()
     await task
@@ -203,7 +205,7 @@ def spy_offload(monkeypatch: pytest.MonkeyPatch) -> list[Callable[..., Any]]:
 async def test_count_async_counts_short_prompts_inline(counter: TokenCounter, monkeypatch: pytest.MonkeyPatch) -> None:
     calls = spy_offload(monkeypatch)
     body = {"messages": COOKBOOK_MESSAGES}
-    assert await counter.count_async(CHAT, body, "gpt-4") == counter.count(CHAT, body, "gpt-4")
+    assert await counter.count_async(CHAT, body, "gpt-4", len(orjson.dumps(body))) == counter.count(CHAT, body, "gpt-4")
     assert calls == []
 
 
@@ -212,12 +214,26 @@ async def test_count_async_offloads_by_threshold_and_while_loading(
 ) -> None:
     calls = spy_offload(monkeypatch)
     body = {"messages": [{"role": "user", "content": "hello world " * 10}]}
+    small = 1  # the text, not the body, is over the threshold
     tight = TokenCounter(encodings, offload_above_chars=100)
-    assert (await tight.count_async(CHAT, body, "gpt-4.1")).total == tight.count(CHAT, body, "gpt-4.1").total
+    assert (await tight.count_async(CHAT, body, "gpt-4.1", small)).total == tight.count(CHAT, body, "gpt-4.1").total
     assert len(calls) == 1
     unloaded = TokenCounter(Encodings())
-    assert (await unloaded.count_async(CHAT, body, "gpt-4")).total == tight.count(CHAT, body, "gpt-4").total
+    assert (await unloaded.count_async(CHAT, body, "gpt-4", small)).total == tight.count(CHAT, body, "gpt-4").total
     assert len(calls) == 2
+
+
+async def test_count_async_gathers_a_large_body_off_the_loop(
+    encodings: Encodings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = spy_offload(monkeypatch)
+    body = {"messages": [{"role": "user", "content": "hi"}] * 50}  # little text, many messages
+    body_bytes = len(orjson.dumps(body))
+    counter = TokenCounter(encodings, offload_above_chars=body_bytes - 1)
+    assert await counter.count_async(CHAT, body, "gpt-4.1", body_bytes) == counter.count(CHAT, body, "gpt-4.1")
+    assert calls == [counter._gather_and_encode]
+    assert await counter.count_async(CHAT, body, "gpt-4.1", body_bytes - 1) == counter.count(CHAT, body, "gpt-4.1")
+    assert len(calls) == 1  # at the threshold: gathered and counted inline
 
 
 def test_long_texts_are_counted_in_chunks_with_the_same_result() -> None:

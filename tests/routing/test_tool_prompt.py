@@ -1,12 +1,17 @@
-"""The text tool definitions become in the prompt: functions, custom and unknown tools, and schemas odd or deep."""
+"""The text tool definitions become in the prompt: functions, custom and unknown tools, schemas odd or deep, and
+what rendering costs (steps and characters, bounded by the schema's JSON)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from gateway.routing.tool_prompt import render_tools
+from gateway.routing.json_text import json_text
+from gateway.routing.tool_prompt import render_tool_prompt, render_tools
 
 WEATHER: dict[str, Any] = {
     "type": "function",
@@ -57,7 +62,7 @@ def test_nested_schemas_render_and_deep_ones_stop() -> None:
     assert "any" in render_tools([{"name": "deep", "parameters": {"type": "object", "properties": {"x": deep}}}])
 
 
-def function(parameters: Any, name: str = "f") -> dict[str, Any]:
+def function(parameters: Any, name: Any = "f") -> dict[str, Any]:
     return {"type": "function", "function": {"name": name, "parameters": parameters}}
 
 
@@ -138,9 +143,9 @@ def test_required_that_is_not_a_list_makes_every_property_optional() -> None:
     assert "city?: string," in text
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError, reason="issue 12: an unhashable entry of `required` raises TypeError")
-def test_required_holding_a_non_name_ignores_it() -> None:
-    text = rendered_properties({"city": {"type": "string"}, "unit": {"type": "string"}}, required=["city", {}])
+@pytest.mark.parametrize("odd", [{}, [], ["unit"], 3, None, True, 1.5])
+def test_required_holding_a_non_name_ignores_it(odd: Any) -> None:
+    text = rendered_properties({"city": {"type": "string"}, "unit": {"type": "string"}}, required=["city", odd])
     assert "city: string," in text and "unit?: string," in text
 
 
@@ -161,17 +166,157 @@ for _ in range(300):  # orjson.loads takes 1,024 levels; a request may well hold
     DEEP_LIST = [DEEP_LIST]
 
 
-@pytest.mark.xfail(
-    strict=True, raises=TypeError, reason="issue 12: a deeply nested enum value raises orjson's TypeError"
-)
+DEEP_JSON = "[" * 301 + "]" * 301
+
+
 def test_a_deeply_nested_enum_value_renders() -> None:
-    text = rendered_properties({"x": {"enum": [DEEP_LIST]}})
-    assert text.startswith("namespace functions {\n\ntype f = (_: {\nx?: ")
+    text = rendered_properties({"x": {"enum": [DEEP_LIST, "c"]}})
+    assert text == rendered("type f = (_: {", f'x?: {DEEP_JSON} | "c",', "}) => any;")
 
 
-@pytest.mark.xfail(
-    strict=True, raises=TypeError, reason="issue 12: a deeply nested unknown tool raises orjson's TypeError"
-)
+def test_a_deeply_nested_const_renders() -> None:
+    assert f"x?: {DEEP_JSON}," in rendered_properties({"x": {"const": DEEP_LIST}})
+
+
 def test_a_deeply_nested_unknown_tool_renders() -> None:
     text = render_tools([{"type": "web_search", "filters": DEEP_LIST}])
-    assert text.startswith('namespace functions {\n\n// {"type":"web_search"')
+    assert text == rendered(f'// {{"type":"web_search","filters":{DEEP_JSON}}}')
+
+
+def test_deep_nesting_anywhere_in_a_function_renders() -> None:
+    schema = {"type": "object", "properties": {"x": {"type": "string", "default": DEEP_LIST}}, "required": DEEP_LIST}
+    tool = function(schema, name="f")
+    tool["function"]["description"] = DEEP_LIST
+    assert render_tools([tool]) == rendered("type f = (_: {", "x?: string,", "}) => any;")
+    assert render_tools([function(schema, name=DEEP_LIST)]).startswith(f"namespace functions {{\n\ntype {DEEP_JSON} =")
+
+
+@pytest.mark.parametrize(
+    ("schema", "shown"),
+    [
+        ({"enum": [2**100, -(2**100)]}, f"{2**100} | {-(2**100)}"),  # beyond orjson's 64 bits
+        ({"const": 10**5000}, "9" * 5001),  # beyond Python's digit limit: as many digits
+        ({"enum": [float("inf"), float("nan"), 1e308]}, "null | null | 1e+308"),
+        ({"enum": "c"}, "any"),  # not a list: not an enum
+        ({"enum": {"c": 1}}, "any"),
+        ({"const": {"a": [1, {"b": None}]}}, '{"a":[1,{"b":null}]}'),
+        ({"const": "\ud800"}, '"\ud800"'),  # a lone surrogate, which orjson refuses to write
+        ({"type": "object", "properties": "city"}, "object"),
+        ({"type": "object", "properties": [{"city": {}}]}, "object"),
+        ({"type": "object", "properties": {"city": 5}}, "{\n  city?: any,\n}"),
+        ({"type": "array", "items": [{"type": "string"}]}, "any[]"),
+        ({"type": {"object": True}}, "any"),
+        ({"type": [["string"], {"x": 1}, None]}, "any"),
+        ({"anyOf": {"type": "string"}, "type": "null"}, "null"),
+    ],
+)
+def test_odd_values_anywhere_render(schema: Any, shown: str) -> None:
+    assert rendered_properties({"x": schema}, required=["x"]) == rendered(
+        "type f = (_: {", f"x: {shown},", "}) => any;"
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "shown"),
+    [(5, "5"), (None, "null"), (["a", 1], '["a",1]'), ({"a": None}, '{"a":null}'), (2**80, str(2**80))],
+)
+def test_a_name_that_is_not_a_string_is_written_as_json(name: Any, shown: str) -> None:
+    assert render_tools([function(None, name=name)]) == rendered(f"type {shown} = () => any;")
+    assert render_tools([{"type": "custom", "name": name}]) == rendered(f"type {shown} = (_: string) => any;")
+
+
+# --- cost: bounded by the schema's size ---------------------------------------------------------------------
+
+
+def type_lists_at_every_level(levels: int, repeats: int) -> dict[str, Any]:
+    """The issue's schema: every level's `type` lists `object` again and again, which made each entry render
+    the whole sub-schema below it again: `repeats ** levels` renderings."""
+    schema: dict[str, Any] = {"type": "string"}
+    for _ in range(levels):
+        schema = {"type": ["object"] * repeats + ["null", "array"], "properties": {"a": schema}, "items": {}}
+    return function({"type": "object", "properties": {"x": schema}})
+
+
+def test_repeated_type_lists_render_each_type_once() -> None:
+    tool = orjson.loads(orjson.dumps(type_lists_at_every_level(6, 16)))  # as parsed from a body
+    size = len(orjson.dumps(tool))
+    assert 1_300 < size < 1_500
+    prompt = render_tool_prompt([tool])
+    assert prompt.over_budget == 0
+    assert prompt.steps < size / 4  # one step per node and list entry: 16 ** 5 renderings would be a million
+    assert prompt.text.count("a?: ") == 5 and prompt.text.count("} | null | any[],") == 5  # then `any`: too deep
+    assert len(prompt.text) < size / 2
+    assert "a?: any | any | any," in prompt.text
+
+
+@pytest.mark.parametrize("repeats", [16, 1_000, 20_000])
+def test_work_and_output_grow_with_the_schema_not_with_its_repeats(repeats: int) -> None:
+    tool = orjson.loads(orjson.dumps(type_lists_at_every_level(6, repeats)))
+    size = len(orjson.dumps(tool))
+    prompt = render_tool_prompt([tool])
+    assert prompt.over_budget == 0 and prompt.steps <= size / 4
+    assert prompt.text == render_tools([orjson.loads(orjson.dumps(type_lists_at_every_level(6, 1)))])
+
+
+def wide_and_deep(levels: int, leaves: int) -> dict[str, Any]:
+    """A schema whose rendering is mostly indentation: many tiny properties, nested deep."""
+    schema: dict[str, Any] = {"type": "object", "properties": {f"{i:03}": {} for i in range(leaves)}}
+    for _ in range(levels):
+        schema = {"type": "object", "properties": {"a": schema}}
+    return {"name": "f", "parameters": schema}
+
+
+HEAD, FOOT = "namespace functions {\n\n", "} // namespace functions"
+
+
+def inside(tool: Any) -> str:
+    return render_tools([tool]).removeprefix(HEAD).removesuffix(FOOT)
+
+
+def test_a_schema_rendering_past_its_budget_is_counted_as_its_json() -> None:
+    within = wide_and_deep(7, 100)
+    assert render_tool_prompt([within]).over_budget == 0
+    past = wide_and_deep(7, 1_000)
+    prompt = render_tool_prompt([within, past, WEATHER])
+    assert prompt.over_budget == 1
+    written = orjson.dumps(past).decode()
+    # The others render as usual, around it.
+    assert prompt.text == HEAD + inside(within) + f"// {written}\n\n" + inside(WEATHER) + FOOT
+    assert len(prompt.text) < 3 * len(written)
+
+
+def test_each_tool_has_a_budget_of_its_own() -> None:
+    # Together they write far more than one tool's budget: none of them is over its own.
+    small = [{"name": f"f{i}", "parameters": {"type": "object", "properties": {"x": {}}}} for i in range(2_000)]
+    prompt = render_tool_prompt(small)
+    assert prompt.over_budget == 0 and prompt.steps == 2 * 2_000
+    assert prompt.text.count("x?: any,") == 2_000
+
+
+SCHEMA_WORDS = ["type", "properties", "required", "items", "enum", "const", "anyOf", "oneOf", "description", "x"]
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**70), 2**70)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.sampled_from(["object", "array", "string", "integer", "null", "x", ""])
+    | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=6) | st.dictionaries(st.sampled_from(SCHEMA_WORDS), inner, max_size=6),
+    max_leaves=60,
+)
+tools_lists = st.lists(
+    json_values
+    | st.fixed_dictionaries({"name": json_values, "parameters": json_values})
+    | st.fixed_dictionaries({"type": st.just("function"), "function": json_values}),
+    max_size=4,
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(tools_lists)
+def test_any_tools_render_within_their_budget(tools: list[Any]) -> None:
+    tools = orjson.loads(json_text(tools))  # as parsed from a body
+    prompt = render_tool_prompt(tools)  # never raises
+    sizes = [len(json_text(tool)) for tool in tools if isinstance(tool, dict)]
+    assert prompt.steps <= sum(sizes)  # a parsed schema never runs out of steps
+    assert len(prompt.text) <= sum(2 * size + 1_024 for size in sizes) + len(HEAD + FOOT)
