@@ -17,10 +17,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-import orjson
-
 from gateway.inbound.fields import ClientBody
 from gateway.inbound.multipart_body import drop_text_field, multipart_boundary, replace_text_field
+from gateway.routing.json_text import json_bytes
 from gateway.routing.model_facts import ModelCatalog, ModelFacts
 
 _TRANSCRIPT_OPERATIONS = frozenset({"audio/transcriptions", "audio/translations"})
@@ -97,7 +96,7 @@ def _adapt_json(body: ClientBody, json_body: dict[str, Any], facts: ModelFacts, 
             changes.append(f"renamed `max_completion_tokens` to `max_tokens`: {model} takes only `max_tokens`")
     if not changes:
         return Adapted(body, ())
-    return Adapted(replace(body, raw=orjson.dumps(edited), json=edited), tuple(changes))
+    return Adapted(replace(body, raw=json_bytes(edited), json=edited), tuple(changes))
 
 
 def _adapt_form(body: ClientBody, facts: ModelFacts, model: str) -> Adapted:

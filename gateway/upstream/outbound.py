@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
 from starlette.datastructures import Headers
 
 from gateway.inbound.fields import ClientBody
 from gateway.inbound.multipart_body import multipart_boundary, replace_text_field
+from gateway.routing.json_text import json_bytes
 from gateway.upstream.azure_urls import body_names_deployment, upstream_url
 from gateway.upstream.client import UpstreamRequest
 from gateway.upstream.credentials import UpstreamCredentials
@@ -48,7 +48,7 @@ def _body_for(deployment: Deployment, body: ClientBody, add_usage: bool) -> byte
     if not rename and not add_usage:
         return body.raw
     json_body = with_stream_usage(body.json) if add_usage else body.json
-    return orjson.dumps({**json_body, "model": deployment.name} if rename else json_body)
+    return json_bytes({**json_body, "model": deployment.name} if rename else json_body)
 
 
 def _needs_stream_usage(body: ClientBody) -> bool:

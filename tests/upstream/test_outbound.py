@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import httpx
@@ -170,3 +171,15 @@ async def test_a_non_ascii_header_still_makes_a_request_that_can_be_sent(accept:
     sent = await build(deployment("classic"), json_request("embeddings", {"model": "m", "input": "hi"}), client_headers)
     request = httpx.Request("POST", sent.url, headers=sent.headers, content=sent.body)
     assert request.headers["api-key"] == "azure-secret"
+
+
+async def test_a_body_nested_past_orjsons_limit_is_still_sent_with_stream_usage_added() -> None:
+    # 300 levels: the client's JSON parser takes them; orjson itself writes at most 255
+    raw = b'{"model": "gpt-4.1", "stream": true, "messages": [{"role": "user", "content": "hi"}], "metadata": '
+    raw += b"[" * 300 + b'"leaf"' + b"]" * 300 + b"}"
+    body = parse_json_body(ENDPOINTS["chat/completions"], "application/json", raw)
+    sent = await build(deployment("v1", name="chat-east"), body)
+    assert sent.adds_stream_usage is True
+    sent_body = json.loads(sent.body)
+    assert sent_body["stream_options"] == {"include_usage": True} and sent_body["model"] == "chat-east"
+    assert sent.body.count(b"[") == 300 + 1  # the nesting, plus the messages list
