@@ -97,14 +97,18 @@ class RelayedStream(Response):
         self.outcome = StreamOutcome()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        cut: str | None = None
         try:
             async with anyio.create_task_group() as group:
                 group.start_soon(self._cancel_on_disconnect, receive, group.cancel_scope)
-                await self._pump(send)
+                cut = await self._pump(send)
                 group.cancel_scope.cancel()
         finally:
             await self._upstream.aclose()
             await self._report_end()
+        if cut is not None:
+            # Raised outside the task group, which would wrap it in an ExceptionGroup the middleware misses.
+            raise UpstreamStreamCut(cut)
 
     async def _report_end(self) -> None:
         # Before the last byte is sent where possible, so the log line exists once the client has its answer.
@@ -125,7 +129,8 @@ class RelayedStream(Response):
         self.outcome.error = self.outcome.error or "client disconnected"
         scope.cancel()
 
-    async def _pump(self, send: Send) -> None:
+    async def _pump(self, send: Send) -> str | None:
+        """Relay the stream; what cut it, when a binary stream must be cut for the client too."""
         await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
         try:
             async for received in self._chunks:
@@ -140,16 +145,17 @@ class RelayedStream(Response):
             self.outcome.error = message
             await self._report_end()
             if not self._is_sse:
-                raise UpstreamStreamCut(message) from None
+                return message
             event = openai_error_body(502, message, code="upstream_stream_interrupted")
             await send({"type": "http.response.body", "body": b"data: " + orjson.dumps(event) + b"\n\n"})
-            return
+            return None
         except OSError:
             self.outcome.client_disconnected = True
             self.outcome.error = "client disconnected"
-            return
+            return None
         await self._report_end()
         await send({"type": "http.response.body", "body": b"", "more_body": False})
+        return None
 
 
 class UpstreamStreamCut(Exception):

@@ -311,12 +311,6 @@ async def test_a_binary_stream_cut_midway_is_cut_for_the_client_too() -> None:
     assert stream.closed
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 12: the cut is raised inside the relay's anyio task group, so it leaves wrapped in an "
-    "ExceptionGroup; RequestIdMiddleware's `except UpstreamStreamCut` misses it and logs the expected cut as "
-    "an unexpected error with its traceback",
-)
 async def test_a_binary_stream_cut_is_raised_as_the_middleware_expects() -> None:
     client = Client()
     upstream = upstream_response(Upstream([b"ID3\x04"], then=httpx.ReadError("reset")), "audio/mpeg")
