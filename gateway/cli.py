@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import os
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from gateway.settings import ConfigError, GatewayConfig, load_config
 
+if TYPE_CHECKING:
+    from starlette.types import ASGIApp
+
+    from gateway.inbound.connection_guard import ServedConfig
+
 DEFAULT_CONFIG = "config/gateway.yaml"
 LOCAL_ONLY_HOST = "127.0.0.1"
+# What uvicorn exits with when the server did not start (a port in use, a failed start-up).
+STARTUP_FAILURE = 3
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -91,8 +100,9 @@ def _check(args: argparse.Namespace) -> int:
 
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
+    from uvicorn.supervisors import Multiprocess
 
-    from gateway.app import CONFIG_PATH_VARIABLE, create_app
+    from gateway.app import CONFIG_PATH_VARIABLE
     from gateway.inbound.client_auth import ClientKeys
 
     if args.local_simulator and not os.environ.get("AZURE_OPENAI_ENDPOINT"):
@@ -109,22 +119,78 @@ def _serve(args: argparse.Namespace) -> int:
             f"authenticated, so the gateway binds {LOCAL_ONLY_HOST} only",
             file=sys.stderr,
         )
-    if args.workers > 1:
-        # Workers import the app themselves, so they find the config through the environment.
-        os.environ[CONFIG_PATH_VARIABLE] = args.config
-        uvicorn.run(
-            "gateway.app:app_from_environment",
-            factory=True,
-            workers=args.workers,
-            host=host,
-            port=port,
-            loop="uvloop",
-            http="httptools",
-            access_log=False,
-        )
-    else:
-        uvicorn.run(create_app(config), host=host, port=port, loop="uvloop", http="httptools", access_log=False)
-    return 0
+    try:
+        if args.workers > 1:
+            # Workers build the app themselves, so they find the config through the environment.
+            os.environ[CONFIG_PATH_VARIABLE] = args.config
+            factory = f"{__name__}:{served_app_from_environment.__name__}"
+            served = server_config(factory, config, os.environ, host, port, workers=args.workers)
+            Multiprocess(served, sockets=[served.bind_socket()]).run()
+            return 0
+        server = uvicorn.Server(server_config(served_app(config), config, os.environ, host, port))
+        server.run()
+    except KeyboardInterrupt:
+        return 0
+    return 0 if server.started else STARTUP_FAILURE
+
+
+def served_app(config: GatewayConfig, environ: Mapping[str, str] | None = None) -> ASGIApp:
+    """The gateway's app as `gateway serve` serves it: within the most requests it serves at once."""
+    from gateway.app import create_app
+    from gateway.inbound.in_flight import InFlightLimit
+
+    return InFlightLimit(create_app(config, environ), config.server.max_concurrent_requests)
+
+
+def served_app_from_environment() -> ASGIApp:
+    """Factory for uvicorn's worker processes: the config path comes from the environment."""
+    from gateway.app import CONFIG_PATH_VARIABLE
+
+    return served_app(load_config(os.environ.get(CONFIG_PATH_VARIABLE, DEFAULT_CONFIG)))
+
+
+def server_config(
+    app: ASGIApp | str,
+    config: GatewayConfig,
+    environ: Mapping[str, str],
+    host: str,
+    port: int,
+    *,
+    workers: int = 1,
+) -> ServedConfig:
+    """How uvicorn serves the gateway: uvloop and httptools, with the connection bounds of `server:` (see
+    inbound/connection_guard.py), and every line uvicorn logs redacted. `app` given as "module:function"
+    is a factory each worker process calls."""
+    from gateway.inbound.connection_guard import ConnectionBounds, ServedConfig
+
+    return ServedConfig(
+        app,
+        connection_bounds=ConnectionBounds.from_settings(config.server),
+        factory=isinstance(app, str),
+        workers=workers,
+        host=host,
+        port=port,
+        loop="uvloop",
+        access_log=False,
+        timeout_keep_alive=config.server.keep_alive_timeout_seconds,
+        log_config=redacted_log_config(config, environ),
+    )
+
+
+def redacted_log_config(config: GatewayConfig, environ: Mapping[str, str]) -> dict[str, Any]:
+    """uvicorn's logging set-up, with every handler redacting secrets: the keys the config names by value,
+    and key-like URL parameters by shape (uvicorn logs a WebSocket handshake's path with its query string)."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    from gateway.observe.redact import RedactingFilter, Redactor
+
+    # Filters on handlers, not loggers: a logger's filters never see what its children propagate to it.
+    # The dict reaches worker processes with the rest of uvicorn's Config, so its filter is built in each.
+    logging_config = copy.deepcopy(LOGGING_CONFIG)
+    logging_config["filters"] = {"redact": {"()": RedactingFilter, "redactor": Redactor.from_config(config, environ)}}
+    for handler in logging_config["handlers"].values():
+        handler["filters"] = ["redact"]
+    return logging_config
 
 
 def _explain(args: argparse.Namespace) -> int:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -110,3 +112,90 @@ def test_a_relative_tokenizer_dir_is_read_beside_the_config(tmp_path: Path) -> N
     path = _config_reading_tokenizers_from(tmp_path, Path("tokenizers"))
     result = run("check", "--config", str(path), env=AZURE_ENV)
     assert result.returncode == 0, result.stderr
+
+
+# Serving bounds and redacted server logs, through worker processes (they get uvicorn's config pickled)
+
+CLIENT_KEY = "team:client-key-kept-secret"
+QUERY_SECRET = "a-key-put-in-the-url"
+
+
+@pytest.fixture
+def served_with_bounds(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], int]]:
+    policy = (SHIPPED_CONFIG.parent / "../routes/policy.yaml").resolve()
+    shipped = SHIPPED_CONFIG.read_text()
+    text = (
+        shipped.replace("  policy: ../routes/policy.yaml", f"  policy: {policy}")
+        .replace("  max_header_bytes: 32768 ", "  max_header_bytes: 1024  ")
+        .replace("  header_timeout_seconds: 10 ", "  header_timeout_seconds: 1  ")
+    )
+    assert text.count(": 1024  ") == text.count("header_timeout_seconds: 1  ") == 1
+    port = free_port()
+    environ = {key: value for key, value in os.environ.items() if not key.startswith(("AZURE_", "GATEWAY_"))}
+    argv = ["serve", "--config", str(write_config(tmp_path, text)), "--port", str(port), "--workers", "2"]
+    with subprocess.Popen(
+        [*GATEWAY, *argv],
+        env={**environ, **AZURE_ENV, "GATEWAY_API_KEYS": CLIENT_KEY},
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+    ) as process:
+        assert process.stderr is not None
+        started = 0
+        for line in process.stderr:  # until both workers have started (each then listens on the socket)
+            started += "Application startup complete." in line
+            if started == 2:
+                break
+        yield process, port
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def _connect(port: int) -> socket.socket:
+    # A worker starts listening just after it logs its start-up: another process's listen() notifies
+    # nobody, so a refused connection is tried again, briefly.
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            return socket.create_connection(("127.0.0.1", port), timeout=60)  # the timeout is a safety net
+        except ConnectionRefusedError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
+def _exchange(port: int, request: bytes) -> bytes:
+    """Everything the gateway sends back on one connection, until it closes it."""
+    with _connect(port) as sock:
+        sock.sendall(request)
+        received = b""
+        while chunk := sock.recv(65536):
+            received += chunk
+        return received
+
+
+def test_serve_applies_the_servers_bounds_in_every_worker(
+    served_with_bounds: tuple[subprocess.Popen[str], int],
+) -> None:
+    _, port = served_with_bounds
+    assert _exchange(port, b"") == b""  # silent: closed after header_timeout_seconds, unanswered
+    oversized = b"GET /healthz HTTP/1.1\r\nhost: x\r\nx-pad: " + b"a" * 1024 + b"\r\n\r\n"
+    answer = _exchange(port, oversized)
+    assert answer.startswith(b"HTTP/1.1 431 ") and b'"code":"request_headers_too_large"' in answer
+
+
+def test_serve_redacts_keys_from_what_uvicorn_logs(served_with_bounds: tuple[subprocess.Popen[str], int]) -> None:
+    process, port = served_with_bounds
+    client_key = CLIENT_KEY.partition(":")[2]
+    handshake = (
+        f"GET /v1/realtime?model=auto&api-key={QUERY_SECRET}&note={client_key} HTTP/1.1\r\nhost: x\r\n"
+        "upgrade: websocket\r\nconnection: Upgrade\r\nsec-websocket-version: 13\r\n"
+        "sec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+    )
+    with _connect(port) as sock:
+        sock.sendall(handshake.encode())
+        assert sock.recv(65536).startswith(b"HTTP/1.1 401 ")  # no Authorization header
+    process.terminate()
+    _, logged = process.communicate(timeout=30)
+    assert '"WebSocket /v1/realtime?model=auto&api-key=[redacted]&note=[redacted]" 401' in logged
+    assert QUERY_SECRET not in logged and client_key not in logged

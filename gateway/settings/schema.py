@@ -4,16 +4,37 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, HttpUrl
+from pydantic import Field, HttpUrl, model_validator
 
 from gateway.settings.strict import Strict
 
-MiB = 1024 * 1024
+KiB = 1024
+MiB = 1024 * KiB
 
 
 class ServerSettings(Strict):
+    """Where the gateway listens, and what one client may hold of it before and while it is served.
+
+    The header bounds apply before authentication, so an unauthenticated client can hold no more than they
+    allow. Every bound is per worker process (`gateway serve --workers N` runs N of them).
+    """
+
     host: str = "0.0.0.0"
     port: Annotated[int, Field(ge=0, le=65535)] = 8080
+    # A request's line and headers together; larger gets 431 and the connection is closed.
+    max_header_bytes: Annotated[int, Field(ge=KiB, le=MiB)] = 32 * KiB
+    # From connecting (or from a request's first byte) to the end of its headers; later gets 408 and a close.
+    header_timeout_seconds: Annotated[float, Field(gt=0, le=300)] = 10.0
+    # A request body's longest silence between two chunks, and its longest time in all; beyond either, 408
+    # and a close. A body the gateway is not reading yet (its own backlog) is not counted as silence.
+    body_idle_timeout_seconds: Annotated[float, Field(gt=0, le=600)] = 30.0
+    body_timeout_seconds: Annotated[float, Field(gt=0, le=3600)] = 300.0
+    # An idle connection between requests is closed after this long. Keep it longer than the idle timeout
+    # of a load balancer in front, or the balancer may send a request on a connection being closed.
+    keep_alive_timeout_seconds: Annotated[int, Field(ge=1, le=3600)] = 5
+    # Requests served at once (realtime sessions and the /healthz and /readyz probes not counted); more get
+    # 503 with retry-after, before their body is read.
+    max_concurrent_requests: Annotated[int, Field(gt=0)] = 1000
 
 
 class RateLimit(Strict):
@@ -58,6 +79,21 @@ class BodyLimits(Strict):
     json_bytes: Annotated[int, Field(gt=0)] = 50 * MiB
     audio_bytes: Annotated[int, Field(gt=0)] = 25 * MiB
     image_bytes: Annotated[int, Field(gt=0)] = 50 * MiB
+    # Request-body bytes held at once by all requests of one worker process: a request takes room for its
+    # body before reading it and gives it back when it ends; one that finds no room gets 503 with
+    # retry-after, so concurrent uploads cannot grow memory past this (the process's RSS grows by a few
+    # times this, for the parsed copies). At least the largest limit above, or such a body could never pass.
+    buffered_bytes: Annotated[int, Field(gt=0)] = 200 * MiB
+
+    @model_validator(mode="after")
+    def _room_for_the_largest_body(self) -> BodyLimits:
+        largest = max(self.json_bytes, self.audio_bytes, self.image_bytes)
+        if self.buffered_bytes < largest:
+            raise ValueError(
+                f"buffered_bytes ({self.buffered_bytes:,}) must be at least the largest body limit ({largest:,}), "
+                "or a body of that size could never be read"
+            )
+        return self
 
 
 class UpstreamSettings(Strict):
@@ -150,7 +186,8 @@ class RoutingSettings(Strict):
     # The routing policy YAML; a relative path is relative to this config file. Unset: clients must
     # name a served model.
     policy: str | None = None
-    # Prompts with more text than this are tokenized in a worker thread, never on the event loop.
+    # Bodies larger than this (bytes) are gathered and counted in a worker thread, and prompts with more text
+    # than this are tokenized there: never on the event loop.
     offload_above_chars: Annotated[int, Field(gt=0)] = 32_768
     # The directory holding tiktoken's o200k_base and cl100k_base files, named as tiktoken's cache names them
     # (a TIKTOKEN_CACHE_DIR works). Unset: the copies inside the installed litellm package. Either way each
@@ -161,9 +198,10 @@ class RoutingSettings(Strict):
 class RealtimeSettings(Strict):
     """WebSocket sessions at /v1/realtime."""
 
-    # Concurrent sessions one client key may hold. Counted by each replica on its own: with N replicas a
-    # key may hold up to N times this many. None: no cap (the key's token and request budgets still apply).
-    max_sessions_per_key: Annotated[int, Field(gt=0)] | None = None
+    # Concurrent sessions one client key may hold. Counted by each gateway process on its own: with N
+    # replicas (or workers) a key may hold up to N times this many. null: no cap (the key's token and
+    # request budgets still apply), for a gateway that trusts every key with its whole capacity.
+    max_sessions_per_key: Annotated[int, Field(gt=0)] | None = 100
 
 
 class HealthSettings(Strict):

@@ -31,7 +31,8 @@ _UPDATE = orjson.dumps({"type": "session.update", "session": {"type": "realtime"
 def realtime_cost(workdir: Path) -> SuiteResult:
     with ServerGroup(workdir) as servers:
         simulator, _ = start_simulator(servers)
-        gateway_target = start_gateway(servers, workdir, simulator)
+        # One client key opens every idle session: the per-key cap (100 by default) would refuse most of them.
+        gateway_target = start_gateway(servers, workdir, simulator, {"realtime": {"max_sessions_per_key": None}})
         gateway_base = gateway_target.url.removesuffix("/v1/chat/completions").replace("http://", "ws://")
         direct = (f"ws://{HOST}:{simulator.port}/openai/v1/realtime?model={MODEL}", {"api-key": SIMULATOR_KEY})
         through = (f"{gateway_base}/v1/realtime?model={MODEL}", {"authorization": f"Bearer {CLIENT_KEY}"})

@@ -223,7 +223,6 @@ def test_the_routing_log_and_stdout_hold_no_secret(served: Served) -> None:
     assert secrets_in(served.stdout) == []
 
 
-@pytest.mark.xfail(strict=True, reason="waiting for the uvicorn log filter in cli.py")
 def test_stderr_holds_no_secret_though_uvicorn_logged_the_handshakes(served: Served) -> None:
     assert '"WebSocket /v1/realtime?model=auto&api-key=' in served.stderr  # the line was written...
     assert secrets_in(served.stderr) == []  # ...with its key redacted

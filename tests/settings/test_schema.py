@@ -12,8 +12,11 @@ from gateway.settings.schema import (
     EntraAuth,
     GatewayConfig,
     HealthSettings,
+    KiB,
     MiB,
+    RealtimeSettings,
     RetrySettings,
+    ServerSettings,
 )
 
 RESOURCE = {"endpoint": "https://east.openai.azure.com", "auth": {"type": "api-key", "api_key_env": "K"}}
@@ -72,7 +75,9 @@ def test_the_health_package_exports_this_same_class() -> None:
 
 def test_a_minimal_config_takes_every_default() -> None:
     loaded = config()
-    assert loaded.limits == BodyLimits(json_bytes=50 * MiB, audio_bytes=25 * MiB, image_bytes=50 * MiB)
+    assert loaded.limits == BodyLimits(
+        json_bytes=50 * MiB, audio_bytes=25 * MiB, image_bytes=50 * MiB, buffered_bytes=200 * MiB
+    )
     assert loaded.retries == RetrySettings()
     assert loaded.health == HealthSettings()
     assert (loaded.server.host, loaded.server.port, loaded.log.routing_log) == ("0.0.0.0", 8080, "stdout")
@@ -98,6 +103,14 @@ def test_the_auth_type_picks_its_shape() -> None:
         {"servre": {"port": 1}},  # unknown section
         {"server": {"port": 70000}},
         {"limits": {"json_bytes": 0}},
+        {"limits": {"buffered_bytes": 0}},
+        {"server": {"max_header_bytes": 100}},  # too small for any real client's headers
+        {"server": {"header_timeout_seconds": 0}},
+        {"server": {"body_idle_timeout_seconds": -1}},
+        {"server": {"body_timeout_seconds": 0}},
+        {"server": {"keep_alive_timeout_seconds": 0.5}},  # whole seconds: uvicorn's keep-alive takes an int
+        {"server": {"max_concurrent_requests": 0}},
+        {"realtime": {"max_sessions_per_key": 0}},
         {"retries": {"max_attempts": 21}},
         {"retries": {"retry_on": [418]}},
         {"rate_limits": {"when_redis_down": "ignore"}},
@@ -118,3 +131,41 @@ def test_settings_are_frozen() -> None:
     loaded = config()
     with pytest.raises(ValidationError):
         loaded.server.port = 9090
+
+
+# Bounds on what clients hold at once (issue 12)
+
+
+def test_every_bound_has_a_safe_default() -> None:
+    server = config().server
+    assert (server.max_header_bytes, server.header_timeout_seconds) == (32 * KiB, 10.0)
+    assert (server.body_idle_timeout_seconds, server.body_timeout_seconds) == (30.0, 300.0)
+    assert (server.keep_alive_timeout_seconds, server.max_concurrent_requests) == (5, 1000)
+    assert config().limits.buffered_bytes == 200 * MiB
+    assert RealtimeSettings().max_sessions_per_key == 100  # a cap by default, not unlimited
+
+
+def test_the_bounds_are_configurable() -> None:
+    server = {
+        "max_header_bytes": 8192,
+        "header_timeout_seconds": 2,
+        "body_idle_timeout_seconds": 5.5,
+        "body_timeout_seconds": 60,
+        "keep_alive_timeout_seconds": 75,
+        "max_concurrent_requests": 64,
+    }
+    loaded = config(server=server, limits={"buffered_bytes": 64 * MiB, "json_bytes": 32 * MiB, "image_bytes": MiB})
+    assert loaded.server == ServerSettings(**server)
+    assert loaded.limits.buffered_bytes == 64 * MiB
+
+
+def test_realtime_sessions_may_be_left_uncapped_on_purpose() -> None:
+    assert config(realtime={"max_sessions_per_key": None}).realtime.max_sessions_per_key is None
+
+
+def test_buffered_bytes_must_hold_the_largest_body() -> None:
+    with pytest.raises(
+        ValidationError, match=r"buffered_bytes \(10,485,760\) must be at least the largest body limit \(52,428,800\)"
+    ):
+        config(limits={"buffered_bytes": 10 * MiB})
+    assert config(limits={"buffered_bytes": 50 * MiB}).limits.buffered_bytes == 50 * MiB  # exactly the largest
