@@ -16,6 +16,7 @@ and what the attempt loop may do about it.
     ├── UpstreamTimeout               504     timeout
     │   └── FirstChunkTimeout         504     timeout       (a stream stalled before its first chunk)
     ├── NoDeploymentAvailable         503                   every candidate open; retry-after when one probes
+    ├── ServerBusy                    503                   this process at a bound (bodies, requests in flight)
     └── LimitsUnavailable             503                   Redis away and rate limits fail closed
 
 `retry_class` is what `retries.retry_on` names ("connection", "timeout" or an HTTP status); None never
@@ -202,6 +203,17 @@ def _duration(seconds: float | None) -> str:
 class TooManySessions(GatewayError):
     status = 429
     code = "too_many_sessions"
+
+
+class ServerBusy(GatewayError):
+    """This process is at one of its bounds (bodies buffered, requests in flight): try again shortly, as the
+    requests holding the room end within a second or two."""
+
+    status = 503
+    code = "server_busy"
+
+    def headers(self) -> dict[str, str]:
+        return retry_after_headers(1.0)
 
 
 class LimitsUnavailable(GatewayError):

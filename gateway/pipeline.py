@@ -38,23 +38,25 @@ CLIENT_TIMEOUT_HEADER = "x-stainless-read-timeout"
 
 async def handle(services: Services, request: Request, endpoint: Endpoint, request_id: str) -> Response:
     finish = Finish(services.admission, services.routing_log, RequestRecord(request_id, endpoint.operation))
-    try:
-        key_id = services.client_keys.authenticate(request.headers)
-        finish.authenticated(key_id)
-        body = await read_client_body(request, endpoint, services.config.limits)
-        finish.asked(body)
-        routed = await services.router.route(body, request.headers)
-        finish.routed(routed)
-        deadline = request_deadline(services.config.retries, request.headers)
-        job = Job(key_id, body, request.headers, request_id, _estimate(services, routed), deadline)
-        delivery = await services.dispatcher.dispatch(job, routed.decision.model, finish.ledger)
-    except Undelivered as undelivered:
-        return await finish.refused(undelivered.error, undelivered.trace)
-    except GatewayError as error:
-        return await finish.refused(error)
-    except BaseException as error:
-        await finish.failed(error)  # its log line, its budget back; the middleware answers 500
-        raise
+    # The body's room in the process's budget is held until the request has been dispatched.
+    with services.body_budget.lease() as body_room:
+        try:
+            key_id = services.client_keys.authenticate(request.headers)
+            finish.authenticated(key_id)
+            body = await read_client_body(request, endpoint, services.config.limits, body_room)
+            finish.asked(body)
+            routed = await services.router.route(body, request.headers)
+            finish.routed(routed)
+            deadline = request_deadline(services.config.retries, request.headers)
+            job = Job(key_id, body, request.headers, request_id, _estimate(services, routed), deadline)
+            delivery = await services.dispatcher.dispatch(job, routed.decision.model, finish.ledger)
+        except Undelivered as undelivered:
+            return await finish.refused(undelivered.error, undelivered.trace)
+        except GatewayError as error:
+            return await finish.refused(error)
+        except BaseException as error:
+            await finish.failed(error)  # its log line, its budget back; the middleware answers 500
+            raise
     headers = finish.delivered(delivery)
     return relay(
         delivery.response,

@@ -13,6 +13,7 @@ from gateway.dispatch.balance import RemainingTokens
 from gateway.dispatch.dispatcher import Dispatcher
 from gateway.health.board import HealthBoard
 from gateway.health.shared import SharedHealth
+from gateway.inbound.body_budget import BodyBudget
 from gateway.inbound.client_auth import ClientKeys
 from gateway.limits import Limiter, MemoryLimiter, RedisLimiter
 from gateway.limits.admission import Admission
@@ -43,6 +44,8 @@ class Services:
     admission: Admission
     health: HealthBoard
     dispatcher: Dispatcher
+    # Request-body bytes this process holds at once (limits.buffered_bytes).
+    body_budget: BodyBudget
     # Each deployment's TPM left as last seen (the gateway's budgets or Azure's headers): for balancing.
     remaining_tokens: RemainingTokens
     # Realtime sessions open per client key on this replica (realtime.max_sessions_per_key).
@@ -94,6 +97,7 @@ async def open_services(
             health=health,
             dispatcher=dispatcher,
             remaining_tokens=remaining_tokens,
+            body_budget=BodyBudget(config.limits.buffered_bytes),
         )
     finally:
         await health.aclose()

@@ -29,7 +29,8 @@ async def explain(request: Request) -> Response:
         if endpoint is None:
             raise NotFound(f"Unknown endpoint /v1/{operation}: nothing to explain.")
         services.client_keys.authenticate(request.headers)
-        body = await read_client_body(request, endpoint, services.config.limits)
+        with services.body_budget.lease() as body_room:
+            body = await read_client_body(request, endpoint, services.config.limits, body_room)
         routed = await services.router.route(body, request.headers)
         deployment = services.deployments.first_for_model(routed.decision.model)
     except GatewayError as error:

@@ -9,12 +9,14 @@ from __future__ import annotations
 from starlette.requests import ClientDisconnect, Request
 
 from gateway.errors import ClientDisconnected, InvalidRequest, PayloadTooLarge
+from gateway.inbound.body_budget import BodyLease
 
 
-async def read_body(request: Request, limit: int) -> bytes:
+async def read_body(request: Request, limit: int, room: BodyLease) -> bytes:
+    """`room`: this request's share of the process's body budget, taken before the bytes are held."""
     declared = request.headers.get("content-length")
-    if declared is not None and _declares_more_than(declared, limit):
-        raise _too_large(limit)
+    if declared is not None:
+        room.cover(_declared_length(declared, limit))
     chunks: list[bytes] = []
     size = 0
     try:
@@ -22,6 +24,7 @@ async def read_body(request: Request, limit: int) -> bytes:
             size += len(chunk)
             if size > limit:  # chunked uploads declare no length: count as they arrive
                 raise _too_large(limit)
+            room.cover(size)
             chunks.append(chunk)
     except ClientDisconnect:
         raise ClientDisconnected(
@@ -30,13 +33,16 @@ async def read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def _declares_more_than(declared: str, limit: int) -> bool:
+def _declared_length(declared: str, limit: int) -> int:
+    """The Content-Length, once it is known to be within `limit`."""
     # str.isdigit() also takes "²" and other digits int() refuses; only ASCII digits are a Content-Length.
     if not (declared.isascii() and declared.isdigit()):
         raise InvalidRequest("The Content-Length header is not a number.", code="invalid_content_length")
     digits = declared.lstrip("0")
     # Longer than the limit's digits is larger, and int() refuses over 4,300 digits: compare lengths first.
-    return len(digits) > len(str(limit)) or int(digits or "0") > limit
+    if len(digits) > len(str(limit)) or int(digits or "0") > limit:
+        raise _too_large(limit)
+    return int(digits or "0")
 
 
 def _too_large(limit: int) -> PayloadTooLarge:

@@ -14,20 +14,7 @@ from __future__ import annotations
 
 from types import TracebackType
 
-from gateway.errors import GatewayError
-
-# The bodies holding the room belong to requests under way; most end within a second or two.
-RETRY_AFTER_SECONDS = 1
-
-
-class ServerBusy(GatewayError):
-    """This process is at one of its bounds (bodies buffered, requests in flight): try again shortly."""
-
-    status = 503
-    code = "server_busy"
-
-    def headers(self) -> dict[str, str]:
-        return {"retry-after": str(RETRY_AFTER_SECONDS), "retry-after-ms": str(RETRY_AFTER_SECONDS * 1000)}
+from gateway.errors import ServerBusy
 
 
 class BodyBudget:

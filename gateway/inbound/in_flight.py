@@ -18,7 +18,7 @@ import orjson
 from starlette.applications import Starlette
 from starlette.types import Message, Receive, Scope, Send
 
-from gateway.inbound.body_budget import ServerBusy
+from gateway.errors import ServerBusy
 from gateway.observe.routing_log import RequestRecord
 from gateway.reply.headers import gateway_headers
 

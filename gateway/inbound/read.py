@@ -7,6 +7,7 @@ from starlette.requests import Request
 
 from gateway.errors import InvalidRequest
 from gateway.inbound.body import read_body
+from gateway.inbound.body_budget import BodyLease
 from gateway.inbound.endpoints import Endpoint
 from gateway.inbound.fields import ClientBody
 from gateway.inbound.json_body import parse_json_body
@@ -15,10 +16,10 @@ from gateway.settings.schema import BodyLimits
 from gateway.upstream.headers import is_sendable
 
 
-async def read_client_body(request: Request, endpoint: Endpoint, limits: BodyLimits) -> ClientBody:
+async def read_client_body(request: Request, endpoint: Endpoint, limits: BodyLimits, room: BodyLease) -> ClientBody:
     limit = {"json": limits.json_bytes, "audio": limits.audio_bytes, "image": limits.image_bytes}[endpoint.size_limit]
     content_type = _content_type(request.headers)
-    raw = await read_body(request, limit)
+    raw = await read_body(request, limit, room)
     if endpoint.body_kind == "json":
         return parse_json_body(endpoint, content_type, raw)
     return parse_multipart_body(endpoint, content_type, raw)

@@ -290,9 +290,6 @@ async def test_requests_over_the_concurrency_limit_get_503_with_retry_after(limi
     assert (line["status"], line["error"]) == (503, "server_busy")
 
 
-@pytest.mark.xfail(
-    strict=True, reason="issue 12: the body budget is not wired into inbound/body.py and services.py yet"
-)
 async def test_bodies_beyond_the_buffered_bytes_get_503_while_smaller_ones_pass(limited: Gateway) -> None:
     large = MiB  # two of them do not fit in buffered_bytes (1.5 MiB); one and small bodies do
     async with connection(limited) as (reader_a, writer_a):

@@ -7,8 +7,8 @@ import asyncio
 
 import pytest
 
-from gateway.errors import GatewayError
-from gateway.inbound.body_budget import BodyBudget, ServerBusy
+from gateway.errors import GatewayError, ServerBusy
+from gateway.inbound.body_budget import BodyBudget
 
 
 def test_a_declared_length_is_held_until_released() -> None:
