@@ -190,6 +190,9 @@ def redacted_log_config(config: GatewayConfig, environ: Mapping[str, str]) -> di
     logging_config["filters"] = {"redact": {"()": RedactingFilter, "redactor": Redactor.from_config(config, environ)}}
     for handler in logging_config["handlers"].values():
         handler["filters"] = ["redact"]
+    # The gateway's own lines (unexpected errors with their tracebacks, Redis away, breakers) go through the
+    # same redacting handler, not Python's last-resort one.
+    logging_config["loggers"]["gateway"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
     return logging_config
 
 

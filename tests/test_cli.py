@@ -199,3 +199,32 @@ def test_serve_redacts_keys_from_what_uvicorn_logs(served_with_bounds: tuple[sub
     _, logged = process.communicate(timeout=30)
     assert '"WebSocket /v1/realtime?model=auto&api-key=[redacted]&note=[redacted]" 401' in logged
     assert QUERY_SECRET not in logged and client_key not in logged
+
+
+def test_the_gateways_own_log_lines_are_redacted_when_served(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import logging
+    import logging.config
+
+    from gateway.cli import redacted_log_config
+    from tests.support.gateway_config import shipped_config
+
+    config, environ = shipped_config("http://127.0.0.1:9", tmp_path / "routing.log")
+    secret = environ["GATEWAY_API_KEYS"].split(",")[0]
+    # dictConfig sets up these loggers process-wide: put them back as they were for the tests that follow.
+    loggers = [logging.getLogger(name) for name in ("gateway", "uvicorn", "uvicorn.error", "uvicorn.access")]
+    saved = [(logger.handlers[:], logger.propagate, logger.level, logger.filters[:]) for logger in loggers]
+    logging.config.dictConfig(redacted_log_config(config, environ))
+    try:
+        logging.getLogger("gateway.limits").error("rate limits: Redis said no to %s at %s", secret, "/x?api-key=abc")
+    finally:
+        for logger, (handlers, propagate, level, filters) in zip(loggers, saved, strict=True):
+            for handler in logger.handlers:
+                if handler not in handlers:
+                    handler.close()
+            logger.handlers[:], logger.propagate, logger.filters[:] = handlers, propagate, filters
+            logger.setLevel(level)
+    err = capsys.readouterr().err
+    assert "rate limits: Redis said no to [redacted]" in err
+    assert secret not in err and "api-key=abc" not in err
