@@ -89,7 +89,8 @@ def _task_class(body: ClientBody, task: TaskFamily, hints: RouteHints) -> TaskVe
         return TaskVerdict("general", "not a text task", {"code": 0.0, "creative": 0.0, "general": 0.0})
     prompt, system = _prompt_texts(body.json)
     response_format = body.json.get("response_format")
-    structured = isinstance(response_format, dict) and response_format.get("type") in {"json_schema", "json_object"}
+    # Tuples, not sets: a client's value may be unhashable (a list), and `in` a set would raise on it.
+    structured = isinstance(response_format, dict) and response_format.get("type") in ("json_schema", "json_object")
     return classify_task(prompt, system=system, has_tools=bool(body.json.get("tools")), structured_output=structured)
 
 
@@ -106,7 +107,7 @@ def _prompt_texts(json_body: Mapping[str, Any]) -> tuple[str, str]:
         if not isinstance(message, dict):
             continue
         texts = _texts(message.get("content"))
-        if message.get("role") in {"system", "developer"}:
+        if message.get("role") in ("system", "developer"):
             system.extend(texts)
         elif message.get("role") == "user":
             user.extend(texts)

@@ -111,7 +111,8 @@ def _messages(body: dict[str, Any]) -> list[Any]:
     if not isinstance(messages, list) or not messages:
         raise bad_request("'messages' must be a non-empty array.", "messages", "invalid_value")
     for i, message in enumerate(messages):
-        if not isinstance(message, dict) or message.get("role") not in _ROLES:
+        role = message.get("role") if isinstance(message, dict) else None
+        if not isinstance(role, str) or role not in _ROLES:
             raise invalid_value(f"messages[{i}].role", "expected one of " + ", ".join(sorted(_ROLES)))
     return messages
 

@@ -179,3 +179,17 @@ def test_other_tasks_are_not_text_tasks(classifier: ClassifierSpy, body: ClientB
 def test_a_form_body_streams_by_its_field() -> None:
     features = inspect_request(form_body("audio/transcriptions", stream="True"), NO_HINTS, None)
     assert (features.task, features.stream, features.image_input) == ("transcription", True, False)
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"messages": [{"role": [], "content": "hi"}]},
+        {"messages": [{"role": {"r": 1}, "content": "hi"}]},
+        {**user("hi"), "response_format": {"type": []}},
+        {**user("hi"), "response_format": {"type": {"json_schema": 1}}},
+    ],
+)
+def test_unhashable_values_where_a_name_belongs_are_read_as_no_name(payload: dict[str, Any]) -> None:
+    features = inspect_request(json_body("chat/completions", payload), NO_HINTS, None)
+    assert features.task == "chat" and features.task_class_source == "classifier"

@@ -208,6 +208,7 @@ async def test_trigger_word_is_blocked_by_the_content_filter(client: httpx.Async
         ({"messages": None}, "messages"),
         ({"messages": []}, "messages"),
         ({"messages": [{"role": "robot", "content": "x"}]}, "messages[0].role"),
+        ({"messages": [{"role": [], "content": "x"}]}, "messages[0].role"),  # unhashable: still a 400
         ({"n": 0}, "n"),
         ({"max_tokens": "ten"}, "max_tokens"),
         ({"stream": "yes"}, "stream"),
