@@ -9,8 +9,6 @@ awaits are a safety net several times the configured bound, never the assertion.
 from __future__ import annotations
 
 import asyncio
-import socket
-import threading
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
@@ -26,20 +24,11 @@ from gateway.cli import served_app, server_config
 from gateway.settings.schema import BodyLimits, KiB, MiB, RealtimeSettings, ServerSettings
 from tests.conftest import Gateway, Simulator
 from tests.support.gateway_config import CLIENT_KEYS, shipped_config
+from tests.support.servers import serve_config
 
 SAFETY_NET = 15.0  # seconds; only a gateway that never acts reaches it
 KEY = CLIENT_KEYS[0]
 CHAT = orjson.dumps({"model": "gpt-4.1-mini", "messages": [{"role": "user", "content": "hello"}]})
-
-
-class _StartedServer(uvicorn.Server):
-    def __init__(self, config: uvicorn.Config) -> None:
-        super().__init__(config)
-        self.ready = threading.Event()
-
-    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        await super().startup(sockets=sockets)
-        self.ready.set()
 
 
 @contextmanager
@@ -50,22 +39,14 @@ def served_gateway(
     thread of its own (uvloop, as in production)."""
     config, environ = shipped_config(simulator.url, log_path)
     config = config.model_copy(update={"server": server, "limits": limits})
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    uvicorn_config = server_config(served_app(config, environ), config, environ, "127.0.0.1", port)
-    uvicorn_config.timeout_graceful_shutdown = int(SAFETY_NET)  # a failed test must not leave it hanging
-    started = _StartedServer(uvicorn_config)
-    thread = threading.Thread(target=started.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        if not started.ready.wait(60):
-            raise RuntimeError("the gateway did not start")
-        yield Gateway(f"http://127.0.0.1:{port}", log_path)
-    finally:
-        started.should_exit = True
-        thread.join(timeout=60)
-        sock.close()
+
+    def config_for(port: int) -> uvicorn.Config:
+        uvicorn_config = server_config(served_app(config, environ), config, environ, "127.0.0.1", port)
+        uvicorn_config.timeout_graceful_shutdown = int(SAFETY_NET)  # a failed test must not leave it hanging
+        return uvicorn_config
+
+    with serve_config(config_for, startup_timeout=60) as url:
+        yield Gateway(url, log_path)
 
 
 # Short timeouts, for the tests of timers.

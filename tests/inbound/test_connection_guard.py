@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import pickle
-import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ from websockets.asyncio.client import connect
 
 from gateway.inbound.connection_guard import DEFAULT_BOUNDS, ConnectionBounds, ServedConfig
 from gateway.settings.schema import ServerSettings
+from tests.support.servers import serve_config_in_loop
 
 HEAD_LIMIT = 2048
 BOUNDS = ConnectionBounds(max_header_bytes=HEAD_LIMIT, header_timeout=0.3, body_idle_timeout=0.3, body_timeout=1.0)
@@ -68,41 +68,22 @@ class EchoApp:
             await send({"type": "websocket.send", "text": message["text"]})
 
 
-class _ReadyServer(uvicorn.Server):
-    def __init__(self, config: uvicorn.Config) -> None:
-        super().__init__(config)
-        self.ready = asyncio.Event()
-
-    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        await super().startup(sockets=sockets)
-        self.ready.set()
-
-
 @asynccontextmanager
 async def guarded(app: EchoApp, bounds: ConnectionBounds = BOUNDS, keep_alive: int = 5) -> AsyncIterator[int]:
     """`app` served in this test's loop through the guarded protocol; yields the port."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    config = ServedConfig(
-        app,
-        connection_bounds=bounds,
-        lifespan="off",
-        log_level="warning",
-        timeout_keep_alive=keep_alive,
-        timeout_graceful_shutdown=int(SAFETY_NET),  # a failing test must not leave a request hanging forever
-    )
-    server = _ReadyServer(config)
-    serving = asyncio.create_task(server.serve(sockets=[sock]))
-    ready = asyncio.create_task(server.ready.wait())
-    try:
-        await asyncio.wait((serving, ready), return_when=asyncio.FIRST_COMPLETED)
-        assert server.ready.is_set(), "uvicorn stopped before serving"
-        yield sock.getsockname()[1]
-    finally:
-        ready.cancel()
-        server.should_exit = True
-        await serving
-        sock.close()
+
+    def config_for(port: int) -> uvicorn.Config:
+        return ServedConfig(
+            app,
+            connection_bounds=bounds,
+            lifespan="off",
+            log_level="warning",
+            timeout_keep_alive=keep_alive,
+            timeout_graceful_shutdown=int(SAFETY_NET),  # a failing test must not leave a request hanging forever
+        )
+
+    async with serve_config_in_loop(config_for) as url:
+        yield int(url.rsplit(":", 1)[1])
 
 
 @dataclass
