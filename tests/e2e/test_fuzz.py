@@ -141,31 +141,54 @@ class LedgerLimiter:
 
 
 class LoopLagProbe:
-    """Sleeps 10 ms at a time in the gateway's event loop and keeps the worst oversleep: how long the loop was
-    busy with something that did not yield."""
+    """Sleeps 10 ms at a time in the gateway's event loop and keeps each oversleep: how long the loop was busy
+    with something that did not yield.
+
+    A request is charged only the part of an oversleep that fell while it was in the gateway. Between requests
+    the test's own thread generates the next example, and a long C call there (hypothesis, orjson) holds the
+    interpreter, so the probe cannot wake on time: that is the test's doing, not the gateway's.
+    """
 
     def __init__(self) -> None:
-        self.worst_s = 0.0
+        self._stalls: list[tuple[float, float]] = []  # (when the probe should have woken, when it did)
+        self._requests: list[tuple[float, float]] = []  # (first byte sent, last byte received)
+        self._previous_requests: list[tuple[float, float]] = []
+        self._request_started: float | None = None
         self._stopped = False
         self._waiting: list[anyio.Event] = []
 
     async def run(self) -> None:
         while not self._stopped:
             waiting, self._waiting = self._waiting, []
-            started = time.perf_counter()
+            due = time.perf_counter() + PROBE_INTERVAL_S
             await anyio.sleep(PROBE_INTERVAL_S)
-            self.worst_s = max(self.worst_s, time.perf_counter() - started - PROBE_INTERVAL_S)
+            woke = time.perf_counter()
+            if woke > due:
+                self._stalls.append((due, woke))
             for event in waiting:
                 event.set()
 
+    def request_started(self) -> None:
+        self._request_started = time.perf_counter()
+
+    def request_ended(self) -> None:
+        assert self._request_started is not None
+        self._requests.append((self._request_started, time.perf_counter()))
+        self._request_started = None
+
     def take_worst(self) -> float:
-        """The worst lag seen since the last take. A stall that ends a request may only be seen (when the probe
-        wakes) after it: then it is the next take's."""
-        worst, self.worst_s = self.worst_s, 0.0
-        return worst
+        """The worst lag within a request since the last take. A stall that ends a request may only be seen
+        (when the probe wakes) after it: that request is kept for the next take too, so it is still charged."""
+        requests = self._previous_requests + self._requests
+        worst = max(
+            (min(woke, end) - max(due, start) for due, woke in self._stalls for start, end in requests), default=0.0
+        )
+        self._previous_requests, self._requests, self._stalls = self._requests[-1:], [], []
+        return max(0.0, worst)
 
     async def take_worst_until_now(self) -> float:
-        """The worst lag until now, a stall still under way included: waits for a sleep begun after this call."""
+        """`take_worst`, once the probe has woken from a sleep begun after this call: a stall still under way
+        is included."""
         measured = anyio.Event()
         self._waiting.append(measured)
         await measured.wait()
@@ -232,7 +255,11 @@ class FuzzedGateway:
     async def _exchange(self, request: FuzzRequest, pass_window: bool) -> Exchange:
         if pass_window:
             self.clock.pass_window()
-        response = await self.client.post(f"/v1/{request.operation}", content=request.body, headers=request.headers)
+        self.probe.request_started()
+        try:
+            response = await self.client.post(f"/v1/{request.operation}", content=request.body, headers=request.headers)
+        finally:
+            self.probe.request_ended()
         states = await self.limiter.states(list(self.limiter.budgets.values()))
         return Exchange(request, response.status_code, response.headers, response.content, states)
 
