@@ -4,7 +4,8 @@ The folders are the request's steps, in the order `pipeline.py` calls them:
 
     app.py  services.py  pipeline.py  cli.py  errors.py      wiring, the request flow, the CLI, every error
     │
-    ├── inbound/     authenticate the client key, read and check the body (endpoints.py: what is served)
+    ├── inbound/     authenticate the client key, read and check the body (endpoints.py: what is served);
+    │                the bounds on every connection (header size, read timeouts, requests in flight, body bytes)
     ├── routing/     inspect the request (features, tokens, task class), walk the policy tree to a model;
     │                models.yaml is the model-facts table
     ├── dispatch/    pick a deployment (balance, health), admit, call Azure, retry elsewhere or fall back,
@@ -13,7 +14,7 @@ The folders are the request's steps, in the order `pipeline.py` calls them:
     │   ├── health/  circuit breakers and cool-downs per deployment
     │   └── upstream/  the deployments, the request Azure receives, the HTTP call, reading its answer
     ├── reply/       relay Azure's answer (whole or streamed), read its usage, finish: settle, then log
-    ├── observe/     the routing log: one line per request
+    ├── observe/     the routing log (one line per request), and secrets kept out of every log line
     │
     ├── realtime/    /v1/realtime over WebSocket: the same steps, for a session
     ├── admin/       endpoints about the gateway: /v1/models, explain, deployment status, probes

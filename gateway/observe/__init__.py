@@ -1,1 +1,2 @@
-"""What the gateway writes down about the requests it served: one routing-log line per request."""
+"""What the gateway writes down about the requests it served (one routing-log line each), with secrets
+kept out of everything it writes."""
