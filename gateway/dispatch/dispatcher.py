@@ -21,24 +21,23 @@ import asyncio
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception
+from tenacity import AsyncRetrying, retry_if_exception
 
 from gateway.dispatch.adapt import Adapted, ModelAdapter
 from gateway.dispatch.attempts import Attempt
 from gateway.dispatch.balance import RemainingTokens, balanced_order
-from gateway.dispatch.delivery import Delivery, Job, Trace, Undelivered
+from gateway.dispatch.delivery import Delivery, Job, Undelivered
 from gateway.dispatch.feedback import learn_from_failure
 from gateway.dispatch.plan import Candidate, Plan
 from gateway.dispatch.reopening import next_look, refusal, soonest_reopening
+from gateway.dispatch.retry_rules import Detour, LoopState, ModelSwitch, NotYet, RetryRules
 from gateway.errors import (
     FallbackReason,
     FirstChunkTimeout,
     GatewayError,
     NoDeploymentAvailable,
     RateLimited,
-    UpstreamError,
 )
 from gateway.health.board import HealthBoard
 from gateway.inbound.fields import ClientBody
@@ -52,27 +51,6 @@ from gateway.upstream.credentials import UpstreamCredentials
 from gateway.upstream.deployments import Deployment, DeploymentTable
 from gateway.upstream.headers import HeaderPolicy
 from gateway.upstream.outbound import build_upstream_request
-from gateway.upstream.retry_after import retry_after_seconds
-
-
-class _Detour(Exception):
-    """Not an answer yet, but the loop goes on; `error` is what the client gets if it cannot."""
-
-    def __init__(self, error: GatewayError) -> None:
-        super().__init__(error.message)
-        self.error = error
-
-
-class _ModelSwitch(_Detour):
-    """Azure refused for a reason another model can fix (context too long, content filter): go on at once."""
-
-
-class _NotYet(_Detour):
-    """Every candidate is resting: none takes a request for `wait_s` seconds."""
-
-    def __init__(self, error: GatewayError, wait_s: float) -> None:
-        super().__init__(error)
-        self.wait_s = wait_s
 
 
 class Dispatcher:
@@ -102,6 +80,7 @@ class Dispatcher:
         self._credentials = credentials
         self._settings = settings
         self._choose = choose
+        self._rules = RetryRules(settings, admission.wait_for_room_seconds, choose)
         self._vision_of = vision_of
         self._remaining = remaining
         self._adapter = adapter
@@ -110,7 +89,7 @@ class Dispatcher:
         """`ledger`: where every reservation taken is recorded, for the caller to end whatever happens (the
         request's finish step); failed attempts' are ended here at once. None: the dispatcher keeps its own."""
         plan = Plan(model, self._ordered_deployments, self._fallbacks_of, self._is_available)
-        state = _LoopState(plan, Ledger(self._admission) if ledger is None else ledger)
+        state = LoopState(plan, Ledger(self._admission) if ledger is None else ledger)
         try:
             return await self._attempts(job, state)
         except GatewayError as error:
@@ -126,18 +105,18 @@ class Dispatcher:
         self._remaining.from_budgets(admitted.deployment.id, admitted.states)
         return admitted
 
-    async def _attempts(self, job: Job, state: _LoopState) -> Delivery:
+    async def _attempts(self, job: Job, state: LoopState) -> Delivery:
         # Most requests succeed at once: they skip the retry machinery (~50 us a request) altogether.
         try:
             return await self._try_once(job, state)
-        except (GatewayError, _Detour) as error:
-            if not self._worth_retrying(error, state):
-                raise error.error if isinstance(error, _Detour) else error from None
+        except (GatewayError, Detour) as error:
+            if not self._rules.worth_retrying(error):
+                raise error.error if isinstance(error, Detour) else error from None
             first_failure: BaseException | None = error
         retrying = AsyncRetrying(
-            retry=retry_if_exception(lambda error: self._worth_retrying(error, state)),
-            wait=lambda retry_state: self._wait(retry_state, state, job),
-            stop=lambda retry_state: self._stop(retry_state, state, job),
+            retry=retry_if_exception(lambda error: self._rules.worth_retrying(error)),
+            wait=lambda retry_state: self._rules.wait(retry_state, state),
+            stop=lambda retry_state: self._rules.stop(retry_state, state, job),
             sleep=asyncio.sleep,
             reraise=True,
         )
@@ -149,13 +128,13 @@ class Dispatcher:
                         replay, first_failure = first_failure, None
                         raise replay
                     return await self._try_once(job, state)
-        except _Detour as detour:
+        except Detour as detour:
             raise detour.error from None
         raise AssertionError("unreachable: tenacity either returns a delivery or reraises")
 
     # -- one try ---------------------------------------------------------------------------------------
 
-    async def _try_once(self, job: Job, state: _LoopState) -> Delivery:
+    async def _try_once(self, job: Job, state: LoopState) -> Delivery:
         if state.needs_new_round:
             state.plan.new_round()
             state.needs_new_round = state.round_tried = False
@@ -177,7 +156,7 @@ class Dispatcher:
             state.reason = error.fallback_reason
             if state.reason != "failure" and error.status == 400 and state.plan.leave_model(state.reason):
                 state.trace.notes.append(f"{candidate.model}: {error.code}, trying {state.plan.model}")
-                raise _ModelSwitch(error) from None
+                raise ModelSwitch(error) from None
             raise
         attempt.latency_ms = round((time.perf_counter() - started) * 1000, 3)
         attempt.billed = True
@@ -185,7 +164,7 @@ class Dispatcher:
         self._remaining.from_azure(candidate.deployment, delivery.response.headers)
         return delivery
 
-    async def _admitted_candidate(self, job: Job, state: _LoopState) -> tuple[Candidate, Admitted, Adapted]:
+    async def _admitted_candidate(self, job: Job, state: LoopState) -> tuple[Candidate, Admitted, Adapted]:
         """The next candidate that is healthy, can serve the request and has room in its budgets, with the
         request as that candidate's model takes it."""
         while (candidate := state.plan.next(state.reason)) is not None:
@@ -222,12 +201,12 @@ class Dispatcher:
             if reopening is not None:
                 state.idle_rounds += 1
                 look = next_look(reopening, self._settings.backoff_initial_seconds)
-                raise _NotYet(refusal(state.plan.routed_model, look), look.in_seconds)
+                raise NotYet(refusal(state.plan.routed_model, look), look.in_seconds)
         if state.last_error is not None:
             raise state.last_error
         raise NoDeploymentAvailable.for_model(state.plan.routed_model)
 
-    def _resting(self, job: Job, state: _LoopState) -> list[Deployment]:
+    def _resting(self, job: Job, state: LoopState) -> list[Deployment]:
         """The round's untried deployments of models that could take the request."""
         return [
             candidate.deployment
@@ -237,7 +216,7 @@ class Dispatcher:
         ]
 
     async def _send(
-        self, job: Job, state: _LoopState, candidate: Candidate, admitted: Admitted, body: ClientBody, attempt: Attempt
+        self, job: Job, state: LoopState, candidate: Candidate, admitted: Admitted, body: ClientBody, attempt: Attempt
     ) -> Delivery:
         outbound = await build_upstream_request(
             candidate.deployment, body, job.client_headers, job.request_id, self._header_policy, self._credentials
@@ -265,55 +244,6 @@ class Dispatcher:
         else:
             await ledger.refund(admitted)
 
-    # -- the loop's policy -----------------------------------------------------------------------------
-
-    def _worth_retrying(self, error: BaseException, state: _LoopState) -> bool:
-        if isinstance(error, _Detour):
-            return True
-        if isinstance(error, RateLimited):
-            return not error.by_client_key and error.retry_after_s is not None
-        return isinstance(error, GatewayError) and error.retry_class in self._settings.retry_on
-
-    def _wait(self, retry_state: RetryCallState, state: _LoopState, job: Job) -> float:
-        error = retry_state.outcome.exception() if retry_state.outcome is not None else None
-        if isinstance(error, _ModelSwitch) or (not state.round_over and state.plan.has_untried()):
-            state.waited_s = 0.0
-            return 0.0
-        state.needs_new_round, state.round_over = True, False
-        if isinstance(error, _NotYet):
-            wait = error.wait_s
-            state.idle_waited_s += wait
-        elif isinstance(error, RateLimited) and error.retry_after_s is not None:
-            wait = error.retry_after_s
-        elif isinstance(error, UpstreamError) and (hinted := retry_after_seconds(error.headers())) is not None:
-            wait = hinted
-        else:
-            ceiling = min(
-                self._settings.backoff_max_seconds, self._settings.backoff_initial_seconds * 2**state.backoffs
-            )
-            state.backoffs += 1
-            wait = self._choose() * ceiling  # full jitter: replicas retrying together spread out
-        # Added up: a wait for Azure's retry-after may wake a moment before the cool-down's end (another clock),
-        # and the short wait for the rest is the same attempt's.
-        state.waited_s += wait
-        return wait
-
-    def _stop(self, retry_state: RetryCallState, state: _LoopState, job: Job) -> bool:
-        # A round that found everything resting sent nothing: max_attempts counts the others.
-        if retry_state.attempt_number - state.idle_rounds >= self._settings.max_attempts:
-            return True
-        upcoming = retry_state.upcoming_sleep
-        if time.monotonic() + upcoming >= job.deadline:
-            return True
-        error = retry_state.outcome.exception() if retry_state.outcome is not None else None
-        if isinstance(error, _NotYet):
-            # All of the request's sleeps for resting deployments (`_wait` counted this one in already), so
-            # that deployments failing over and over cannot hold it asleep from one open period to the next.
-            return state.idle_waited_s > self._settings.max_wait_seconds
-        if isinstance(error, RateLimited):
-            return upcoming > self._admission.wait_for_room_seconds
-        return upcoming > self._settings.max_wait_seconds
-
     # -- plan inputs -----------------------------------------------------------------------------------
 
     def _ordered_deployments(self, model: str) -> list[Deployment]:
@@ -324,19 +254,3 @@ class Dispatcher:
 
     def _is_available(self, deployment: Deployment) -> bool:
         return self._health.is_available(deployment.id)
-
-
-@dataclass(slots=True)
-class _LoopState:
-    plan: Plan
-    ledger: Ledger
-    reason: FallbackReason = "failure"
-    last_error: GatewayError | None = None
-    waited_s: float = 0.0
-    backoffs: int = 0
-    round_over: bool = False
-    needs_new_round: bool = False
-    round_tried: bool = False  # this round sent a request, or a budget refused one
-    idle_rounds: int = 0  # rounds that found every candidate resting
-    idle_waited_s: float = 0.0  # slept after those rounds
-    trace: Trace = field(default_factory=Trace)
