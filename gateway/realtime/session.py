@@ -16,6 +16,7 @@ import contextlib
 import logging
 import uuid
 
+import anyio
 from starlette.websockets import WebSocket
 from websockets.asyncio.client import ClientConnection
 
@@ -59,6 +60,10 @@ async def handle(services: Services, websocket: WebSocket, request_id: str) -> N
             record.finish(error.status, error.code)
             await deny(websocket, error, headers_for(record))
             return
+        except BaseException as error:  # a bug, or the task cancelled: still one line that says so
+            cancelled = isinstance(error, anyio.get_cancelled_exc_class())
+            record.finish(499 if cancelled else 500, "cancelled" if cancelled else "internal_error")
+            raise
         record.upstream_status = ACCEPTED
         await _run(services, websocket, azure, hello, admitted, key_id, record)
     finally:

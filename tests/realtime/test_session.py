@@ -233,3 +233,20 @@ async def test_a_client_gone_before_the_accept_ends_the_session_with_one_line(
     ].items()
     assert services.realtime_slots.held(KEY_ID) == 0
     assert len(sim.requests()) == 1
+
+
+async def test_a_failure_no_step_expected_still_writes_one_line_that_says_so(
+    services: Services, sim: SimulatorControl, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def no_token(deployment: object) -> tuple[str, str]:
+        raise RuntimeError("the credential provider broke")  # e.g. Entra ID, before anything is dialled
+
+    monkeypatch.setattr(services.credentials, "header", no_token)
+    client = Client(f"model={MODEL}", AUTH)
+    with pytest.raises(RuntimeError):
+        await handle(services, client.websocket, "req-broken")
+    [line] = log_lines(services)
+    assert (line["request_id"], line["status"], line["error"]) == ("req-broken", 500, "internal_error")
+    assert line["latency_ms"] is not None
+    assert services.realtime_slots.held(KEY_ID) == 0
+    assert await requests_left(services) == 6  # the admission was refunded: all 6 a minute left
