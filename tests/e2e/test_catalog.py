@@ -7,11 +7,21 @@ import pytest
 from tests.conftest import Gateway
 
 
-def test_models_lists_every_configured_model(client: openai.OpenAI) -> None:
-    models = {model.id for model in client.models.list()}
-    assert len(models) == 17
-    assert {"gpt-4.1", "whisper", "gpt-image-1", "text-embedding-ada-002"} <= models
+def test_models_lists_every_configured_model_and_every_name_the_gateway_routes(client: openai.OpenAI) -> None:
+    listed = {model.id: model for model in client.models.list()}
+    deployed = {name for name, model in listed.items() if model.owned_by == "azure-openai"}
+    assert len(deployed) == 17
+    assert {"gpt-4.1", "whisper", "gpt-image-1", "text-embedding-ada-002"} <= deployed
+    routed = {name: model.model_extra["gateway_route"] for name, model in listed.items() if model.owned_by == "gateway"}
+    # `auto` walks from the policy's start; the shipped aliases from their own nodes (routes/policy.yaml).
+    assert routed == {"auto": "embeddings", "fast": "alias:fast", "cheap": "cost_effective_leaf", "smart": "strongest"}
     assert client.models.retrieve("gpt-4.1").id == "gpt-4.1"
+
+
+def test_auto_and_aliases_can_be_retrieved(client: openai.OpenAI) -> None:
+    auto = client.models.retrieve("auto")
+    assert (auto.id, auto.owned_by) == ("auto", "gateway")
+    assert client.models.retrieve("fast").owned_by == "gateway"
 
 
 def test_unknown_model_retrieve_is_404(client: openai.OpenAI) -> None:
