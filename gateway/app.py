@@ -18,11 +18,13 @@ from gateway.admin.deployments import deployment_status
 from gateway.admin.explain import explain
 from gateway.admin.models import get_model, list_models
 from gateway.admin.probes import healthz, readyz
-from gateway.errors import openai_error_body
+from gateway.errors import GatewayError, openai_error_body
+from gateway.inbound.azure_paths import check_dated_api_version, check_v1_api_version
 from gateway.inbound.endpoints import ENDPOINTS, Endpoint
 from gateway.inbound.middleware import RequestIdMiddleware
 from gateway.observe.routing_log import RequestRecord
 from gateway.realtime.session import endpoint as realtime_endpoint
+from gateway.reply.headers import error_response, gateway_headers
 from gateway.services import open_services
 from gateway.settings import GatewayConfig, load_config
 
@@ -45,6 +47,15 @@ def create_app(
 
     routes = [
         Route(f"/v1/{name}", _endpoint_handler(endpoint), methods=["POST"]) for name, endpoint in ENDPOINTS.items()
+    ]
+    # Azure's own URLs for the same endpoints (inbound/azure_paths.py).
+    routes += [
+        Route(f"/openai/v1/{name}", _endpoint_handler(endpoint, v1_query=True), methods=["POST"])
+        for name, endpoint in ENDPOINTS.items()
+    ]
+    routes += [
+        Route(f"/openai/deployments/{{deployment}}/{name}", _deployment_handler(endpoint), methods=["POST"])
+        for name, endpoint in ENDPOINTS.items()
     ]
     routes += [
         Route("/v1/models", list_models, methods=["GET"]),
@@ -71,12 +82,38 @@ def app_from_environment() -> Starlette:
     return create_app(load_config(os.environ.get(CONFIG_PATH_VARIABLE, "config/gateway.yaml")))
 
 
-def _endpoint_handler(endpoint: Endpoint) -> Callable[[Request], Awaitable[Response]]:
+def _endpoint_handler(endpoint: Endpoint, *, v1_query: bool = False) -> Callable[[Request], Awaitable[Response]]:
     async def handler(request: Request) -> Response:
+        if v1_query:
+            try:
+                check_v1_api_version(request.query_params)
+            except GatewayError as error:
+                return await _refused_before_the_pipeline(request, endpoint, error)
         return await pipeline.handle(request.app.state.services, request, endpoint, request.state.request_id)
 
     handler.__name__ = endpoint.operation.replace("/", "_")
     return handler
+
+
+def _deployment_handler(endpoint: Endpoint) -> Callable[[Request], Awaitable[Response]]:
+    async def handler(request: Request) -> Response:
+        try:
+            check_dated_api_version(request.query_params)
+        except GatewayError as error:
+            return await _refused_before_the_pipeline(request, endpoint, error)
+        services, request_id = request.app.state.services, request.state.request_id
+        return await pipeline.handle(services, request, endpoint, request_id, request.path_params["deployment"])
+
+    handler.__name__ = "azure_" + endpoint.operation.replace("/", "_")
+    return handler
+
+
+async def _refused_before_the_pipeline(request: Request, endpoint: Endpoint, error: GatewayError) -> Response:
+    services = request.app.state.services
+    record = RequestRecord(request.state.request_id, endpoint.operation)
+    record.finish(error.status, error.code)
+    services.routing_log.write(record)
+    return error_response(error, gateway_headers(request.state.request_id))
 
 
 async def _http_exception(request: Request, exc: Exception) -> Response:

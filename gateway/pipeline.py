@@ -22,6 +22,7 @@ from starlette.responses import Response
 
 from gateway.dispatch.delivery import Job, Undelivered
 from gateway.errors import GatewayError
+from gateway.inbound.azure_paths import named_by_path
 from gateway.inbound.endpoints import Endpoint
 from gateway.inbound.read import read_client_body
 from gateway.observe.routing_log import RequestRecord
@@ -36,7 +37,10 @@ _GENERATES_TEXT = frozenset({"chat", "completion", "audio_generation"})
 CLIENT_TIMEOUT_HEADER = "x-stainless-read-timeout"
 
 
-async def handle(services: Services, request: Request, endpoint: Endpoint, request_id: str) -> Response:
+async def handle(
+    services: Services, request: Request, endpoint: Endpoint, request_id: str, deployment_in_path: str | None = None
+) -> Response:
+    """`deployment_in_path`: an Azure-style URL's deployment name, which stands for the body's `model`."""
     finish = Finish(services.admission, services.routing_log, RequestRecord(request_id, endpoint.operation))
     # The body's room in the process's budget is held until the request has been dispatched.
     with services.body_budget.lease() as body_room:
@@ -44,6 +48,8 @@ async def handle(services: Services, request: Request, endpoint: Endpoint, reque
             key_id = services.client_keys.authenticate(request.headers)
             finish.authenticated(key_id)
             body = await read_client_body(request, endpoint, services.config.limits, body_room)
+            if deployment_in_path is not None:
+                body = named_by_path(body, deployment_in_path)
             finish.asked(body)
             routed = await services.router.route(body, request.headers)
             finish.routed(routed)

@@ -1,0 +1,53 @@
+"""Azure's own URLs for the endpoints the gateway serves, as the `AzureOpenAI` client and Azure teams' code
+call them (shared/reference/azure-openai-wire.md, sections 1 and 7.2):
+
+    POST /openai/deployments/{name}/{operation}?api-version=<dated>   {name} is looked up as `model` is
+    POST /openai/v1/{operation}[?api-version=v1|preview]               the same as /v1/{operation}
+
+The client's api-version only has to be one Azure could have: the call to Azure uses the deployment's own.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import replace
+
+from gateway.errors import InvalidRequest
+from gateway.inbound.fields import ClientBody
+
+_DATED_VERSION = re.compile(r"20\d{2}-\d{2}-\d{2}(-preview)?")
+_V1_VERSIONS = frozenset({"v1", "preview"})
+_PARAM = "api-version"
+
+
+def check_dated_api_version(query: Mapping[str, str]) -> None:
+    """Classic deployment URLs need a dated version, such as 2024-10-21 or 2025-04-01-preview."""
+    version = query.get(_PARAM)
+    if version is None:
+        raise InvalidRequest(
+            "Missing required query parameter 'api-version' (e.g. ?api-version=2024-10-21).",
+            param=_PARAM,
+            code="missing_required_parameter",
+        )
+    if not _DATED_VERSION.fullmatch(version):
+        raise _unsupported(version)
+
+
+def check_v1_api_version(query: Mapping[str, str]) -> None:
+    version = query.get(_PARAM, "v1")
+    if version not in _V1_VERSIONS:
+        raise _unsupported(version)
+
+
+def named_by_path(body: ClientBody, name: str) -> ClientBody:
+    """The body as routing reads it when the URL names the deployment: the path's name is the `model`. The
+    bytes stay as the client sent them (the outbound step names Azure's deployment where its URL style needs)."""
+    if body.json is not None:
+        return body if body.json.get("model") == name else replace(body, json={**body.json, "model": name})
+    return replace(body, form={**body.form, "model": [name]})
+
+
+def _unsupported(version: str) -> InvalidRequest:
+    shown = version if len(version) <= 40 else version[:40] + "..."
+    return InvalidRequest(f"API version not supported: {shown!r}.", param=_PARAM, code="unsupported_api_version")

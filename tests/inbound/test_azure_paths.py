@@ -1,0 +1,52 @@
+"""azure_paths: which api-versions Azure-style URLs accept, and the path's deployment standing for `model`."""
+
+from __future__ import annotations
+
+import pytest
+
+from gateway.errors import InvalidRequest
+from gateway.inbound.azure_paths import check_dated_api_version, check_v1_api_version, named_by_path
+from gateway.inbound.endpoints import ENDPOINTS
+from gateway.inbound.fields import ClientBody
+
+
+@pytest.mark.parametrize("version", ["2024-10-21", "2025-04-01-preview", "2024-02-15-preview"])
+def test_dated_versions_are_accepted(version: str) -> None:
+    check_dated_api_version({"api-version": version})
+
+
+@pytest.mark.parametrize(
+    ("query", "code"),
+    [
+        ({}, "missing_required_parameter"),
+        ({"api-version": "v1"}, "unsupported_api_version"),  # the v1 URLs take that, not deployment URLs
+        ({"api-version": "2024-10-21-beta"}, "unsupported_api_version"),
+        ({"api-version": "x" * 500}, "unsupported_api_version"),
+    ],
+)
+def test_other_versions_are_refused_naming_the_parameter(query: dict[str, str], code: str) -> None:
+    with pytest.raises(InvalidRequest) as refused:
+        check_dated_api_version(query)
+    assert (refused.value.param, refused.value.code) == ("api-version", code)
+    assert len(refused.value.message) < 120  # a long value is not echoed whole
+
+
+def test_v1_urls_take_v1_preview_or_nothing() -> None:
+    for query in ({}, {"api-version": "v1"}, {"api-version": "preview"}):
+        check_v1_api_version(query)
+    with pytest.raises(InvalidRequest):
+        check_v1_api_version({"api-version": "2024-10-21"})
+
+
+def test_the_path_names_the_model_of_a_json_body_and_keeps_its_bytes() -> None:
+    raw = b'{"model": "gpt-4.1", "input": "hi"}'
+    body = ClientBody(ENDPOINTS["embeddings"], raw, "application/json", json={"model": "gpt-4.1", "input": "hi"})
+    named = named_by_path(body, "text-embedding-ada-002")
+    assert named.model == "text-embedding-ada-002" and named.raw == raw
+    assert body.model == "gpt-4.1"  # the client's body is not changed in place
+    assert named_by_path(named, "text-embedding-ada-002") is named
+
+
+def test_the_path_names_the_model_of_a_form() -> None:
+    body = ClientBody(ENDPOINTS["audio/transcriptions"], b"", "multipart/form-data; boundary=x", form={})
+    assert named_by_path(body, "whisper").model == "whisper"
