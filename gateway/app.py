@@ -19,7 +19,7 @@ from gateway.admin.explain import explain
 from gateway.admin.models import get_model, list_models
 from gateway.admin.probes import healthz, readyz
 from gateway.errors import GatewayError, openai_error_body
-from gateway.inbound.azure_paths import check_dated_api_version, check_v1_api_version
+from gateway.inbound.azure_paths import check_dated_api_version, check_v1_api_version, model_from_path
 from gateway.inbound.endpoints import ENDPOINTS, Endpoint
 from gateway.inbound.middleware import RequestIdMiddleware
 from gateway.observe.routing_log import RequestRecord
@@ -96,6 +96,8 @@ def _endpoint_handler(endpoint: Endpoint, *, v1_query: bool = False) -> Callable
 
 
 def _deployment_handler(endpoint: Endpoint) -> Callable[[Request], Awaitable[Response]]:
+    endpoint = model_from_path(endpoint)
+
     async def handler(request: Request) -> Response:
         try:
             check_dated_api_version(request.query_params)

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from gateway.errors import InvalidRequest
+from gateway.inbound.endpoints import Endpoint
 from gateway.inbound.fields import ClientBody
 
 _DATED_VERSION = re.compile(r"20\d{2}-\d{2}-\d{2}(-preview)?")
@@ -38,6 +39,12 @@ def check_v1_api_version(query: Mapping[str, str]) -> None:
     version = query.get(_PARAM, "v1")
     if version not in _V1_VERSIONS:
         raise _unsupported(version)
+
+
+def model_from_path(endpoint: Endpoint) -> Endpoint:
+    """The endpoint as a deployment URL serves it: the body need not name a `model`, the path does (raw REST
+    clients leave it out; the openai SDK sends both)."""
+    return replace(endpoint, required=tuple(name for name in endpoint.required if name != "model"))
 
 
 def named_by_path(body: ClientBody, name: str) -> ClientBody:

@@ -107,3 +107,19 @@ def test_the_azure_key_header_authenticates_and_a_wrong_key_does_not(gateway: Ga
     body = {"input": "hi", "model": "x"}
     assert httpx.post(url, json=body, headers={"api-key": gateway.client_key}).status_code == 200
     assert httpx.post(url, json=body, headers={"api-key": "not-a-key"}).status_code == 401
+
+
+def test_a_raw_rest_body_without_model_takes_it_from_the_path(gateway: Gateway) -> None:
+    response = httpx.post(
+        f"{gateway.url}/openai/deployments/gpt-4.1-mini/chat/completions?api-version=2024-10-21",
+        json={"messages": [{"role": "user", "content": "hi"}]},
+        headers={"api-key": gateway.client_key},
+    )
+    assert response.status_code == 200 and response.headers["x-gateway-model"] == "gpt-4.1-mini"
+    # On the OpenAI-style URL the body must still name it.
+    response = httpx.post(
+        f"{gateway.url}/v1/chat/completions",
+        json={"messages": [{"role": "user", "content": "hi"}]},
+        headers={"api-key": gateway.client_key},
+    )
+    assert response.status_code == 400 and response.json()["error"]["param"] == "model"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from gateway.errors import InvalidRequest
-from gateway.inbound.azure_paths import check_dated_api_version, check_v1_api_version, named_by_path
+from gateway.inbound.azure_paths import check_dated_api_version, check_v1_api_version, model_from_path, named_by_path
 from gateway.inbound.endpoints import ENDPOINTS
 from gateway.inbound.fields import ClientBody
 
@@ -50,3 +50,10 @@ def test_the_path_names_the_model_of_a_json_body_and_keeps_its_bytes() -> None:
 def test_the_path_names_the_model_of_a_form() -> None:
     body = ClientBody(ENDPOINTS["audio/transcriptions"], b"", "multipart/form-data; boundary=x", form={})
     assert named_by_path(body, "whisper").model == "whisper"
+
+
+def test_a_deployment_url_does_not_require_model_in_the_body() -> None:
+    served = model_from_path(ENDPOINTS["chat/completions"])
+    assert "model" not in served.required and "messages" in served.required
+    assert served.operation == "chat/completions"
+    assert "model" in ENDPOINTS["chat/completions"].required  # the /v1 endpoint is unchanged
