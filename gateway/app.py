@@ -29,6 +29,8 @@ from gateway.services import open_services
 from gateway.settings import GatewayConfig, load_config
 
 CONFIG_PATH_VARIABLE = "GATEWAY_CONFIG"
+# Where clients list models: OpenAI's URL, and Azure's two (the AzureOpenAI client's, and the v1 one).
+_MODEL_PREFIXES = ("/v1", "/openai", "/openai/v1")
 
 
 def create_app(
@@ -58,8 +60,8 @@ def create_app(
         for name, endpoint in ENDPOINTS.items()
     ]
     routes += [
-        Route("/v1/models", list_models, methods=["GET"]),
-        Route("/v1/models/{model:path}", get_model, methods=["GET"]),
+        *(Route(f"{prefix}/models", list_models, methods=["GET"]) for prefix in _MODEL_PREFIXES),
+        *(Route(f"{prefix}/models/{{model:path}}", get_model, methods=["GET"]) for prefix in _MODEL_PREFIXES),
         Route("/gateway/explain/v1/{operation:path}", explain, methods=["POST"]),
         Route("/gateway/deployments", deployment_status, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),

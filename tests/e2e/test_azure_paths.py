@@ -123,3 +123,13 @@ def test_a_raw_rest_body_without_model_takes_it_from_the_path(gateway: Gateway) 
         headers={"api-key": gateway.client_key},
     )
     assert response.status_code == 400 and response.json()["error"]["param"] == "model"
+
+
+def test_azure_clients_list_and_retrieve_models(azure: openai.AzureOpenAI, gateway: Gateway) -> None:
+    listed = {model.id: model.owned_by for model in azure.models.list()}
+    assert listed["gpt-4.1"] == "azure-openai" and listed["auto"] == "gateway"
+    assert azure.models.retrieve("auto").owned_by == "gateway"
+    with openai.OpenAI(base_url=f"{gateway.url}/openai/v1", api_key=gateway.client_key, max_retries=0) as client:
+        assert {model.id for model in client.models.list()} == set(listed)
+        with pytest.raises(openai.NotFoundError):
+            client.models.retrieve("gpt-9")
