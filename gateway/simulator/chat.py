@@ -12,8 +12,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
-
+from gateway.routing.json_text import json_bytes  # any depth: seeds are digests of what clients sent
 from gateway.simulator import textgen
 from gateway.simulator.delivery import DONE_EVENT, Reply, json_reply, sse_event, sse_reply
 from gateway.simulator.errors import bad_request, content_filtered, invalid_value, missing
@@ -59,7 +58,7 @@ def chat_completion(call: Call) -> Reply:
     include_usage = isinstance(options, dict) and options.get("include_usage") is True
     audio_format = _audio_format(call, stream)
     tool = _forced_tool(body)
-    seed = call.deployment.encode() + orjson.dumps(messages)
+    seed = call.deployment.encode() + json_bytes(messages)
     choices = []
     for index in range(n):
         digest = textgen.digest(seed, str(index).encode())

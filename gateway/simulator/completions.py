@@ -7,8 +7,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
-
+from gateway.routing.json_text import json_bytes  # any depth: seeds are digests of what clients sent
 from gateway.simulator import textgen
 from gateway.simulator.delivery import DONE_EVENT, Reply, json_reply, sse_event, sse_reply
 from gateway.simulator.errors import content_filtered, invalid_value, missing
@@ -43,7 +42,7 @@ def completion(call: Call) -> Reply:
     include_usage = stream and isinstance(options, dict) and options.get("include_usage") is True
     texts = []
     for prompt in prompts:
-        prompt_seed = call.deployment.encode() + orjson.dumps(prompt)
+        prompt_seed = call.deployment.encode() + json_bytes(prompt)
         for index in range(n):
             seed = textgen.digest(prompt_seed, str(index).encode())
             words, complete = textgen.cut(textgen.reply_words(call.deployment, seed, "completion"), limit)

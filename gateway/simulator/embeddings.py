@@ -9,8 +9,7 @@ import sys
 from array import array
 from typing import Any
 
-import orjson
-
+from gateway.routing.json_text import json_bytes  # any depth: seeds are digests of what clients sent
 from gateway.simulator import textgen
 from gateway.simulator.delivery import Reply, json_reply
 from gateway.simulator.errors import bad_request, invalid_value, missing
@@ -27,7 +26,7 @@ def embeddings(call: Call) -> Reply:
     as_base64 = params.choice("encoding_format", ("float", "base64"), "float") == "base64"
     data = []
     for index, item in enumerate(inputs):
-        vector = _vector(orjson.dumps(item), dimensions)
+        vector = _vector(json_bytes(item), dimensions)
         embedding: Any = _base64(vector) if as_base64 else vector.tolist()
         data.append({"object": "embedding", "index": index, "embedding": embedding})
     tokens = sum(len(i) if isinstance(i, list) else textgen.estimate_tokens(len(i)) for i in inputs)

@@ -251,3 +251,10 @@ def test_chat_stream_with_usage(sdk: openai.OpenAI) -> None:
     assert finishes == ["stop"]
     plain = sdk.chat.completions.create(model="gpt-4.1", messages=SDK_MESSAGES)
     assert plain.choices[0].message.content == text
+
+
+async def test_messages_nested_past_orjsons_limit_are_answered(client: httpx.AsyncClient) -> None:
+    deep = b"[" * 300 + b"1" + b"]" * 300  # JSON parsers take it; orjson writes at most 255 levels
+    body = b'{"messages": [{"role": "user", "content": "hi", "function_call": ' + deep + b"}]}"
+    response = await client.post(URL, content=body, headers={**AUTH, "content-type": "application/json"})
+    assert response.status_code == 200 and response.json()["choices"][0]["message"]["content"]
