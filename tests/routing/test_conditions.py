@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 import pytest
@@ -16,7 +15,7 @@ from gateway.routing.conditions import (
     Verdict,
     compile_condition,
 )
-from gateway.routing.features import Features
+from tests.support.features import chat_features as features
 
 WHERE = ("nodes", "q", "when")
 SERVED = {"gpt-4.1", "gpt-35-turbo"}
@@ -24,22 +23,6 @@ SERVED = {"gpt-4.1", "gpt-35-turbo"}
 
 def compiled(spec: Any, served: set[str] = SERVED) -> Any:
     return compile_condition(spec, WHERE, served.__contains__)
-
-
-def features(**changes: Any) -> Features:
-    base = Features(
-        operation="chat/completions",
-        task="chat",
-        image_input=False,
-        output_tokens=None,
-        latency="unspecified",
-        cost="unspecified",
-        task_class="general",
-        task_class_source="classifier",
-        task_class_reason="no cue",
-        stream=False,
-    )
-    return dataclasses.replace(base, **changes)
 
 
 class Tokens:

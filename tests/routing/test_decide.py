@@ -7,7 +7,6 @@ produces (the table of real requests through Router.route is in test_router.py).
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
 
 import pytest
 
@@ -20,6 +19,7 @@ from gateway.routing.policy import Leaf, Node, Policy, Question
 from gateway.routing.router import Router
 from gateway.routing.setup import build_router
 from gateway.settings import load_config
+from tests.support.features import chat_features
 from tests.support.gateway_config import SHIPPED_CONFIG
 
 ENV = {"AZURE_OPENAI_ENDPOINT": "https://res.openai.azure.com", "AZURE_OPENAI_API_KEY": "k"}
@@ -72,22 +72,6 @@ def test_a_task_the_tree_does_not_know_takes_the_default(router: Router) -> None
 
 
 # --- hand-built policies --------------------------------------------------------------------------------------
-
-
-def chat_features(**changes: Any) -> Features:
-    base = Features(
-        operation="chat/completions",
-        task="chat",
-        image_input=False,
-        output_tokens=None,
-        latency="unspecified",
-        cost="unspecified",
-        task_class="general",
-        task_class_source="classifier",
-        task_class_reason="",
-        stream=False,
-    )
-    return dataclasses.replace(base, **changes)
 
 
 class Tokens:
