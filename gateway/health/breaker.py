@@ -31,6 +31,10 @@ BreakerState = Literal["closed", "open", "half_open"]
 HeldBy = Literal["cooling_down", "open", "half_open"]
 
 
+# How early an event-loop timer may fire.
+TIMER_SLACK_S = 0.001
+
+
 class Change(enum.Enum):
     """A transition worth telling other replicas about."""
 
@@ -75,7 +79,9 @@ class CircuitBreaker:
     @property
     def cooling_until(self) -> float | None:
         """When the cool-down ends; None unless one is in effect now."""
-        return self._cooling_until if self._clock() < self._cooling_until else None
+        # The event loop's timers (uvloop's are whole milliseconds) may wake a sleep for the cool-down up to
+        # a millisecond before it ends: a cool-down that ends within that is over.
+        return self._cooling_until if self._clock() + TIMER_SLACK_S < self._cooling_until else None
 
     def is_available(self) -> bool:
         """Whether `try_acquire` would say yes now, without taking a probe slot."""
