@@ -16,6 +16,8 @@ from dataclasses import replace
 from gateway.errors import InvalidRequest
 from gateway.inbound.endpoints import Endpoint
 from gateway.inbound.fields import ClientBody
+from gateway.inbound.multipart_body import add_text_field, multipart_boundary, replace_text_field
+from gateway.routing.json_text import json_bytes
 
 _DATED_VERSION = re.compile(r"20\d{2}-\d{2}-\d{2}(-preview)?")
 _V1_VERSIONS = frozenset({"v1", "preview"})
@@ -48,11 +50,18 @@ def model_from_path(endpoint: Endpoint) -> Endpoint:
 
 
 def named_by_path(body: ClientBody, name: str) -> ClientBody:
-    """The body as routing reads it when the URL names the deployment: the path's name is the `model`. The
-    bytes stay as the client sent them (the outbound step names Azure's deployment where its URL style needs)."""
+    """The body as the URL names it: the path's deployment name is the `model`, in the bytes sent on too, so
+    that a v1 upstream (which reads `model`) gets the deployment the path asked for, not the body's model."""
     if body.json is not None:
-        return body if body.json.get("model") == name else replace(body, json={**body.json, "model": name})
-    return replace(body, form={**body.form, "model": [name]})
+        if body.json.get("model") == name:
+            return body
+        json_body = {**body.json, "model": name}
+        return replace(body, raw=json_bytes(json_body), json=json_body)
+    if body.form.get("model", [None])[0] == name:
+        return body
+    boundary = multipart_boundary(body.content_type)
+    edit = replace_text_field if "model" in body.form else add_text_field
+    return replace(body, raw=edit(body.raw, boundary, "model", name), form={**body.form, "model": [name]})
 
 
 def _unsupported(version: str) -> InvalidRequest:

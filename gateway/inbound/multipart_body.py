@@ -168,6 +168,20 @@ def replace_text_field(raw: bytes, boundary: bytes, name: str, value: str) -> by
     return delimiter.join(segments)[2:]
 
 
+def add_text_field(raw: bytes, boundary: bytes, name: str, value: str) -> bytes:
+    """The same multipart body with a text field `name` = `value` as its first part; every other byte is kept.
+
+    First, not last: the parts end in the closing delimiter, and the preamble before the first delimiter is
+    not a part, so the new part goes right after it.
+    """
+    delimiter = b"--" + boundary
+    start = raw.find(delimiter)
+    if start < 0:
+        return raw
+    part = delimiter + f'\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode() + value.encode() + b"\r\n"
+    return raw[:start] + part + raw[start:]
+
+
 def drop_text_field(raw: bytes, boundary: bytes, name: str) -> bytes:
     """The same multipart body without any text field named `name`; every other byte is kept.
 

@@ -40,7 +40,7 @@ async def build_upstream_request(
 def _body_for(deployment: Deployment, body: ClientBody, add_usage: bool) -> bytes:
     """The client's bytes, unchanged unless the v1 style needs the deployment's name in `model`, or a
     stream must carry its usage."""
-    rename = body_names_deployment(deployment) and body.model != deployment.name
+    rename = body_names_deployment(deployment, body.endpoint.operation) and body.model != deployment.name
     if body.json is None:
         if not rename:
             return body.raw

@@ -8,6 +8,7 @@ from gateway.inbound.endpoints import ENDPOINTS, Endpoint
 from gateway.inbound.multipart_body import (
     MAX_PARTS,
     MAX_TEXT_FIELD_BYTES,
+    add_text_field,
     drop_text_field,
     multipart_boundary,
     parse_multipart_body,
@@ -87,6 +88,18 @@ def test_replace_text_field_changes_only_that_field() -> None:
     assert body.form == {"model": ["whisper-eu"], "language": ["en"]}
     assert body.files["file"][0].size == len(audio)
     assert replaced.replace(b"whisper-eu", b"whisper") == raw
+
+
+def test_add_text_field_puts_a_part_first_and_keeps_every_other_byte() -> None:
+    audio = b"--not-a-boundary\r\nmodel\r\n\r\n" * 3
+    raw, content_type = encode({"language": "en"}, [("file", ("a.wav", audio, "audio/wav"))])
+    boundary = multipart_boundary(content_type)
+    added = add_text_field(raw, boundary, "model", "whisper")
+    body = parse_multipart_body(ENDPOINTS["audio/transcriptions"], content_type, added)
+    assert body.form == {"model": ["whisper"], "language": ["en"]}
+    assert body.files["file"][0].size == len(audio)
+    assert added.endswith(raw)
+    assert add_text_field(b"no delimiter here", boundary, "model", "whisper") == b"no delimiter here"
 
 
 def test_the_whole_body_is_kept_with_every_part_parsed() -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from gateway.settings.schema import ApiKeyAuth
-from gateway.upstream.azure_urls import upstream_url
+from gateway.upstream.azure_urls import body_names_deployment, responses_url, upstream_url
 from gateway.upstream.deployments import Deployment
 
 AUTH = ApiKeyAuth(api_key_env="K")
@@ -52,3 +52,32 @@ def test_v1_style_uses_preview_for_images_and_audio(operation: str) -> None:
 
 def test_v1_style_honours_configured_version() -> None:
     assert upstream_url(deployment("v1", "preview"), "embeddings").endswith("/openai/v1/embeddings?api-version=preview")
+
+
+def test_classic_responses_go_to_the_resource_not_a_deployment_path() -> None:
+    # The Responses API names its deployment in the body on both styles (wire §1.4).
+    assert upstream_url(deployment("classic", "2025-04-01-preview"), "responses") == (
+        "https://res.openai.azure.com/openai/responses?api-version=2025-04-01-preview"
+    )
+    assert body_names_deployment(deployment("classic", "2025-04-01-preview"), "responses")
+    assert not body_names_deployment(deployment("classic", "2025-04-01-preview"), "chat/completions")
+
+
+def test_classic_responses_need_a_version_that_has_them() -> None:
+    # A deployment configured with the 2024-10-21 GA version still reaches the Responses API.
+    assert upstream_url(deployment("classic", "2024-10-21"), "responses").endswith(
+        "/openai/responses?api-version=2025-04-01-preview"
+    )
+    assert upstream_url(deployment("classic", "2025-03-01-preview"), "responses").endswith(
+        "?api-version=2025-03-01-preview"
+    )
+
+
+def test_follow_up_urls_on_both_styles() -> None:
+    assert responses_url(deployment("v1", None), "/resp_1/cancel") == (
+        "https://res.openai.azure.com/openai/v1/responses/resp_1/cancel"
+    )
+    assert responses_url(deployment("classic", "2025-04-01-preview"), "/resp_1") == (
+        "https://res.openai.azure.com/openai/responses/resp_1?api-version=2025-04-01-preview"
+    )
+    assert upstream_url(deployment("v1", None), "responses") == "https://res.openai.azure.com/openai/v1/responses"
