@@ -1,4 +1,4 @@
-"""Prompt tokens of an image in a chat message, from its size, which is read from the image's first bytes.
+"""Prompt tokens of an image in a prompt, from its size, which is read from the image's first bytes.
 
 The rule is OpenAI's tile rule for GPT-4o / GPT-4.1 / GPT-4 Turbo with vision:
 - `detail: low` costs 85 tokens whatever the size;
@@ -8,7 +8,8 @@ The rule is OpenAI's tile rule for GPT-4o / GPT-4.1 / GPT-4 Turbo with vision:
 The size of a `data:` URL image is read from its header (PNG IHDR, GIF screen descriptor, WebP VP8/VP8L/VP8X,
 JPEG SOF) by decoding only the few base64 characters that hold it: a JPEG's SOF may follow large EXIF
 segments, which are skipped by reading each segment's length, never its body. The size of an http(s) image
-would need a download, so it is assumed to be 1024x1024 (765 tokens at high detail, OpenAI's own example).
+would need a download, so it is assumed to be 1024x1024 (765 tokens at high detail, OpenAI's own example), as is
+an image given by file id. Bare base64 (a Responses API `image_generation_call` result) is read the same way.
 """
 
 from __future__ import annotations
@@ -29,18 +30,27 @@ _JPEG_SOF = frozenset({0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xC
 
 
 def image_part_tokens(image_url: Any) -> int:
-    """Tokens of an `image_url` content part's value: `{"url": ..., "detail": ...}` (a bare URL string is accepted)."""
-    url: Any
-    detail: Any
+    """Tokens of a chat `image_url` part's value: `{"url": ..., "detail": ...}` (a bare URL string is accepted)."""
     if isinstance(image_url, str):
-        url, detail = image_url, "auto"
-    elif isinstance(image_url, Mapping):
-        url, detail = image_url.get("url"), image_url.get("detail")
-    else:
-        return tile_tokens(*ASSUMED_SIZE, "auto")
+        return image_url_tokens(image_url, "auto")
+    if isinstance(image_url, Mapping):
+        return image_url_tokens(image_url.get("url"), image_url.get("detail"))
+    return tile_tokens(*ASSUMED_SIZE, "auto")
+
+
+def image_url_tokens(url: Any, detail: Any) -> int:
+    """Tokens of an image given by URL (a `data:` URL is measured; anything else is assumed 1024x1024)."""
     if detail == "low":
         return LOW_DETAIL_TOKENS
     size = data_url_image_size(url) if isinstance(url, str) else None
+    return tile_tokens(*(size or ASSUMED_SIZE), "high")
+
+
+def base64_image_tokens(payload: Any, detail: Any) -> int:
+    """Tokens of an image given as bare base64, without a `data:` prefix."""
+    if detail == "low":
+        return LOW_DETAIL_TOKENS
+    size = base64_image_size(payload) if isinstance(payload, str) else None
     return tile_tokens(*(size or ASSUMED_SIZE), "high")
 
 
@@ -65,7 +75,15 @@ def data_url_image_size(url: str) -> tuple[int, int] | None:
     comma = url.find(",", 5, 512)
     if comma < 0 or not url[5:comma].endswith(";base64"):
         return None
-    payload = _Base64Window(url, comma + 1)
+    return _image_size(_Base64Window(url, comma + 1))
+
+
+def base64_image_size(payload: str) -> tuple[int, int] | None:
+    """`data_url_image_size` of an image's bare base64."""
+    return _image_size(_Base64Window(payload, 0))
+
+
+def _image_size(payload: _Base64Window) -> tuple[int, int] | None:
     head = payload.read(0, 30)
     size: tuple[int, int] | None
     if head.startswith(b"\x89PNG\r\n\x1a\n") and head[12:16] == b"IHDR":

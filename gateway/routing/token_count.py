@@ -177,11 +177,19 @@ def _boundary_before(text: str, limit: int, floor: int) -> int | None:
     return None
 
 
+# Where each endpoint puts its output limit, first found first: chat's current and legacy names, completions'
+# `max_tokens`, the Responses API's `max_output_tokens` (which includes reasoning tokens, as chat's
+# `max_completion_tokens` does). No endpoint accepts another's name, so reading them all needs no operation.
+_OUTPUT_LIMIT_FIELDS = ("max_completion_tokens", "max_tokens", "max_output_tokens")
+
+
 def requested_output_tokens(body: Mapping[str, Any]) -> int | None:
     """The most output tokens a request may produce: its limit times the choices it asks for; None if unlimited."""
-    limit = _count_field(body, "max_completion_tokens")
-    if limit is None:
-        limit = _count_field(body, "max_tokens")
+    limit = None
+    for name in _OUTPUT_LIMIT_FIELDS:
+        limit = _count_field(body, name)
+        if limit is not None:
+            break
     if limit is None:
         return None
     # Completions generate `best_of` candidates server-side and bill them all; `n` <= `best_of` is returned.

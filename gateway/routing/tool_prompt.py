@@ -1,4 +1,8 @@
-"""The text a chat request's tool definitions become inside the prompt, approximately, so they can be counted.
+"""The text a request's tool definitions become inside the prompt, approximately, so they can be counted.
+
+Chat nests a function under `function` (`{"type": "function", "function": {"name": ...}}`); the Responses
+API writes it flat (`{"type": "function", "name": ...}`), legacy `functions` entries without a `type`. All
+three render alike, as do custom tools in either shape.
 
 OpenAI does not publish how `tools` enter the prompt. Models asked to repeat their instructions show a
 TypeScript-like namespace, which the openai-chat-tokens project reverse-engineered and fitted against
@@ -56,7 +60,7 @@ class ToolPrompt:
 
 
 def render_tools(tools: Sequence[Any]) -> str:
-    """The prompt text of a request's `tools` (or legacy `functions`) list; "" when it defines nothing."""
+    """The prompt text of a chat or Responses `tools` (or legacy `functions`) list; "" when it defines nothing."""
     return render_tool_prompt(tools).text
 
 
@@ -107,8 +111,8 @@ class _ToolRenderer:
             spec: Mapping[str, Any] = custom if isinstance(custom, Mapping) else tool
             self._describe(spec.get("description"))
             self._write("type ", _name(spec.get("name", "")), " = (_: string) => any;\n\n")
-        elif "name" in tool and "type" not in tool:  # a legacy `functions` entry
-            self._function(tool)
+        elif tool.get("type") == "function" or ("name" in tool and "type" not in tool):
+            self._function(tool)  # a Responses API function, or a legacy `functions` entry
         else:  # a tool type this module does not know: its definition is surely in the prompt somehow
             return _as_json(written)
         return "".join(self._pieces)

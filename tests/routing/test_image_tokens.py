@@ -12,7 +12,14 @@ from typing import Any
 import pytest
 
 from gateway.routing import image_tokens
-from gateway.routing.image_tokens import data_url_image_size, image_part_tokens, tile_tokens
+from gateway.routing.image_tokens import (
+    base64_image_size,
+    base64_image_tokens,
+    data_url_image_size,
+    image_part_tokens,
+    image_url_tokens,
+    tile_tokens,
+)
 
 
 def png(width: int, height: int) -> bytes:
@@ -75,6 +82,55 @@ def data_url(image: bytes, media_type: str = "image/png") -> str:
 )
 def test_image_size_from_data_url_header(image: bytes, size: tuple[int, int]) -> None:
     assert data_url_image_size(data_url(image)) == size
+
+
+@pytest.mark.parametrize(
+    ("image", "size"),
+    [
+        (png(1024, 768), (1024, 768)),
+        (gif(320, 200), (320, 200)),
+        (webp_vp8x(4000, 3000), (4000, 3000)),
+        (jpeg(800, 600, exif_bytes=150_000), (800, 600)),
+        (b"not an image at all", None),
+        (b"", None),
+    ],
+)
+def test_image_size_from_bare_base64(image: bytes, size: tuple[int, int] | None) -> None:
+    # A Responses API image_generation_call's `result`: the image's base64 without a data: prefix.
+    assert base64_image_size(base64.b64encode(image).decode()) == size
+
+
+@pytest.mark.parametrize(
+    ("payload", "detail", "tokens"),
+    [
+        (base64.b64encode(png(1024, 1536)).decode(), "auto", 85 + 170 * 6),  # 768x1152: 2x3 tiles
+        (base64.b64encode(png(1024, 1536)).decode(), "low", 85),
+        (base64.b64encode(png(512, 512)).decode(), None, 85 + 170),
+        ("!!!!", "high", 765),  # not base64: assumed 1024x1024
+        (None, "auto", 765),
+        (["x"], "auto", 765),
+    ],
+)
+def test_base64_image_tokens(payload: Any, detail: Any, tokens: int) -> None:
+    assert base64_image_tokens(payload, detail) == tokens
+
+
+@pytest.mark.parametrize(
+    ("url", "detail", "tokens"),
+    [
+        (data_url(png(512, 512)), "high", 85 + 170),
+        (data_url(png(512, 512)), "low", 85),
+        (data_url(png(1024, 512)), "auto", 85 + 170 * 2),
+        (data_url(png(1024, 512)), None, 85 + 170 * 2),
+        ("https://example.com/cat.png", "auto", 765),
+        (None, "auto", 765),  # a Responses input_image given by file_id
+        (None, "low", 85),
+        (3, ["low"], 765),
+    ],
+)
+def test_image_url_tokens_by_detail(url: Any, detail: Any, tokens: int) -> None:
+    # A Responses API input_image part carries `image_url` (a string) and `detail` side by side.
+    assert image_url_tokens(url, detail) == tokens
 
 
 def test_only_a_small_prefix_is_decoded(monkeypatch: pytest.MonkeyPatch) -> None:

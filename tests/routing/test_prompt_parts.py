@@ -1,13 +1,17 @@
-"""What each endpoint puts in the prompt: chat messages framed the cookbook's way, their parts, images and tools;
-`prompt` / `input` / `suffix` / `instructions` elsewhere. Gathered parts, and the counts they come to.
+"""What each endpoint puts in the prompt: chat messages framed the cookbook's way, their parts, images, tools and
+response format; Responses API bodies counted as the chat body that says the same; `prompt` / `input` / `suffix` /
+`instructions` elsewhere. Gathered parts, and the counts they come to.
 """
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gateway.routing.encodings import Encodings
 from gateway.routing.prompt_parts import REPLY_PRIMING, TOKENS_PER_MESSAGE, TOKENS_PER_NAME, PromptParts, gather_prompt
@@ -149,7 +153,6 @@ def test_other_operations(counter: TokenCounter) -> None:
     speech = {"input": "hello world", "instructions": "hello world", "voice": "alloy"}
     assert counter.count("audio/speech", speech, "gpt-4o-mini-tts").total == 4
     assert counter.count("audio/transcriptions", {"prompt": "hello world"}, "whisper").total == 0
-    assert counter.count("responses", {"input": "hello world"}, "gpt-4.1") == PromptTokens(0, 0, 0, 0, "o200k_base")
 
 
 # --- gathered parts, by endpoint ------------------------------------------------------------------------------
@@ -263,3 +266,377 @@ def test_a_hostile_schema_adds_no_more_text_than_it_is_long() -> None:
 def test_tools_that_render_nothing_cost_nothing(tools: Any) -> None:
     prompt = gather_prompt(CHAT, {"messages": [{"role": "user", "content": "hi"}], "tools": tools})
     assert (prompt.tool_text, prompt.tool_fixed) == ("", 0)
+
+
+# --- response formats -----------------------------------------------------------------------------------------
+
+PERSON_SCHEMA = {"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]}
+PERSON_FORMAT = {"name": "Person", "description": "Who it is", "schema": PERSON_SCHEMA, "strict": True}
+
+
+def test_a_json_schema_response_format_is_counted_as_its_prompt_text(
+    counter: TokenCounter, encodings: Encodings
+) -> None:
+    messages = [{"role": "user", "content": "hello world"}]
+    bare = chat(counter, messages)
+    structured = chat(counter, messages, response_format={"type": "json_schema", "json_schema": PERSON_FORMAT})
+    text = '# Response Formats\n\n## Person\n\n// Who it is\n{"type":"object","properties":{"name":{"type":"string"}},'
+    text += '"required":["name"]}'
+    assert structured.total - bare.total == len(encodings.get("o200k_base").encode_ordinary(text))
+    assert gather_prompt(
+        CHAT, {"messages": [], "response_format": {"type": "json_schema", "json_schema": {}}}
+    ).texts == ["# Response Formats\n\n## \n\n"]
+
+
+@pytest.mark.parametrize(
+    "response_format",
+    [
+        {"type": "json_object"},
+        {"type": "text"},
+        {"type": "json_schema"},
+        {"type": "json_schema", "json_schema": "Person"},
+        {"type": ["json_schema"], "json_schema": PERSON_FORMAT},
+        "json_schema",
+        None,
+    ],
+)
+def test_other_response_formats_add_nothing(counter: TokenCounter, response_format: Any) -> None:
+    messages = [{"role": "user", "content": "hello world"}]
+    assert chat(counter, messages, response_format=response_format) == chat(counter, messages)
+
+
+# --- Responses API --------------------------------------------------------------------------------------------
+# Counted on chat's recipe, so that a Responses body counts what the chat body saying the same counts: 3 tokens
+# of framing per message plus its role (one token for every role), 3 priming the reply; `instructions` is a
+# developer message, a string `input` a user message, each input item a message of its own.
+
+RESPONSES = "responses"
+FLAT_WEATHER = {"type": "function", **WEATHER["function"], "strict": False}
+CALL = {"id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": '{"city":"Paris"}'}}
+
+
+def responses(counter: TokenCounter, model: str = "gpt-4.1", **body: Any) -> PromptTokens:
+    return counter.count(RESPONSES, body, model)
+
+
+def image_part(url: str, detail: str) -> dict[str, Any]:
+    return {"type": "input_image", "image_url": url, "detail": detail}
+
+
+def test_instructions_and_a_string_input_are_a_developer_and_a_user_message(counter: TokenCounter) -> None:
+    # (3 + "developer" 1 + "Be brief." 3) + (3 + "user" 1 + "hello world" 2) + 3 priming
+    assert responses(counter, instructions="Be brief.", input="hello world").total == 7 + 6 + 3
+    assert responses(counter, input="hello world").total == 9  # test_framing_of_one_message's count
+    assert responses(counter, instructions="Be brief.", input="hello world", model="gpt-4") == PromptTokens(
+        16, 16, 0, 0, "cl100k_base"
+    )
+
+
+SMALL_PNG = data_url(png(512, 512))
+BIG_PNG = data_url(png(2048, 4096))
+
+
+@pytest.mark.parametrize(
+    ("body", "messages", "extra"),
+    [
+        pytest.param(
+            {"instructions": "Be brief.", "input": "hello world"},
+            [{"role": "developer", "content": "Be brief."}, {"role": "user", "content": "hello world"}],
+            {},
+            id="instructions-and-string-input",
+        ),
+        pytest.param(
+            {"instructions": "Be brief.", "input": "hello world"},
+            [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "hello world"}],
+            {},
+            id="as-a-system-message",  # "system" and "developer" are one token each
+        ),
+        pytest.param(
+            {
+                "input": [
+                    {"role": "system", "content": "Be brief."},
+                    {"role": "user", "content": "hello world"},
+                    {"role": "assistant", "content": "Hi."},
+                ]
+            },
+            [
+                {"role": "system", "content": "Be brief."},
+                {"role": "user", "content": "hello world"},
+                {"role": "assistant", "content": "Hi."},
+            ],
+            {},
+            id="easy-messages",
+        ),
+        pytest.param(
+            {
+                "input": [
+                    {
+                        "type": "message",
+                        "role": "user",
+                        "content": [{"type": "input_text", "text": "hello"}, {"type": "input_text", "text": " world"}],
+                    },
+                    {
+                        "type": "message",
+                        "role": "assistant",
+                        "id": "msg_1",
+                        "status": "completed",
+                        "content": [
+                            {"type": "output_text", "text": "Hi.", "annotations": []},
+                            {"type": "refusal", "refusal": "no"},
+                        ],
+                    },
+                ]
+            },
+            [
+                {"role": "user", "content": [{"type": "text", "text": "hello"}, {"type": "text", "text": " world"}]},
+                {"role": "assistant", "content": "Hi.", "refusal": "no"},
+            ],
+            {},
+            id="typed-messages-with-parts",
+        ),
+        pytest.param(
+            {
+                "input": [
+                    {"role": "user", "content": "hello world"},
+                    {
+                        "type": "function_call",
+                        "call_id": "call_1",
+                        "name": "get_weather",
+                        "arguments": '{"city":"Paris"}',
+                    },
+                    {"type": "function_call_output", "call_id": "call_1", "output": "sunny"},
+                ]
+            },
+            [
+                {"role": "user", "content": "hello world"},
+                {"role": "assistant", "content": None, "tool_calls": [CALL]},
+                {"role": "tool", "tool_call_id": "call_1", "content": "sunny"},
+            ],
+            {},
+            id="a-function-call-and-its-output",
+        ),
+        pytest.param(
+            {"input": "hello world", "tools": [FLAT_WEATHER]},
+            [{"role": "user", "content": "hello world"}],
+            {"tools": [WEATHER]},
+            id="flat-function-tools",
+        ),
+        pytest.param(
+            {"instructions": "Be brief.", "input": "hello world", "tools": [FLAT_WEATHER]},
+            [{"role": "developer", "content": "Be brief."}, {"role": "user", "content": "hello world"}],
+            {"tools": [WEATHER]},
+            id="tools-sharing-the-instructions-framing",
+        ),
+        pytest.param(
+            {
+                "input": [
+                    {
+                        "role": "user",
+                        "content": [
+                            {"type": "input_text", "text": "hello world"},
+                            image_part(BIG_PNG, "high"),
+                            image_part(SMALL_PNG, "low"),
+                        ],
+                    }
+                ]
+            },
+            [
+                {
+                    "role": "user",
+                    "content": [
+                        {"type": "text", "text": "hello world"},
+                        {"type": "image_url", "image_url": {"url": BIG_PNG, "detail": "high"}},
+                        {"type": "image_url", "image_url": {"url": SMALL_PNG, "detail": "low"}},
+                    ],
+                }
+            ],
+            {},
+            id="images",
+        ),
+        pytest.param(
+            {"input": "hello world", "text": {"format": {"type": "json_schema", **PERSON_FORMAT}}},
+            [{"role": "user", "content": "hello world"}],
+            {"response_format": {"type": "json_schema", "json_schema": PERSON_FORMAT}},
+            id="structured-output",
+        ),
+    ],
+)
+@pytest.mark.parametrize("model", ["gpt-4.1", "gpt-4"])
+def test_a_responses_body_counts_as_the_chat_body_that_says_the_same(
+    counter: TokenCounter, body: dict[str, Any], messages: list[Any], extra: dict[str, Any], model: str
+) -> None:
+    as_chat = chat(counter, messages, model, **extra)
+    assert counter.count(RESPONSES, body, model) == as_chat
+    assert as_chat.total > REPLY_PRIMING
+
+
+def test_every_input_item_kind_is_gathered() -> None:
+    screenshot = {"type": "computer_screenshot", "image_url": data_url(png(1024, 512))}
+    search = {"type": "web_search_call", "id": "ws_1", "status": "completed"}
+    body = {
+        "model": "gpt-4.1",
+        "instructions": "Be brief.",
+        "input": [
+            {"role": "user", "content": [{"type": "input_text", "text": "look"}, image_part(SMALL_PNG, "high")]},
+            {"type": "message", "role": "developer", "content": "rules"},
+            {
+                "role": "user",
+                "content": [
+                    {"type": "input_image", "file_id": "file_1", "detail": "auto"},  # size unknown: 1024x1024
+                    {"type": "input_file", "file_data": "data:application/pdf;base64,JVBERi0=", "filename": "a.pdf"},
+                    {"type": "input_audio", "input_audio": {"data": "UklGRg==" * 100, "format": "wav"}},
+                    {"type": "mystery", "x": 1},
+                    "bare",
+                    None,
+                ],
+            },
+            {
+                "type": "reasoning",
+                "id": "rs_1",
+                "summary": [{"type": "summary_text", "text": "think"}],
+                "encrypted_content": "gAAAA" * 100,
+            },
+            {"type": "function_call", "call_id": "c1", "name": "get_weather", "arguments": "{}"},
+            {"type": "function_call_output", "call_id": "c1", "output": [{"type": "input_text", "text": "sunny"}]},
+            {"type": "custom_tool_call", "call_id": "c2", "name": "grep", "input": "TODO"},
+            {"type": "custom_tool_call_output", "call_id": "c2", "output": "none"},
+            {"type": "computer_call_output", "call_id": "c3", "output": screenshot},
+            {"type": "image_generation_call", "id": "ig_1", "result": base64.b64encode(png(1024, 1536)).decode()},
+            {"type": "item_reference", "id": "msg_0"},
+            search,
+            "stray",
+            7,
+        ],
+        "previous_response_id": "resp_0",
+    }
+    prompt = gather_prompt(RESPONSES, body)
+    assert prompt.texts == [
+        "developer", "Be brief.",
+        "user", "look",
+        "developer", "rules",
+        "user", '{"type":"mystery","x":1}', "bare", "null",
+        "assistant", "think",
+        "assistant", "get_weather", "{}",
+        "tool", "sunny",
+        "assistant", "grep", "TODO",
+        "tool", "none",
+        "tool",
+        "assistant",
+        orjson.dumps(search).decode(),
+        "stray",
+        "7",
+    ]  # fmt: skip
+    # 14 items (the reference is none) and the instructions, each a message; priming.
+    assert prompt.fixed == 14 * TOKENS_PER_MESSAGE + REPLY_PRIMING
+    # 512x512: 1 tile; file id: 4; the 1024x512 screenshot: 2; the 1024x1536 image, 768x1152: 6
+    assert prompt.images == (85 + 170) + 765 + (85 + 170 * 2) + (85 + 170 * 6)
+    assert (prompt.tool_text, prompt.tool_fixed) == ("", 0)
+
+
+def test_a_continued_conversation_counts_what_is_sent(counter: TokenCounter) -> None:
+    # Azure bills the turns it holds for `previous_response_id` too; the gateway cannot see them.
+    sent = {"input": [{"role": "user", "content": "hello world"}]}
+    assert responses(counter, previous_response_id="resp_1", **sent) == responses(counter, **sent)
+    assert responses(counter, conversation="conv_1", **sent) == responses(counter, **sent)
+    referenced = {"input": [{"type": "item_reference", "id": "msg_1"}, {"role": "user", "content": "hello world"}]}
+    assert responses(counter, **referenced) == responses(counter, **sent)
+
+
+@pytest.mark.parametrize(
+    ("body", "tool_fixed"),
+    [
+        ({"input": "hi"}, TOOLS_OVERHEAD),
+        ({"instructions": "Be brief.", "input": "hi"}, TOOLS_OVERHEAD - SYSTEM_MESSAGE_SHARED),
+        ({"input": [{"role": "developer", "content": "Be brief."}]}, TOOLS_OVERHEAD - SYSTEM_MESSAGE_SHARED),
+        ({"input": [{"type": "message", "role": "system", "content": []}]}, TOOLS_OVERHEAD - SYSTEM_MESSAGE_SHARED),
+        ({"instructions": None, "input": [{"role": ["system"], "content": "x"}]}, TOOLS_OVERHEAD),
+    ],
+)
+def test_responses_tools_share_a_system_or_developer_message(body: dict[str, Any], tool_fixed: int) -> None:
+    prompt = gather_prompt(RESPONSES, {**body, "tools": [FLAT_WEATHER, {"type": "web_search_preview"}]})
+    assert prompt.tool_text == render_tools([WEATHER, {"type": "web_search_preview"}])
+    assert prompt.tool_fixed == tool_fixed
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"input": None, "instructions": 3, "tools": "x", "text": "json"},
+        {"input": [], "text": {"format": {"type": "json_object"}}},
+        {"input": [], "text": {"format": "json_schema"}},
+        {"input": [], "tools": []},
+    ],
+)
+def test_a_responses_body_without_prompt_text_is_the_reply_priming(counter: TokenCounter, body: dict[str, Any]) -> None:
+    assert responses(counter, **body) == PromptTokens(REPLY_PRIMING, REPLY_PRIMING, 0, 0, "o200k_base")
+
+
+def test_odd_shapes_are_counted_as_their_json(counter: TokenCounter) -> None:
+    # Azure refuses these; the count is only ever conservative and never raises.
+    assert gather_prompt(RESPONSES, {"input": {"role": "user", "content": {"text": "hi"}}}).texts == [
+        "user",
+        '{"text":"hi"}',
+    ]
+    assert gather_prompt(RESPONSES, {"input": 42}).texts == ["42"]
+    assert gather_prompt(RESPONSES, {"instructions": [{"role": "developer", "content": "hi"}]}).texts == [
+        "developer",
+        "hi",
+    ]
+    tool_output = {"type": "function_call_output", "call_id": "c", "output": {"temperature": 21}}
+    assert gather_prompt(RESPONSES, {"input": [tool_output]}).texts == ["tool", '{"temperature":21}']
+
+
+# Bodies as a careless or hostile client might send them: the right keys holding anything JSON can hold.
+ITEM_KINDS = (
+    "message", "function_call", "function_call_output", "custom_tool_call", "custom_tool_call_output", "reasoning",
+    "computer_call_output", "image_generation_call", "item_reference", "web_search_call", "mcp_call",
+)  # fmt: skip
+PART_KINDS = ("input_text", "output_text", "refusal", "input_image", "input_file", "input_audio", "summary_text")
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=12),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=6), children, max_size=3),
+    max_leaves=12,
+)
+parts = st.fixed_dictionaries(
+    {"type": st.sampled_from(PART_KINDS) | json_values},
+    optional={key: json_values for key in ("text", "refusal", "image_url", "detail", "file_id")},
+)
+contents = st.text(max_size=20) | st.lists(parts | json_values, max_size=4) | json_values
+items = (
+    st.fixed_dictionaries(
+        {"type": st.sampled_from(ITEM_KINDS) | json_values},
+        optional={
+            "role": st.sampled_from(("user", "assistant", "system", "developer")) | json_values,
+            "content": contents,
+            "output": contents,
+            "summary": contents,
+            "name": json_values,
+            "arguments": json_values,
+            "result": json_values,
+        },
+    )
+    | st.fixed_dictionaries({"role": json_values, "content": contents})
+    | json_values
+)
+bodies = st.fixed_dictionaries(
+    {"input": st.lists(items, max_size=5)},
+    optional={
+        "instructions": st.text(max_size=20) | json_values,
+        "tools": st.lists(st.fixed_dictionaries({"type": st.just("function"), "name": json_values}) | json_values),
+        "text": st.fixed_dictionaries({"format": json_values | st.just({"type": "json_schema", "schema": {}})}),
+        "previous_response_id": json_values,
+    },
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(body=bodies, extra=items)
+def test_odd_responses_bodies_are_counted_and_an_item_never_lowers_the_count(
+    body: dict[str, Any], extra: Any, encodings: Encodings
+) -> None:
+    counter = TokenCounter(encodings)
+    counted = responses(counter, **body)
+    assert counted.total == counted.text + counted.images + counted.tools >= REPLY_PRIMING
+    longer = responses(counter, **{**body, "input": [*body["input"], extra]})
+    assert longer.total >= counted.total

@@ -1,5 +1,5 @@
 """PromptSize: a request's prompt counted on first need, once per tokenizer; a long one, or a large body's,
-left for a worker thread."""
+left for a worker thread (a chat or a Responses body alike)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from typing import Any
 import orjson
 import pytest
 
+from gateway.inbound.endpoints import Endpoint
+from gateway.inbound.json_body import parse_json_body
 from gateway.routing import prompt_size, token_count
 from gateway.routing.encodings import Encodings
 from gateway.routing.prompt_parts import PromptParts
@@ -87,6 +89,7 @@ def test_the_prompt_is_gathered_on_first_need_and_counted_once_per_tokenizer(
         ("audio/speech", {"input": "hello world", "voice": "alloy"}, "gpt-4o-mini-tts", 2),
         ("audio/transcriptions", {"prompt": "hello world"}, "whisper", 0),
         ("chat/completions", {"input": "hello world", "messages": []}, "gpt-4.1", 3),  # reply priming only
+        ("responses", {"input": "hello world", "messages": []}, "gpt-4.1", 3 + 1 + 2 + 3),
     ],
 )
 def test_counts_what_the_endpoint_puts_in_the_prompt(
@@ -108,6 +111,24 @@ async def test_a_long_prompt_needs_counting_off_the_loop_first(encodings: Encodi
     assert size.counted() == {"o200k_base": expected.total}
     with pytest.raises(CountNeeded):
         size.prompt_tokens("gpt-35-turbo")  # another tokenizer is another count
+
+
+# The Responses endpoint as inbound/endpoints.py serves it: a JSON body whose only required field is `model`.
+RESPONSES = Endpoint("responses", "json", "json", ("model",))
+
+
+async def test_a_long_responses_prompt_is_counted_off_the_loop_as_the_router_would(encodings: Encodings) -> None:
+    raw = orjson.dumps({"model": "auto", "instructions": "Be brief.", "input": BODY["messages"][0]["content"]})
+    body = parse_json_body(RESPONSES, "application/json", raw)
+    assert body.json is not None
+    tight = TokenCounter(encodings, offload_above_chars=20)
+    size = PromptSize(tight, body.endpoint.operation, body.json, len(body.raw))
+    with pytest.raises(CountNeeded):
+        size.prompt_tokens("gpt-4.1")
+    await size.count_off_loop("gpt-4.1")
+    as_chat = {"messages": [{"role": "developer", "content": "Be brief."}, *BODY["messages"]]}
+    assert size.count_for("gpt-4.1") == tight.count(CHAT, as_chat, "gpt-4.1")
+    assert size.counted() == {"o200k_base": tight.count(CHAT, as_chat, "gpt-4.1").total}
 
 
 def test_a_prompt_at_the_threshold_is_counted_inline(encodings: Encodings) -> None:

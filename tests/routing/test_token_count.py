@@ -1,5 +1,6 @@
 """Prompt token counts: the cookbook's figures per tokenizer, plain-text encoding, tools' overhead, text length,
-requested output, the cache, the offload to a worker thread, and chunked encoding.
+requested output (chat's and the Responses API's limits), the cache, the offload to a worker thread (chat and
+Responses bodies), and chunked encoding.
 """
 
 from __future__ import annotations
@@ -101,6 +102,10 @@ def test_text_length() -> None:
     assert TokenCounter.text_length(CHAT, {"messages": [], "tools": [WEATHER]}) == len(render_tools([WEATHER]))
     assert TokenCounter.text_length("embeddings", {"input": ["abc", [1, 2, 3]]}) == 3
     assert TokenCounter.text_length("audio/transcriptions", {"prompt": "abc"}) == 0
+    responses = {"instructions": "Be brief.", "input": [{"role": "user", "content": "abc"}], "tools": [WEATHER]}
+    assert TokenCounter.text_length("responses", responses) == (
+        len("developer") + len("Be brief.") + len("user") + len("abc") + len(render_tools([WEATHER]))
+    )
 
 
 @pytest.mark.parametrize(
@@ -119,6 +124,13 @@ def test_text_length() -> None:
         ({"max_tokens": True}, None),
         ({"max_tokens": "100"}, None),
         ({"max_tokens": -1}, None),
+        # The Responses API's limit; its bodies have no `n`.
+        ({"max_output_tokens": 200}, 200),
+        ({"max_output_tokens": 0}, 0),
+        ({"max_output_tokens": None}, None),
+        ({"max_output_tokens": "200"}, None),
+        ({"max_output_tokens": 2.5}, None),
+        ({"max_output_tokens": False}, None),
     ],
 )
 def test_requested_output_tokens(body: dict[str, Any], expected: int | None) -> None:
@@ -234,6 +246,27 @@ async def test_count_async_gathers_a_large_body_off_the_loop(
     assert calls == [counter._gather_and_encode]
     assert await counter.count_async(CHAT, body, "gpt-4.1", body_bytes - 1) == counter.count(CHAT, body, "gpt-4.1")
     assert len(calls) == 1  # at the threshold: gathered and counted inline
+
+
+async def test_a_long_responses_prompt_is_counted_off_the_loop(
+    encodings: Encodings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = "The quick brown fox jumps over the lazy dog. " * 2_000  # 90k characters, 20k tokens
+    body = {
+        "model": "gpt-4.1",
+        "instructions": "Be brief.",
+        "input": [{"role": "user", "content": [{"type": "input_text", "text": text}]}],
+        "max_output_tokens": 100,
+    }
+    expected = 3 + 1 + 3 + (3 + 1 + len(encodings.get("o200k_base").encode_ordinary(text))) + 3
+    calls = spy_offload(monkeypatch)
+    counter = TokenCounter(encodings)
+    inline = counter.count("responses", body, "gpt-4.1")
+    assert inline.total == expected
+    assert await counter.count_async("responses", body, "gpt-4.1", 1) == inline  # long text: encoded off the loop
+    assert calls == [counter._encode_for]
+    assert await counter.count_async("responses", body, "gpt-4.1", len(orjson.dumps(body))) == inline
+    assert calls == [counter._encode_for, counter._gather_and_encode]  # a large body: gathered off the loop too
 
 
 def test_long_texts_are_counted_in_chunks_with_the_same_result() -> None:

@@ -1,4 +1,5 @@
-"""The text tool definitions become in the prompt: functions, custom and unknown tools, schemas odd or deep, and
+"""The text tool definitions become in the prompt: chat and Responses API functions, custom and unknown tools,
+schemas odd or deep, and
 what rendering costs (steps and characters, bounded by the schema's JSON)."""
 
 from __future__ import annotations
@@ -81,6 +82,16 @@ def test_custom_legacy_and_unknown_tools() -> None:
     assert render_tools([{"name": "ping", "description": "Ping"}]) == rendered("// Ping", "type ping = () => any;")
     # A tool type this module does not know is counted as its JSON.
     assert render_tools([{"type": "web_search", "size": 3}]) == rendered('// {"type":"web_search","size":3}')
+
+
+def test_a_responses_api_function_is_flat_and_renders_like_a_chat_function() -> None:
+    flat = {"type": "function", **WEATHER["function"], "strict": True}
+    assert render_tools([flat]) == render_tools([WEATHER])
+    assert render_tools([{"type": "function", "name": "ping"}]) == rendered("type ping = () => any;")
+    assert render_tools([{"type": "function"}]) == rendered("type  = () => any;")
+    # Built-in Responses tools are counted as their JSON, like any tool type this module does not know.
+    search = {"type": "web_search_preview", "search_context_size": "low"}
+    assert render_tools([search]) == rendered("// " + json_text(search))
 
 
 def test_a_function_that_is_not_a_mapping_renders_nothing() -> None:
