@@ -8,12 +8,11 @@ from typing import Any
 
 import anyio
 import httpx
-import orjson
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from gateway.errors import openai_error_body
 from gateway.reply.sse_usage import SseUsageReader
+from gateway.reply.stream_cut import EventStream, last_sequence_number, stream_cut_event
 from gateway.reply.usage import extract_usage
 from gateway.upstream.headers import inbound_response_headers
 
@@ -34,12 +33,17 @@ def relay(
     gateway_headers: dict[str, str],
     on_end: Callable[[StreamOutcome], Awaitable[None]],
     strip_usage_chunk: bool = False,
+    *,
+    event_stream: EventStream = "chat",
 ) -> Response:
     """The client's response to a successful upstream answer: `body` when it was read whole, else `chunks`
-    as they arrive. Either way its end is reported once through `on_end`, before the last byte is sent."""
+    as they arrive. Either way its end is reported once through `on_end`, before the last byte is sent.
+    `event_stream`: the form of an SSE answer's events (chat completions', or the Responses API's)."""
     headers = inbound_response_headers(upstream.headers.multi_items())
     if chunks is not None:
-        return RelayedStream(upstream, chunks, deployment_id, headers, gateway_headers, on_end, strip_usage_chunk)
+        return RelayedStream(
+            upstream, chunks, deployment_id, headers, gateway_headers, on_end, strip_usage_chunk, event_stream
+        )
     return RelayedBody(body or b"", upstream.status_code, headers, gateway_headers, on_end)
 
 
@@ -64,11 +68,14 @@ class RelayedBody(Response):
 
 
 class RelayedStream(Response):
-    """Sends each upstream chunk as soon as it arrives and closes the upstream when either side goes away.
+    """Sends each upstream chunk (an SSE stream's events, each once it has ended) as soon as it arrives, and
+    closes the upstream when either side goes away.
 
-    A stream Azure cuts after the first byte can no longer become an error status: an SSE stream then
-    ends with an OpenAI-shaped `data: {"error": ...}` event (the openai SDK raises on it), never with a
-    clean `[DONE]`; a binary stream is cut, so the client sees a truncated body, not a complete one.
+    A stream Azure cuts after the first byte can no longer become an error status: an SSE stream then ends
+    cleanly after an error event in its own form (stream_cut.py; the openai SDK raises on it), never with a
+    clean `[DONE]` or `response.completed`. A binary stream is cut, so the client sees a truncated body, not a
+    complete one; so is an SSE stream cut inside an event too large to be held back, since no event sent after
+    that part could be read.
     """
 
     def __init__(
@@ -80,6 +87,7 @@ class RelayedStream(Response):
         gateway_headers: dict[str, str],
         on_end: Callable[[StreamOutcome], Awaitable[None]],
         strip_usage_chunk: bool = False,
+        event_stream: EventStream = "chat",
     ) -> None:
         super().__init__(status_code=upstream.status_code, headers=gateway_headers)
         self.raw_headers = [
@@ -90,8 +98,12 @@ class RelayedStream(Response):
         self._chunks = chunks
         self._deployment_id = deployment_id
         self._is_sse = upstream.headers.get("content-type", "").startswith("text/event-stream")
-        # Text streams' usage is read from their events, the usage-only one removed when the gateway added it.
-        self._usage = SseUsageReader(strip_usage_event=strip_usage_chunk) if self._is_sse else None
+        # Text streams' usage is read from their events, the usage-only one removed when the gateway added it
+        # (a chat stream's only: a Responses stream has no such event, its usage is in `response.completed`).
+        strip = strip_usage_chunk and event_stream == "chat"
+        self._usage = SseUsageReader(strip_usage_event=strip) if self._is_sse else None
+        self._event_stream = event_stream
+        self._last_sequence_number: int | None = None  # of the Responses events sent
         self._on_end = on_end
         self._reported = False
         self.outcome = StreamOutcome()
@@ -136,6 +148,7 @@ class RelayedStream(Response):
             async for received in self._chunks:
                 chunk = self._usage.feed(received) if self._usage is not None else received
                 if chunk:
+                    self._note_sequence_number(chunk)
                     await self._send_chunk(send, chunk)
             if self._usage is not None and (rest := self._usage.flush()):
                 await self._send_chunk(send, rest)
@@ -144,10 +157,10 @@ class RelayedStream(Response):
             message = f"The stream from Azure deployment {self._deployment_id} was interrupted ({reason})."
             self.outcome.error = message
             await self._report_end()
-            if not self._is_sse:
+            if self._usage is None or self._usage.mid_event:
                 return message
-            event = openai_error_body(502, message, code="upstream_stream_interrupted")
-            await send({"type": "http.response.body", "body": b"data: " + orjson.dumps(event) + b"\n\n"})
+            event = stream_cut_event(self._event_stream, message, self._last_sequence_number)
+            await send({"type": "http.response.body", "body": event})  # and the response ends cleanly
             return None
         except OSError:
             self.outcome.client_disconnected = True
@@ -156,6 +169,10 @@ class RelayedStream(Response):
         await self._report_end()
         await send({"type": "http.response.body", "body": b"", "more_body": False})
         return None
+
+    def _note_sequence_number(self, events: bytes) -> None:
+        if self._event_stream == "responses" and (found := last_sequence_number(events)) is not None:
+            self._last_sequence_number = found
 
 
 class UpstreamStreamCut(Exception):

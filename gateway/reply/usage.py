@@ -7,7 +7,7 @@ Image responses can be megabytes of base64: past a size, only the `usage` object
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, TypeGuard
 
 import orjson
 
@@ -86,13 +86,31 @@ def _object_end(body: bytes, start: int) -> int | None:
     return None
 
 
+# Azure names a usage's parts two ways: (prompt, completion) in chat, completions and embeddings; (input, output)
+# in the Responses API, images and transcription. The two mean the same, and a usage has one naming.
+_PART_NAMINGS = (("prompt_tokens", "completion_tokens"), ("input_tokens", "output_tokens"))
+# More than any answer can use (the largest context windows are about a million tokens): a count past this is
+# garbage, and charging it would block a deployment's budget for nothing.
+MOST_TOKENS_COUNTED = 100_000_000
+
+
 def total_tokens(usage: dict[str, Any] | None) -> int | None:
-    """What a request really used, from Azure's usage object (chat, embeddings, images, transcription)."""
+    """What a request really used, from Azure's usage object (chat, responses, embeddings, images,
+    transcription); None when it cannot be told, so the estimate stays charged rather than a wrong count."""
     if not usage:
         return None
     total = usage.get("total_tokens")
-    if isinstance(total, int):
+    if _is_count(total):
         return total
-    parts = [usage.get(name) for name in ("prompt_tokens", "completion_tokens", "input_tokens", "output_tokens")]
-    counted = [part for part in parts if isinstance(part, int)]
-    return sum(counted) if counted else None
+    for naming in _PART_NAMINGS:
+        parts = [usage.get(name) for name in naming if usage.get(name) is not None]
+        counts = [part for part in parts if _is_count(part)]
+        if parts:
+            # Any part unreadable and the sum would undercount: the usage is not used at all.
+            return sum(counts) if len(counts) == len(parts) else None
+    return None
+
+
+def _is_count(value: object) -> TypeGuard[int]:
+    """A token count as JSON gives it: a whole number in range (not a bool, which Python counts as an int)."""
+    return type(value) is int and 0 <= value <= MOST_TOKENS_COUNTED

@@ -10,11 +10,19 @@ import httpx
 import orjson
 import pytest
 import respx
+from openai import APIError, AsyncOpenAI
+from openai.types.chat import ChatCompletionMessageParam
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 from starlette.types import Message
 
 from gateway.reply.relay import RelayedBody, RelayedStream, StreamOutcome, UpstreamStreamCut, relay
+from gateway.reply.sse_usage import LARGEST_READ_EVENT
 from gateway.upstream.answer import is_streamed, raise_for_error, read_whole
 from gateway.upstream.client import UpstreamClient
+from tests.support.servers import uvicorn_on_loopback
 from tests.upstream._respx import URL, mocked_azure, upstream_client, upstream_request
 
 CONTENT = b'data: {"id":"c","choices":[{"index":0,"delta":{"content":"hi"}}],"usage":null}\n\n'
@@ -260,7 +268,7 @@ async def test_a_usage_chunk_serialised_with_spaces_and_crlf_is_kept_from_the_cl
     assert outcome.bytes_sent == len(SPACED_CONTENT + SPACED_DONE)
 
 
-async def test_a_client_that_asked_for_usage_gets_azures_chunks_as_they_came() -> None:
+async def test_a_client_that_asked_for_usage_gets_azures_events_each_once_it_has_ended() -> None:
     client = Client()
     chunks = [SPACED_CONTENT, SPACED_USAGE[:30], SPACED_USAGE[30:] + SPACED_DONE]
     upstream = upstream_response(Upstream(chunks), "text/event-stream")
@@ -268,7 +276,7 @@ async def test_a_client_that_asked_for_usage_gets_azures_chunks_as_they_came() -
     sent = [
         event["body"] for event in client.events if isinstance(event, dict) and event["type"] == "http.response.body"
     ]
-    assert sent == [*chunks, b""]
+    assert sent == [SPACED_CONTENT, SPACED_USAGE + SPACED_DONE, b""]
     [outcome] = client.outcomes
     assert outcome.usage == {"prompt_tokens": 5, "completion_tokens": 2, "total_tokens": 7}
 
@@ -337,3 +345,238 @@ async def test_a_client_socket_that_fails_ends_the_stream_as_a_disconnect() -> N
     assert (outcome.client_disconnected, outcome.error) == (True, "client disconnected")
     assert client.body == CONTENT
     assert stream.closed
+
+
+def bodies(client: Client) -> list[Message]:
+    return [event for event in client.events if isinstance(event, dict) and event["type"] == "http.response.body"]
+
+
+async def test_a_chat_stream_cut_inside_an_event_ends_in_a_well_formed_error_event() -> None:
+    client = Client()  # a client that asked for usage: nothing is removed, yet no part of an event is sent
+    stream = Upstream([SPACED_CONTENT + SPACED_USAGE[:40]], then=httpx.ReadError("connection reset"))
+    upstream = upstream_response(stream, "text/event-stream")
+    await run(relay(upstream, None, upstream.aiter_bytes(), "east/gpt-4.1", GATEWAY, client.on_end), client)
+    head, error_event = client.body.split(b"\r\n\r\n", 1)[0] + b"\r\n\r\n", client.body.split(b"\r\n\r\n", 1)[1]
+    assert head == SPACED_CONTENT
+    assert orjson.loads(error_event.removeprefix(b"data: "))["error"]["code"] == "upstream_stream_interrupted"
+    assert bodies(client)[-1].get("more_body", False) is False  # the response ends cleanly
+    [outcome] = client.outcomes
+    assert outcome.error == "The stream from Azure deployment east/gpt-4.1 was interrupted (ReadError)."
+    assert outcome.bytes_sent == len(SPACED_CONTENT)
+
+
+RESPONSE_USAGE = {
+    "input_tokens": 12,
+    "input_tokens_details": {"cached_tokens": 0},
+    "output_tokens": 2,
+    "output_tokens_details": {"reasoning_tokens": 0},
+    "total_tokens": 14,
+}
+
+
+def response_object(status: str, usage: dict[str, object] | None, text: str | None = None) -> dict[str, object]:
+    output = [] if text is None else [message_item("completed", text)]
+    return {
+        "id": "resp_1",
+        "object": "response",
+        "created_at": 1,
+        "status": status,
+        "model": "gpt-4.1",
+        "output": output,
+        "parallel_tool_calls": True,
+        "tool_choice": "auto",
+        "tools": [],
+        "usage": usage,
+    }
+
+
+def message_item(status: str, text: str | None) -> dict[str, object]:
+    content = [] if text is None else [{"type": "output_text", "text": text, "annotations": []}]
+    return {"id": "msg_1", "type": "message", "role": "assistant", "status": status, "content": content}
+
+
+def sse(payload: dict[str, object], number: int, line_end: bytes = b"\n") -> bytes:
+    data = orjson.dumps({**payload, "sequence_number": number})
+    return b"event: " + str(payload["type"]).encode() + line_end + b"data: " + data + line_end + line_end
+
+
+TEXT_PART = {"item_id": "msg_1", "output_index": 0, "content_index": 0}
+RESPONSES_PAYLOADS: list[dict[str, object]] = [
+    {"type": "response.created", "response": response_object("in_progress", None)},
+    {"type": "response.in_progress", "response": response_object("in_progress", None)},
+    {"type": "response.output_item.added", "output_index": 0, "item": message_item("in_progress", None)},
+    {
+        "type": "response.content_part.added",
+        **TEXT_PART,
+        "part": {"type": "output_text", "text": "", "annotations": []},
+    },
+    {"type": "response.output_text.delta", **TEXT_PART, "delta": "Hi", "logprobs": []},
+    {"type": "response.output_text.delta", **TEXT_PART, "delta": " there", "logprobs": []},
+    {"type": "response.output_text.done", **TEXT_PART, "text": "Hi there", "logprobs": []},
+    {"type": "response.output_item.done", "output_index": 0, "item": message_item("completed", "Hi there")},
+    {"type": "response.completed", "response": response_object("completed", RESPONSE_USAGE, "Hi there")},
+]
+RESPONSES_EVENTS = [sse(payload, number) for number, payload in enumerate(RESPONSES_PAYLOADS)]
+
+
+def responses_relay(stream: Upstream, client: Client, strip_usage_chunk: bool = False) -> object:
+    upstream = upstream_response(stream, "text/event-stream; charset=utf-8")
+    return relay(
+        upstream,
+        None,
+        upstream.aiter_bytes(),
+        "east/gpt-4.1",
+        GATEWAY,
+        client.on_end,
+        strip_usage_chunk,
+        event_stream="responses",
+    )
+
+
+@pytest.mark.parametrize("strip_usage_chunk", [False, True])
+async def test_a_responses_stream_passes_through_unchanged_with_its_usage_read(strip_usage_chunk: bool) -> None:
+    client = Client()
+    stream = b"".join(RESPONSES_EVENTS)
+    chunks = [stream[:100], stream[100:1000], stream[1000:]]
+    await run(responses_relay(Upstream(chunks), client, strip_usage_chunk), client)
+    assert client.body == stream  # every event, `response.completed` included, even were stripping asked
+    [outcome] = client.outcomes
+    assert outcome == StreamOutcome(bytes_sent=len(stream), usage=RESPONSE_USAGE)
+
+
+def last_event(body: bytes) -> tuple[bytes, dict[str, object]]:
+    """The last event's `event:` line and its data."""
+    event_line, data_line = body.rstrip(b"\n").rsplit(b"\n\n", 1)[-1].split(b"\n")
+    return event_line, orjson.loads(data_line.removeprefix(b"data: "))
+
+
+@pytest.mark.parametrize("cut_inside_an_event", [False, True], ids=["between events", "inside an event"])
+async def test_a_responses_stream_cut_ends_in_an_error_event_after_the_last_one_sent(cut_inside_an_event: bool) -> None:
+    client = Client()
+    sent = b"".join(RESPONSES_EVENTS[:5])  # up to the first delta, number 4
+    chunks = [sent + RESPONSES_EVENTS[5][:30]] if cut_inside_an_event else [sent[:50], sent[50:]]
+    stream = Upstream(chunks, then=httpx.RemoteProtocolError("peer closed connection"))
+    await run(responses_relay(stream, client), client)
+    assert client.body.startswith(sent)
+    event_line, data = last_event(client.body)
+    message = "The stream from Azure deployment east/gpt-4.1 was interrupted (RemoteProtocolError)."
+    assert event_line == b"event: error"
+    assert data == {
+        "type": "error",
+        "code": "upstream_stream_interrupted",
+        "message": message,
+        "param": None,
+        "sequence_number": 5,
+        "error": {"message": message, "type": "server_error", "param": None, "code": "upstream_stream_interrupted"},
+    }
+    assert len(client.body) == len(sent) + len(b"event: error\ndata: " + orjson.dumps(data) + b"\n\n")
+    assert bodies(client)[-1].get("more_body", False) is False  # ended cleanly: no reset after the error
+    [outcome] = client.outcomes
+    assert (outcome.error, outcome.usage, outcome.bytes_sent) == (message, None, len(sent))
+    assert stream.closed
+
+
+async def test_a_responses_stream_cut_before_any_event_ends_in_error_event_number_zero() -> None:
+    client = Client()
+    await run(responses_relay(Upstream([RESPONSES_EVENTS[0][:20]], then=httpx.ReadError("reset")), client), client)
+    event_line, data = last_event(client.body)
+    assert (event_line, data["sequence_number"]) == (b"event: error", 0)
+    assert client.body.startswith(b"event: error\n")
+
+
+async def test_a_stream_cut_inside_an_oversize_event_is_cut_for_the_client_too() -> None:
+    client = Client()
+    huge = sse({"type": "response.output_text.delta", **TEXT_PART, "delta": "x" * LARGEST_READ_EVENT}, 4)
+    stream = Upstream([RESPONSES_EVENTS[0], huge[:-100]], then=httpx.ReadError("reset"))
+    with pytest.raises(UpstreamStreamCut):
+        await run(responses_relay(stream, client), client)
+    assert client.body == RESPONSES_EVENTS[0] + huge[:-101]  # no error event glued to half an event
+    [outcome] = client.outcomes
+    assert outcome.error is not None and "interrupted" in outcome.error
+
+
+# The real openai SDK reading the relayed stream from uvicorn on loopback.
+
+
+def scripted_gateway(chunks: list[bytes], then: Exception | None, outcomes: list[StreamOutcome]) -> Starlette:
+    async def on_end(outcome: StreamOutcome) -> None:
+        outcomes.append(outcome)
+
+    async def answer(request: Request) -> Response:
+        responses = request.url.path.endswith("/responses")
+        upstream = upstream_response(Upstream(chunks, then=then), "text/event-stream")
+        return relay(
+            upstream,
+            None,
+            upstream.aiter_bytes(),
+            "east/gpt-4.1",
+            GATEWAY,
+            on_end,
+            event_stream="responses" if responses else "chat",
+        )
+
+    return Starlette(
+        routes=[
+            Route("/v1/responses", answer, methods=["POST"]),
+            Route("/v1/chat/completions", answer, methods=["POST"]),
+        ]
+    )
+
+
+async def read_response_texts(sdk: AsyncOpenAI, texts: list[str]) -> None:
+    async with sdk.responses.stream(model="gpt-4.1", input="hi") as events:
+        async for event in events:
+            if event.type == "response.output_text.delta":
+                texts.append(event.delta)
+
+
+async def read_chat_texts(sdk: AsyncOpenAI, texts: list[str | None]) -> None:
+    messages: list[ChatCompletionMessageParam] = [{"role": "user", "content": "hi"}]
+    chunks = await sdk.chat.completions.create(
+        model="gpt-4.1", messages=messages, stream=True, stream_options={"include_usage": True}
+    )
+    async for chunk in chunks:
+        texts.append(chunk.choices[0].delta.content)
+
+
+async def test_the_openai_sdk_reads_a_whole_responses_stream() -> None:
+    outcomes: list[StreamOutcome] = []
+    stream = b"".join(RESPONSES_EVENTS)
+    app = scripted_gateway([stream[:333], stream[333:]], None, outcomes)
+    async with uvicorn_on_loopback(app) as url:
+        sdk = AsyncOpenAI(base_url=f"{url}/v1", api_key="k", max_retries=0)
+        async with sdk.responses.stream(model="gpt-4.1", input="hi") as events:
+            final = await events.get_final_response()
+        await sdk.close()
+    assert final.output_text == "Hi there"
+    assert final.usage is not None and final.usage.total_tokens == 14
+    assert [outcome.usage for outcome in outcomes] == [RESPONSE_USAGE]
+
+
+async def test_the_openai_sdk_raises_on_a_cut_responses_stream() -> None:
+    outcomes: list[StreamOutcome] = []
+    chunks = [b"".join(RESPONSES_EVENTS[:5]) + RESPONSES_EVENTS[5][:25]]
+    app = scripted_gateway(chunks, httpx.ReadError("connection reset"), outcomes)
+    texts: list[str] = []
+    async with uvicorn_on_loopback(app) as url:
+        sdk = AsyncOpenAI(base_url=f"{url}/v1", api_key="k", max_retries=0)
+        with pytest.raises(APIError) as raised:
+            await read_response_texts(sdk, texts)
+        await sdk.close()
+    assert texts == ["Hi"]  # what arrived before the cut
+    assert raised.value.message == "The stream from Azure deployment east/gpt-4.1 was interrupted (ReadError)."
+    assert raised.value.code == "upstream_stream_interrupted"
+    assert [outcome.error for outcome in outcomes] == [raised.value.message]
+
+
+async def test_the_openai_sdk_raises_on_a_chat_stream_cut_inside_an_event() -> None:
+    outcomes: list[StreamOutcome] = []
+    app = scripted_gateway([SPACED_CONTENT + SPACED_USAGE[:40]], httpx.ReadError("connection reset"), outcomes)
+    texts: list[str | None] = []
+    async with uvicorn_on_loopback(app) as url:
+        sdk = AsyncOpenAI(base_url=f"{url}/v1", api_key="k", max_retries=0)
+        with pytest.raises(APIError) as raised:
+            await read_chat_texts(sdk, texts)
+        await sdk.close()
+    assert texts == ["hi"]
+    assert raised.value.code == "upstream_stream_interrupted"

@@ -79,13 +79,21 @@ def test_the_usage_event_is_removed_and_read_whatever_the_serialisation(style: s
 
 
 @pytest.mark.parametrize("style", STYLES)
-def test_a_client_that_asked_for_usage_gets_every_chunk_as_is(style: str) -> None:
+def test_a_client_that_asked_for_usage_gets_every_event_as_is_once_it_has_ended(style: str) -> None:
     content, usage, done = STYLES[style]
     reader = SseUsageReader(strip_usage_event=False)
     chunks = [content, content + usage[:9], usage[9:], done]
-    assert [reader.feed(chunk) for chunk in chunks] == chunks  # each chunk passed on at once, untouched
+    assert [reader.feed(chunk) for chunk in chunks] == [content, content, usage, done]
     assert reader.flush() == b""
     assert reader.usage == USAGE
+
+
+def test_part_of_an_event_is_never_passed_on_so_a_cut_leaves_whole_events() -> None:
+    content, usage, _ = STYLES["compact, LF"]
+    reader = SseUsageReader(strip_usage_event=False)
+    assert reader.feed(content + usage[:30]) == content
+    assert not reader.mid_event  # the stream may end here in an error event of the gateway's own
+    assert reader.usage is None
 
 
 @pytest.mark.parametrize("strip", [True, False], ids=["removed", "kept"])
@@ -305,4 +313,196 @@ def test_any_stream_any_chunking(generated: tuple[bytes, bytes, dict[str, Any] |
     stream, kept, usage, cuts = generated
     out, reader = read(stream, [cut for cut in cuts if 0 < cut < len(stream)], strip)
     assert out == (kept if strip else stream)
+    assert reader.usage == usage
+
+
+# A Responses API stream: an `event:` line before each `data:` line, the usage inside `response`, no [DONE].
+RESPONSE_USAGE = {
+    "input_tokens": 12,
+    "input_tokens_details": {"cached_tokens": 0},
+    "output_tokens": 3,
+    "output_tokens_details": {"reasoning_tokens": 0},
+    "total_tokens": 15,
+}
+
+
+def response_object(status: str, usage: dict[str, Any] | None, text: str = "") -> dict[str, Any]:
+    output = [
+        {"id": "msg_1", "type": "message", "role": "assistant", "content": [{"type": "output_text", "text": text}]}
+    ]
+    return {"id": "resp_1", "object": "response", "status": status, "output": output if text else [], "usage": usage}
+
+
+def typed_event(payload: dict[str, Any], line_end: bytes = b"\n", write: Callable[[object], bytes] = compact) -> bytes:
+    return b"event: " + str(payload["type"]).encode() + line_end + b"data: " + write(payload) + line_end + line_end
+
+
+def responses_events(
+    line_end: bytes = b"\n", write: Callable[[object], bytes] = compact, usage: dict[str, Any] | None = None
+) -> list[bytes]:
+    """created, in_progress (both with `"usage": null`), two deltas (one mentioning usage), completed."""
+    payloads: list[dict[str, Any]] = [
+        {"type": "response.created", "response": response_object("in_progress", None)},
+        {"type": "response.in_progress", "response": response_object("in_progress", None)},
+        {"type": "response.output_text.delta", "item_id": "msg_1", "output_index": 0, "delta": "Hel"},
+        {"type": "response.output_text.delta", "item_id": "msg_1", "output_index": 0, "delta": '"usage": {"a": 1}'},
+        {"type": "response.completed", "response": response_object("completed", usage or RESPONSE_USAGE, "Hel")},
+    ]
+    return [typed_event({**payload, "sequence_number": n}, line_end, write) for n, payload in enumerate(payloads)]
+
+
+RESPONSES_STYLES = {
+    f"{name}, {ending}": responses_events(end, write)
+    for name, write in (("compact", compact), ("spaced", spaced))
+    for ending, end in (("LF", b"\n"), ("CRLF", b"\r\n"), ("CR", b"\r"))
+}
+
+
+@pytest.mark.parametrize("strip", [True, False], ids=["strip asked", "kept"])
+@pytest.mark.parametrize("style", RESPONSES_STYLES)
+def test_a_responses_stream_cut_into_two_chunks_at_every_byte(style: str, strip: bool) -> None:
+    stream = b"".join(RESPONSES_STYLES[style])
+    for cut in range(1, len(stream)):
+        out, reader = read(stream, [cut], strip)
+        assert (cut, out) == (cut, stream)  # nothing removed: no Responses event is usage-only
+        assert (cut, reader.usage) == (cut, RESPONSE_USAGE)
+
+
+@pytest.mark.parametrize("style", RESPONSES_STYLES)
+def test_a_responses_stream_fed_one_byte_at_a_time(style: str) -> None:
+    stream = b"".join(RESPONSES_STYLES[style])
+    out, reader = read(stream, list(range(1, len(stream))), strip=False)
+    assert (out, reader.usage) == (stream, RESPONSE_USAGE)
+
+
+def test_each_responses_event_is_passed_on_once_it_has_ended() -> None:
+    created, in_progress, delta, _, completed = RESPONSES_STYLES["spaced, CRLF"]
+    reader = SseUsageReader()
+    assert reader.feed(created + in_progress[:20]) == created
+    assert reader.feed(in_progress[20:] + delta[:-1]) == in_progress + delta[:-1]  # its end's last CR: ended
+    assert reader.feed(delta[-1:]) == delta[-1:]
+    assert reader.feed(completed) == completed
+    assert reader.usage == RESPONSE_USAGE
+
+
+def test_of_a_responses_stream_only_the_event_with_a_usage_object_is_parsed(monkeypatch: pytest.MonkeyPatch) -> None:
+    parsed = counting_parses(monkeypatch)
+    events = RESPONSES_STYLES["spaced, LF"]
+    _, reader = read(b"".join(events), [], strip=False)
+    assert parsed == [events[-1]]  # created and in_progress hold `"usage": null`, the delta mentions it in text
+    assert reader.usage == RESPONSE_USAGE
+
+
+@pytest.mark.parametrize("ending", ["response.incomplete", "response.failed"])
+def test_an_incomplete_or_failed_response_gives_its_usage(ending: str) -> None:
+    *events, _ = responses_events()
+    usage = {"input_tokens": 12, "output_tokens": 1, "total_tokens": 13}
+    last = typed_event({"type": ending, "sequence_number": 4, "response": response_object(ending[9:], usage)})
+    _, reader = read(b"".join([*events, last]), [], strip=False)
+    assert reader.usage == usage
+
+
+def test_an_error_event_is_passed_on_and_the_usage_stays_unknown() -> None:
+    created, *_ = responses_events()
+    error = typed_event(
+        {"type": "error", "code": "server_error", "message": "boom", "param": None, "sequence_number": 1}
+    )
+    out, reader = read(created + error, [len(created) + 5], strip=False)
+    assert (out, reader.usage) == (created + error, None)
+
+
+def test_the_last_responses_usage_wins() -> None:
+    first = responses_events(usage={"input_tokens": 1, "output_tokens": 1, "total_tokens": 2})
+    _, reader = read(b"".join(first + responses_events()), [], strip=False)
+    assert reader.usage == RESPONSE_USAGE
+
+
+def test_an_oversize_response_completed_is_passed_on_as_it_comes_and_its_usage_read() -> None:
+    *events, _ = responses_events()
+    text = "x" * (LARGEST_READ_EVENT + 2000)
+    completed = typed_event(
+        {
+            "type": "response.completed",
+            "sequence_number": 4,
+            "response": response_object("completed", RESPONSE_USAGE, text),
+        }
+    )
+    stream = b"".join(events) + completed
+    reader = SseUsageReader()
+    head, rest = stream[: len(stream) - 1000], stream[len(stream) - 1000 :]
+    passed = reader.feed(head)
+    assert passed == head[:-1] and reader.mid_event  # all but the last byte, which may begin the end
+    assert passed + reader.feed(rest) + reader.flush() == stream
+    assert not reader.mid_event
+    assert reader.usage == RESPONSE_USAGE
+
+
+def test_an_oversize_event_that_mentions_usage_in_its_text_gives_no_usage() -> None:
+    text = '"usage": {"total_tokens": 99}' + "x" * LARGEST_READ_EVENT
+    delta = typed_event({"type": "response.output_text.delta", "sequence_number": 3, "delta": text})
+    out, reader = read(delta, list(range(8192, len(delta), 8192)), strip=False)
+    assert (out, reader.usage) == (delta, None)
+
+
+def test_an_oversize_event_the_stream_did_not_end_is_read_at_its_end() -> None:
+    text = "x" * (LARGEST_READ_EVENT + 10)
+    completed = typed_event(
+        {
+            "type": "response.completed",
+            "sequence_number": 4,
+            "response": response_object("completed", RESPONSE_USAGE, text),
+        }
+    ).rstrip(b"\n")
+    out, reader = read(completed, [LARGEST_READ_EVENT + 2], strip=False)
+    assert (out, reader.usage) == (completed, RESPONSE_USAGE)
+
+
+@pytest.mark.parametrize(
+    ("payload", "found"),
+    [
+        ({"type": "response.completed", "response": {"usage": RESPONSE_USAGE}}, (RESPONSE_USAGE, False)),
+        ({"type": "response.failed", "response": {"usage": {"total_tokens": 3}}}, ({"total_tokens": 3}, False)),
+        ({"type": "response.created", "response": {"usage": None}}, None),
+        ({"type": "response.completed", "response": {"usage": [1]}}, None),
+        ({"type": "response.completed", "response": "resp_1"}, None),
+        ({"type": "response.completed"}, None),
+    ],
+)
+def test_usage_of_a_responses_event(payload: dict[str, Any], found: tuple[dict[str, Any], bool] | None) -> None:
+    assert usage_of_event(typed_event(payload)) == found
+    assert usage_of_event(typed_event(payload, b"\r\n", spaced)) == found
+
+
+@st.composite
+def responses_streams(draw: st.DrawFn) -> tuple[bytes, dict[str, Any] | None, list[int]]:
+    """A Responses stream of random events, each written in its own way; its usage, and where it is cut."""
+    events: list[bytes] = []
+    usage: dict[str, Any] | None = None
+    for number in range(draw(st.integers(1, 6))):
+        kind = draw(st.sampled_from(["created", "delta", "completed", "incomplete", "comment", "error"]))
+        end, write = draw(LINE_ENDS), draw(st.sampled_from([compact, spaced]))
+        payload: dict[str, Any] = {"type": f"response.{kind}", "sequence_number": number}
+        if kind in ("completed", "incomplete"):
+            usage = {"input_tokens": draw(st.integers(0, 10**6)), "output_tokens": 1, "total_tokens": 2}
+            payload["response"] = response_object(kind, usage, draw(st.sampled_from(["", "é", "\r\n\n"])))
+        elif kind == "created":
+            payload["response"] = response_object("in_progress", None)
+        elif kind == "delta":
+            payload["delta"] = draw(st.sampled_from(["hi", '"usage": {"total_tokens": 1}', "\r\n\n", "é"]))
+        elif kind == "error":
+            payload = {"type": "error", "code": None, "message": "usage", "param": None, "sequence_number": number}
+        events.append(b": keep-alive" + end + end if kind == "comment" else typed_event(payload, end, write))
+    stream = b"".join(events)
+    cuts = sorted(set(draw(st.lists(st.integers(1, max(1, len(stream) - 1)), max_size=8))))
+    return stream, usage, cuts
+
+
+@settings(max_examples=300, deadline=None)
+@given(responses_streams(), st.booleans())
+def test_any_responses_stream_any_chunking(
+    generated: tuple[bytes, dict[str, Any] | None, list[int]], strip: bool
+) -> None:
+    stream, usage, cuts = generated
+    out, reader = read(stream, [cut for cut in cuts if 0 < cut < len(stream)], strip)
+    assert out == stream
     assert reader.usage == usage

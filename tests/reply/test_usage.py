@@ -5,12 +5,19 @@ from typing import Any
 import orjson
 import pytest
 
-from gateway.reply.usage import PARSED_WHOLE_UP_TO, extract_usage, last_usage_object, total_tokens
+from gateway.reply.usage import MOST_TOKENS_COUNTED, PARSED_WHOLE_UP_TO, extract_usage, last_usage_object, total_tokens
 
 USAGE = {"prompt_tokens": 5, "completion_tokens": 2, "total_tokens": 7}
 CONTENT = b'data: {"id":"c","choices":[{"index":0,"delta":{"content":"hi"}}],"usage":null}\n\n'
 USAGE_EVENT = b'data: {"id":"c","choices":[],"usage":{"prompt_tokens":5,"completion_tokens":2,"total_tokens":7}}\n\n'
 DONE = b"data: [DONE]\n\n"
+RESPONSE_USAGE = {
+    "input_tokens": 12,
+    "input_tokens_details": {"cached_tokens": 0},
+    "output_tokens": 3,
+    "output_tokens_details": {"reasoning_tokens": 0},
+    "total_tokens": 15,
+}
 
 
 def test_usage_of_a_whole_json_body() -> None:
@@ -123,7 +130,65 @@ def test_no_readable_usage_is_none(body: bytes) -> None:
         ({"input_tokens": 50, "output_tokens": 4160}, 4210),  # images, transcription
         ({"total_tokens": "7", "prompt_tokens": 5}, 5),  # a total that is not a number is not trusted
         ({"prompt_tokens": None, "seconds": 12}, None),  # nothing countable (whisper bills by the second)
+        (RESPONSE_USAGE, 15),  # the Responses API
+        ({"input_tokens": 12, "output_tokens": 3, "input_tokens_details": {"cached_tokens": 9}}, 15),
+        ({"prompt_tokens": 5, "completion_tokens": None}, 5),  # a null part is an absent one
     ],
 )
 def test_total_tokens(usage: dict[str, Any] | None, total: int | None) -> None:
     assert total_tokens(usage) == total
+
+
+@pytest.mark.parametrize(
+    "usage",
+    [
+        {"total_tokens": -7},
+        {"total_tokens": True},
+        {"total_tokens": 7.0},
+        {"total_tokens": "7"},
+        {"total_tokens": MOST_TOKENS_COUNTED + 1},
+        {"total_tokens": 10**30},
+        {"input_tokens": -12, "output_tokens": 3},
+        {"input_tokens": 12, "output_tokens": "3"},  # the sum of the rest would undercount
+        {"prompt_tokens": 5, "completion_tokens": -2},
+        {"prompt_tokens": [5]},
+        {"input_tokens": {"text": 5}},
+        {"total_tokens": -1, "input_tokens": 12, "output_tokens": False},
+        {"usage": 7},
+    ],
+)
+def test_an_unreadable_count_is_never_charged(usage: dict[str, Any]) -> None:
+    assert total_tokens(usage) is None
+
+
+@pytest.mark.parametrize("total", [-7, None, "15", 1.5])
+def test_a_bad_total_falls_back_on_good_parts(total: object) -> None:
+    assert total_tokens({"total_tokens": total, "input_tokens": 12, "output_tokens": 3}) == 15
+
+
+def test_the_largest_count_taken() -> None:
+    assert total_tokens({"total_tokens": MOST_TOKENS_COUNTED}) == MOST_TOKENS_COUNTED
+    assert total_tokens({"total_tokens": 0}) == 0
+
+
+def response_body(text: str, usage: object = RESPONSE_USAGE) -> bytes:
+    """A Responses API object as Azure writes it: the usage after the output, `user` and `metadata` after it."""
+    output = [{"id": "msg_1", "type": "message", "content": [{"type": "output_text", "text": text}]}]
+    response = {"id": "resp_1", "object": "response", "status": "completed", "output": output, "usage": usage}
+    return orjson.dumps({**response, "user": None, "metadata": {"note": '"usage": {"total_tokens": 99}'}})
+
+
+@pytest.mark.parametrize("text", ["Hello", "x" * PARSED_WHOLE_UP_TO], ids=["small", "large"])
+def test_usage_of_a_whole_response_object(text: str) -> None:
+    assert extract_usage(response_body(text)) == RESPONSE_USAGE
+    assert total_tokens(extract_usage(response_body(text))) == 15
+
+
+def test_a_response_without_usage_yet_has_none() -> None:
+    assert extract_usage(response_body("Hello", None)) is None  # a background response still queued
+
+
+def test_usage_of_a_responses_stream_read_whole() -> None:
+    created = b'event: response.created\ndata: {"type":"response.created","response":{"usage":null}}\n\n'
+    completed = b'event: response.completed\ndata: {"type":"response.completed","response":' + response_body("Hi")
+    assert extract_usage(created + completed + b"}\n\n") == RESPONSE_USAGE
