@@ -19,6 +19,8 @@ class Operation(StrEnum):
     SPEECH = "audio/speech"
     TRANSCRIPTIONS = "audio/transcriptions"
     TRANSLATIONS = "audio/translations"
+    # Not under a deployment: /openai/v1/responses, or /openai/responses on classic resources (see urls.py).
+    RESPONSES = "responses"
     # WebSocket only; no HTTP route serves it (see realtime.py).
     REALTIME = "realtime"
 
@@ -34,6 +36,7 @@ AZURE_LABELS: Mapping[Operation, str] = MappingProxyType(
         Operation.SPEECH: "audioSpeech",
         Operation.TRANSCRIPTIONS: "audioTranscription",
         Operation.TRANSLATIONS: "audioTranslation",
+        Operation.RESPONSES: "responses",
         Operation.REALTIME: "realtime",
     }
 )
@@ -49,6 +52,7 @@ OPERATION_IDS: Mapping[Operation, str] = MappingProxyType(
         Operation.SPEECH: "AudioSpeech_Create",
         Operation.TRANSCRIPTIONS: "Transcriptions_Create",
         Operation.TRANSLATIONS: "Translations_Create",
+        Operation.RESPONSES: "Responses_Create",
         Operation.REALTIME: "Realtime_Connect",
     }
 )
@@ -63,22 +67,35 @@ class ModelSpec:
     # The `model` value a response reports; Azure answers with the dated version, not the deployment.
     response_model: str
     audio_output: bool = False
+    # Reasoning models (o-series, gpt-5) take the `reasoning` parameter; the others refuse it.
+    reasoning: bool = False
 
 
-def _spec(name: str, response_model: str, *ops: Operation, audio_output: bool = False) -> ModelSpec:
-    return ModelSpec(name, frozenset(ops), response_model, audio_output)
+def _spec(
+    name: str, response_model: str, *ops: Operation, audio_output: bool = False, reasoning: bool = False
+) -> ModelSpec:
+    return ModelSpec(name, frozenset(ops), response_model, audio_output, reasoning)
 
 
 _CHAT = Operation.CHAT
+# Azure's Responses API serves the gpt-4o and gpt-4.1 families, the o-series and gpt-5; not gpt-35-turbo,
+# gpt-4, gpt-4-32k, gpt-4.5-preview or the audio previews (wire reference, section 1.4).
+_CHAT_AND_RESPONSES = (Operation.CHAT, Operation.RESPONSES)
 _TRANSCRIBE = Operation.TRANSCRIPTIONS
 
 MODELS: Mapping[str, ModelSpec] = MappingProxyType(
     {
         spec.name: spec
         for spec in (
-            _spec("gpt-4.1", "gpt-4.1-2025-04-14", _CHAT),
-            _spec("gpt-4.1-mini", "gpt-4.1-mini-2025-04-14", _CHAT),
-            _spec("gpt-4.1-nano", "gpt-4.1-nano-2025-04-14", _CHAT),
+            _spec("gpt-4.1", "gpt-4.1-2025-04-14", *_CHAT_AND_RESPONSES),
+            _spec("gpt-4.1-mini", "gpt-4.1-mini-2025-04-14", *_CHAT_AND_RESPONSES),
+            _spec("gpt-4.1-nano", "gpt-4.1-nano-2025-04-14", *_CHAT_AND_RESPONSES),
+            _spec("gpt-4o", "gpt-4o-2024-11-20", *_CHAT_AND_RESPONSES),
+            _spec("gpt-4o-mini", "gpt-4o-mini-2024-07-18", *_CHAT_AND_RESPONSES),
+            _spec("o3-mini", "o3-mini-2025-01-31", *_CHAT_AND_RESPONSES, reasoning=True),
+            _spec("o4-mini", "o4-mini-2025-04-16", *_CHAT_AND_RESPONSES, reasoning=True),
+            _spec("gpt-5", "gpt-5-2025-08-07", *_CHAT_AND_RESPONSES, reasoning=True),
+            _spec("gpt-5-mini", "gpt-5-mini-2025-08-07", *_CHAT_AND_RESPONSES, reasoning=True),
             _spec("gpt-4.5-preview", "gpt-4.5-preview-2025-02-27", _CHAT),
             _spec("gpt-4", "gpt-4-0613", _CHAT),
             _spec("gpt-4-32k", "gpt-4-32k-0613", _CHAT),

@@ -1,7 +1,12 @@
-"""chat/completions: Azure-shaped replies, streamed or not, with tool calls and audio output.
+"""chat/completions: Azure-shaped replies, streamed or not, with tool calls, structured output and audio.
 
 Streams follow Azure's order: the prompt-annotation chunk (empty id and model), a role chunk, content
-chunks, a finish chunk with the content-filter annotations, an optional usage chunk, then [DONE].
+chunks, a finish chunk with the content-filter annotations, an optional usage chunk, then [DONE]. A tool
+call streams as Azure's do: its id and name first with empty arguments, then the arguments in pieces.
+
+With tools, `tool_use` decides whether to call one (and which), and the arguments are valid against the
+tool's parameters; with `response_format`, the content is JSON valid against the schema. Both are drawn
+from the request's digest, so the same request gets the same call or the same JSON every time.
 """
 
 from __future__ import annotations
@@ -12,35 +17,51 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from gateway.routing.json_text import json_bytes  # any depth: seeds are digests of what clients sent
-from gateway.simulator import textgen
+from gateway.routing.json_text import json_bytes, json_text  # any depth: clients' values reach replies too
+from gateway.simulator import textgen, token_pieces
 from gateway.simulator.delivery import DONE_EVENT, Reply, json_reply, sse_event, sse_reply
 from gateway.simulator.errors import bad_request, content_filtered, invalid_value, missing
 from gateway.simulator.filters import TRIGGER_BYTES, completion_filter_results, prompt_filter_results
+from gateway.simulator.output_format import chat_output_schema
 from gateway.simulator.params import Call
+from gateway.simulator.schema_instance import instance_of
+from gateway.simulator.tool_use import ToolSpec, arguments_for, chat_tools, tool_to_call
 from gateway.simulator.voice import AudioClip, audio_clip
 
 _ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "function"})
 _AUDIO_FORMATS = ("wav", "mp3", "pcm16", "flac", "opus", "aac")
+_TOOL_RESULT_ROLES = ("tool", "function")
+_TOOL_CALL_TOKENS = 4  # the call's framing, besides its name and arguments
+
+
+@dataclass(frozen=True, slots=True)
+class _ToolCall:
+    id: str
+    name: str
 
 
 @dataclass(slots=True)
 class _Choice:
     index: int
-    words: list[str]
+    pieces: list[str]  # the content, or the tool call's arguments, one token per piece
     complete: bool
-    tool: tuple[str, str] | None  # (call id, function name) when the reply is a forced tool call
+    tool: _ToolCall | None
     audio: AudioClip | None
 
     @property
+    def text(self) -> str:
+        return "".join(self.pieces)
+
+    @property
     def finish_reason(self) -> str:
-        return "tool_calls" if self.tool else "stop" if self.complete else "length"
+        if not self.complete:
+            return "length"
+        return "tool_calls" if self.tool else "stop"
 
     @property
     def tokens(self) -> int:
-        if self.tool:
-            return 8 + len(self.tool[1]) // 4
-        return len(self.words) + (self.audio.tokens if self.audio else 0)
+        framing = _TOOL_CALL_TOKENS + textgen.estimate_tokens(len(self.tool.name)) if self.tool else 0
+        return framing + len(self.pieces) + (self.audio.tokens if self.audio else 0)
 
 
 def chat_completion(call: Call) -> Reply:
@@ -57,16 +78,23 @@ def chat_completion(call: Call) -> Reply:
         raise bad_request("The 'stream_options' parameter is only allowed when 'stream' is enabled.", "stream_options")
     include_usage = isinstance(options, dict) and options.get("include_usage") is True
     audio_format = _audio_format(call, stream)
-    tool = _forced_tool(body)
+    schema = chat_output_schema(body, messages)
+    tools = chat_tools(body.get("tools"))
+    last = messages[-1]
+    tool = tool_to_call(tools, body.get("tool_choice"), last.get("role") in _TOOL_RESULT_ROLES)
     seed = call.deployment.encode() + json_bytes(messages)
     choices = []
     for index in range(n):
         digest = textgen.digest(seed, str(index).encode())
-        words, complete = textgen.cut(textgen.reply_words(call.deployment, digest), limit)
-        tool_call = (f"call_{digest.hex()[:24]}", tool) if tool else None
-        clip = audio_clip(audio_format, len(words)) if audio_format and not tool_call else None
-        choices.append(_Choice(index, words, complete, tool_call, clip))
-    usage = _usage(textgen.estimate_tokens(textgen.message_chars(messages)), choices)
+        if tool:
+            parts, complete = token_pieces.cut(token_pieces.pieces(arguments_for(tool, digest)), limit)
+            choices.append(_Choice(index, parts, complete, _ToolCall(f"call_{digest.hex()[:24]}", tool.name), None))
+        else:
+            parts, complete = _content(call.deployment, digest, schema, limit)
+            clip = audio_clip(audio_format, len(parts)) if audio_format else None
+            choices.append(_Choice(index, parts, complete, None, clip))
+    prompt_chars = textgen.message_chars(messages) + _definition_chars(tools, schema)
+    usage = _usage(textgen.estimate_tokens(prompt_chars), choices)
     created = int(time.time())
     head: dict[str, Any] = {
         "id": f"chatcmpl-{uuid.uuid4().hex[:29]}",
@@ -85,6 +113,20 @@ def chat_completion(call: Call) -> Reply:
             "usage": usage,
         }
     )
+
+
+def _content(deployment: str, digest: bytes, schema: Any, limit: int | None) -> tuple[list[str], bool]:
+    """The reply as stream pieces of one token each (JSON when there is a schema), and whether it all fitted."""
+    if schema is not None:
+        return token_pieces.cut(token_pieces.pieces(json_text(instance_of(schema, digest))), limit)
+    words, complete = textgen.cut(textgen.reply_words(deployment, digest), limit)
+    return textgen.pieces(words, complete), complete
+
+
+def _definition_chars(tools: list[ToolSpec], schema: Any) -> int:
+    """What the tool definitions and the output schema add to the prompt the model reads."""
+    tool_chars = sum(len(tool.name) + len(json_bytes(tool.parameters)) for tool in tools)
+    return tool_chars + (len(json_bytes(schema)) if schema is not None else 0)
 
 
 def _usage(prompt_tokens: int, choices: list[_Choice]) -> dict[str, Any]:
@@ -135,32 +177,20 @@ def _audio_format(call: Call, stream: bool) -> str | None:
     return str(fmt)
 
 
-def _forced_tool(body: dict[str, Any]) -> str | None:
-    tools, choice = body.get("tools"), body.get("tool_choice")
-    if not isinstance(tools, list) or not tools:
-        return None
-    if choice == "required":
-        first = tools[0].get("function") if isinstance(tools[0], dict) else None
-        return str(first.get("name", "tool")) if isinstance(first, dict) else "tool"
-    if isinstance(choice, dict) and isinstance(choice.get("function"), dict):
-        return str(choice["function"].get("name", "tool"))
-    return None
-
-
 def _message_choice(choice: _Choice, created: int) -> dict[str, Any]:
     message: dict[str, Any] = {"role": "assistant", "content": None, "refusal": None, "annotations": []}
     if choice.tool:
-        call_id, name = choice.tool
-        message["tool_calls"] = [{"id": call_id, "type": "function", "function": {"name": name, "arguments": "{}"}}]
+        function = {"name": choice.tool.name, "arguments": choice.text}
+        message["tool_calls"] = [{"id": choice.tool.id, "type": "function", "function": function}]
     elif choice.audio:
         message["audio"] = {
             "id": choice.audio.id,
             "data": base64.b64encode(choice.audio.data).decode(),
             "expires_at": created + 3600,
-            "transcript": textgen.render(choice.words, choice.complete),
+            "transcript": choice.text,
         }
     else:
-        message["content"] = textgen.render(choice.words, choice.complete)
+        message["content"] = choice.text
     return {
         "index": choice.index,
         "message": message,
@@ -188,19 +218,19 @@ def _events(head: dict[str, Any], choices: list[_Choice], usage: dict[str, Any] 
     events = [sse_event(annotation)]
     for c in choices:
         if c.tool:
-            call_id, name = c.tool
-            start = {"index": 0, "id": call_id, "type": "function", "function": {"name": name, "arguments": ""}}
+            function = {"name": c.tool.name, "arguments": ""}
+            start = {"index": 0, "id": c.tool.id, "type": "function", "function": function}
             events.append(chunk(c.index, {"role": "assistant", "content": None, "tool_calls": [start]}, None, False))
-            args = {"index": 0, "function": {"arguments": "{}"}}
-            events.append(chunk(c.index, {"tool_calls": [args]}))
+            for piece in c.pieces:
+                events.append(chunk(c.index, {"tool_calls": [{"index": 0, "function": {"arguments": piece}}]}))
         elif c.audio:
             events.append(chunk(c.index, {"role": "assistant", "content": None, "refusal": None}, None, False))
-            for piece, data in zip(textgen.pieces(c.words, c.complete), c.audio.pieces(len(c.words)), strict=True):
+            for piece, data in zip(c.pieces, c.audio.pieces(len(c.pieces)), strict=True):
                 audio = {"id": c.audio.id, "data": base64.b64encode(data).decode(), "transcript": piece}
                 events.append(chunk(c.index, {"audio": audio}))
         else:
             events.append(chunk(c.index, {"role": "assistant", "content": "", "refusal": None}, None, False))
-            events.extend(chunk(c.index, {"content": piece}) for piece in textgen.pieces(c.words, c.complete))
+            events.extend(chunk(c.index, {"content": piece}) for piece in c.pieces)
         events.append(chunk(c.index, {}, c.finish_reason))
     if usage is not None:
         events.append(sse_event({**base, "choices": [], "usage": usage}))

@@ -2,6 +2,9 @@
 
 read body -> route (URL) -> record -> authenticate -> admit (deployment, operation)
   -> fault or handler -> deliver (Azure headers, fault timing)
+
+Requests about a stored response (retrieve, delete, cancel, input items) name no deployment: like the
+models listing, only faults without a deployment apply to them.
 """
 
 from __future__ import annotations
@@ -34,6 +37,8 @@ from gateway.simulator.forms import FormBody, read_form
 from gateway.simulator.listing import list_models
 from gateway.simulator.params import Call, Params
 from gateway.simulator.recorder import make_record
+from gateway.simulator.responses import create_response
+from gateway.simulator.responses_followups import answer_followup
 from gateway.simulator.settings import SimulatorSettings
 from gateway.simulator.state import SimulatorState
 from gateway.simulator.urls import Target, parse_target
@@ -85,23 +90,37 @@ async def serve(state: SimulatorState, request: Request) -> Response:
     except SimulatorError as error:
         _record(state, request, raw, None, None, _Body())
         return Delivery(error_reply(error), _azure_headers(settings, request.headers, len(raw), None), None, None)
-    body = await _read_body(request, raw, target.operation)
-    deployment = body.model if target.v1 else target.deployment
+    body = await _read_body(request, raw, target)
+    # Classic deployment URLs name the deployment; everywhere else it is the body's "model".
+    deployment = body.model if target.deployment is None else target.deployment
     _record(state, request, raw, deployment, target.operation, body)
     fault: Fault | None = None
     try:
         authenticate(request.headers, settings.api_key)
-        if target.operation is None:
+        if target.operation is None or target.response_id is not None:
             fault = state.faults.match(None, raw)
-            reply = _fault_reply(fault, target) or list_models(settings.deployments, target.model_id)
+            reply = _fault_reply(fault, target) or _resource_reply(state, target, request.query_params)
         else:
             call = _admit(settings, target.operation, deployment, body, raw)
             fault = state.faults.match(deployment, raw)
-            reply = _fault_reply(fault, target) or HANDLERS[target.operation](call)
+            reply = _fault_reply(fault, target) or _model_reply(state, call)
     except SimulatorError as error:
         reply = error_reply(error)
     headers = _azure_headers(settings, request.headers, len(raw), deployment)
     return Delivery(reply, headers, fault, state.faults.holds)
+
+
+def _model_reply(state: SimulatorState, call: Call) -> Reply:
+    if call.operation is Operation.RESPONSES:
+        return create_response(call, state.responses)
+    return HANDLERS[call.operation](call)
+
+
+def _resource_reply(state: SimulatorState, target: Target, query: Mapping[str, str]) -> Reply:
+    """The answer to a request that names no deployment: the models listing, or a stored response's follow-up."""
+    if target.response_id is not None and target.followup is not None:
+        return answer_followup(state.responses, target.followup, target.response_id, query)
+    return list_models(state.settings.deployments, target.model_id)
 
 
 def _record(
@@ -126,8 +145,9 @@ def _record(
     state.requests.add(record)
 
 
-async def _read_body(request: Request, raw: bytes, operation: Operation | None) -> _Body:
-    if operation is None:
+async def _read_body(request: Request, raw: bytes, target: Target) -> _Body:
+    operation = target.operation
+    if operation is None or target.response_id is not None:
         return _Body()
     try:
         if operation in MULTIPART_OPERATIONS:

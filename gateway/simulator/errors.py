@@ -86,6 +86,36 @@ def invalid_json() -> SimulatorError:
     )
 
 
+def _invalid_request(status: int, message: str, param: str | None, code: str | None) -> SimulatorError:
+    # The Responses API answers in OpenAI's shape on Azure too, with null where OpenAI has no param or code.
+    return SimulatorError(
+        status, {"error": {"message": message, "type": "invalid_request_error", "param": param, "code": code}}
+    )
+
+
+def response_not_found(response_id: str) -> SimulatorError:
+    return _invalid_request(404, f"Response with id '{response_id}' not found.", None, None)
+
+
+def previous_response_not_found(response_id: str) -> SimulatorError:
+    return _invalid_request(
+        400,
+        f"Previous response with id '{response_id}' not found.",
+        "previous_response_id",
+        "previous_response_not_found",
+    )
+
+
+def unsupported_parameter(param: str) -> SimulatorError:
+    return _invalid_request(
+        400, f"Unsupported parameter: '{param}' is not supported with this model.", param, "unsupported_parameter"
+    )
+
+
+def not_cancellable() -> SimulatorError:
+    return _invalid_request(400, "Only responses created with background=true can be cancelled.", None, None)
+
+
 def content_filtered() -> SimulatorError:
     return SimulatorError(
         400,

@@ -34,10 +34,12 @@ def test_chat_reaches_the_named_deployment_and_returns_azures_answer(
 def test_client_fields_reach_azure_unchanged_and_client_credentials_do_not(
     client: openai.OpenAI, sim: SimulatorControl
 ) -> None:
+    # json_object needs the word "json" in the messages, as on Azure.
+    messages = [{"role": "user", "content": "Say hello in JSON."}]
     tools = [{"type": "function", "function": {"name": "lookup", "parameters": {"type": "object", "properties": {}}}}]
     client.chat.completions.create(
         model="gpt-4.1-mini",
-        messages=MESSAGES,
+        messages=messages,
         tools=tools,  # type: ignore[arg-type]
         response_format={"type": "json_object"},
         temperature=0.25,
@@ -47,7 +49,7 @@ def test_client_fields_reach_azure_unchanged_and_client_credentials_do_not(
     seen = sim.last_request()
     assert seen["json"] == {
         "model": "gpt-4.1-mini",
-        "messages": MESSAGES,
+        "messages": messages,
         "tools": tools,
         "response_format": {"type": "json_object"},
         "temperature": 0.25,

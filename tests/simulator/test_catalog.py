@@ -17,6 +17,7 @@ def test_every_operation_has_its_azure_label_and_operation_id() -> None:
     assert set(OPERATION_IDS) == set(Operation)
     assert len(set(OPERATION_IDS.values())) == len(Operation)
     assert OPERATION_IDS[Operation.CHAT] == "ChatCompletions_Create"
+    assert OPERATION_IDS[Operation.RESPONSES] == "Responses_Create"
     assert AZURE_LABELS[Operation.TRANSCRIPTIONS] == "audioTranscription"
 
 
@@ -37,7 +38,8 @@ def test_models_are_keyed_by_their_name_and_every_operation_has_a_model() -> Non
 
 
 def test_specs_report_the_dated_model_and_their_operations() -> None:
-    assert MODELS["gpt-4.1"] == ModelSpec("gpt-4.1", frozenset({Operation.CHAT}), "gpt-4.1-2025-04-14")
+    chat_and_responses = frozenset({Operation.CHAT, Operation.RESPONSES})
+    assert MODELS["gpt-4.1"] == ModelSpec("gpt-4.1", chat_and_responses, "gpt-4.1-2025-04-14")
     assert MODELS["whisper"].operations == {Operation.TRANSCRIPTIONS, Operation.TRANSLATIONS}
     assert MODELS["gpt-image-1"].operations == {Operation.IMAGE_GENERATIONS, Operation.IMAGE_EDITS}
     assert MODELS["text-embedding-ada-002"].response_model == "ada"
@@ -48,3 +50,25 @@ def test_only_the_audio_preview_model_answers_chat_in_audio_and_only_realtime_mo
     realtime = [name for name, spec in MODELS.items() if Operation.REALTIME in spec.operations]
     assert realtime == ["gpt-4o-mini-realtime-preview"]
     assert MODELS["gpt-4o-mini-realtime-preview"].operations == {Operation.REALTIME}
+
+
+def test_the_responses_api_is_served_by_the_models_azure_lists_for_it() -> None:
+    serving = {name for name, spec in MODELS.items() if Operation.RESPONSES in spec.operations}
+    assert serving == {
+        "gpt-4.1",
+        "gpt-4.1-mini",
+        "gpt-4.1-nano",
+        "gpt-4o",
+        "gpt-4o-mini",
+        "o3-mini",
+        "o4-mini",
+        "gpt-5",
+        "gpt-5-mini",
+    }
+    assert all(Operation.CHAT in MODELS[name].operations for name in serving)
+
+
+def test_only_o_series_and_gpt_5_models_reason() -> None:
+    reasoning = {name for name, spec in MODELS.items() if spec.reasoning}
+    assert reasoning == {"o3-mini", "o4-mini", "gpt-5", "gpt-5-mini"}
+    assert MODELS["o4-mini"].response_model == "o4-mini-2025-04-16"

@@ -1,18 +1,22 @@
-"""chat/completions bodies and streams."""
+"""chat/completions bodies and streams, tool calls and structured output, and the openai SDK against them."""
 
 from __future__ import annotations
 
 import base64
 import io
+import json
 import wave
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
+import jsonschema
 import openai
 import pytest
 from openai.types.chat import ChatCompletionMessageParam
+from pydantic import BaseModel
 
+from gateway.simulator import token_pieces
 from tests.simulator.helpers import AUTH, CLASSIC, Live, sdk_client, sse_events
 
 URL = CLASSIC.format("gpt-4.1", "chat/completions")
@@ -83,27 +87,198 @@ async def test_n_gives_distinct_choices(client: httpx.AsyncClient) -> None:
     assert data["usage"]["completion_tokens"] == words
 
 
-@pytest.mark.parametrize(
-    ("tool_choice", "name"),
-    [("required", "first_fn"), ({"type": "function", "function": {"name": "second_fn"}}, "second_fn")],
-)
-async def test_forced_tool_call(client: httpx.AsyncClient, tool_choice: Any, name: str) -> None:
-    tools = [{"type": "function", "function": {"name": n, "parameters": {}}} for n in ("first_fn", "second_fn")]
-    data = (await chat(client, tools=tools, tool_choice=tool_choice)).json()
+WEATHER = {
+    "type": "object",
+    "properties": {
+        "city": {"type": "string"},
+        "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]},
+        "days": {"type": "integer", "minimum": 1, "maximum": 7},
+    },
+    "required": ["city", "unit", "days"],
+    "additionalProperties": False,
+}
+TOOLS = [
+    {"type": "function", "function": {"name": "get_weather", "parameters": WEATHER}},
+    {"type": "function", "function": {"name": "get_time", "parameters": {}}},
+]
+PERSON = {
+    "type": "object",
+    "properties": {
+        "name": {"type": "string"},
+        "age": {"type": "integer", "minimum": 0, "maximum": 120},
+        "emails": {"type": "array", "items": {"type": "string", "format": "email"}},
+    },
+    "required": ["name", "age", "emails"],
+    "additionalProperties": False,
+}
+PERSON_FORMAT = {"type": "json_schema", "json_schema": {"name": "person", "schema": PERSON, "strict": True}}
+JSON_MESSAGES = [{"role": "system", "content": "Reply in JSON."}, {"role": "user", "content": "Who are you?"}]
+
+
+def tool_result_turn(call: dict[str, Any], result: str = "sunny") -> list[dict[str, Any]]:
+    """The conversation after the model's call: the call, then its result."""
+    return [
+        *MESSAGES,
+        {"role": "assistant", "content": None, "tool_calls": [call]},
+        {"role": "tool", "tool_call_id": call["id"], "content": result},
+    ]
+
+
+@pytest.mark.parametrize("tool_choice", [None, "auto", "required"])
+async def test_with_tools_the_model_calls_the_first_with_valid_arguments(
+    client: httpx.AsyncClient, tool_choice: str | None
+) -> None:
+    body: dict[str, Any] = {"tools": TOOLS} if tool_choice is None else {"tools": TOOLS, "tool_choice": tool_choice}
+    data = (await chat(client, **body)).json()
     choice = data["choices"][0]
     assert choice["finish_reason"] == "tool_calls"
     assert choice["message"]["content"] is None
     (call,) = choice["message"]["tool_calls"]
     assert call["type"] == "function"
     assert call["id"].startswith("call_")
-    assert call["function"] == {"name": name, "arguments": "{}"}
+    assert call["function"]["name"] == "get_weather"
+    arguments = json.loads(call["function"]["arguments"])
+    jsonschema.validate(arguments, WEATHER)
+    assert set(arguments) == {"city", "unit", "days"}
 
 
-async def test_auto_tool_choice_answers_in_text(client: httpx.AsyncClient) -> None:
-    tools = [{"type": "function", "function": {"name": "f"}}]
-    data = (await chat(client, tools=tools, tool_choice="auto")).json()
+async def test_the_same_request_gets_the_same_call(client: httpx.AsyncClient) -> None:
+    first = (await chat(client, tools=TOOLS)).json()["choices"][0]["message"]["tool_calls"][0]
+    again = (await chat(client, tools=TOOLS)).json()["choices"][0]["message"]["tool_calls"][0]
+    other = await chat(client, tools=TOOLS, messages=[{"role": "user", "content": "Elsewhere?"}])
+    assert first == again
+    assert other.json()["choices"][0]["message"]["tool_calls"][0]["function"] != first["function"]
+
+
+async def test_a_named_tool_is_called_and_one_without_parameters_gets_an_empty_object(
+    client: httpx.AsyncClient,
+) -> None:
+    named = {"type": "function", "function": {"name": "get_time"}}
+    data = (await chat(client, tools=TOOLS, tool_choice=named)).json()
+    (call,) = data["choices"][0]["message"]["tool_calls"]
+    assert call["function"] == {"name": "get_time", "arguments": "{}"}
+
+
+async def test_after_a_tool_result_the_model_answers_in_text(client: httpx.AsyncClient) -> None:
+    call = (await chat(client, tools=TOOLS)).json()["choices"][0]["message"]["tool_calls"][0]
+    data = (await chat(client, tools=TOOLS, messages=tool_result_turn(call))).json()
+    assert data["choices"][0]["finish_reason"] == "stop"
+    assert data["choices"][0]["message"]["content"].startswith("Simulated reply from gpt-4.1: ")
+    assert "tool_calls" not in data["choices"][0]["message"]
+
+
+async def test_a_forced_tool_is_called_again_after_its_result(client: httpx.AsyncClient) -> None:
+    # Real models do this; agent frameworks reset a forced tool_choice after the first call for that reason.
+    call = (await chat(client, tools=TOOLS)).json()["choices"][0]["message"]["tool_calls"][0]
+    data = (await chat(client, tools=TOOLS, tool_choice="required", messages=tool_result_turn(call))).json()
+    assert data["choices"][0]["finish_reason"] == "tool_calls"
+
+
+async def test_tool_choice_none_answers_in_text(client: httpx.AsyncClient) -> None:
+    data = (await chat(client, tools=TOOLS, tool_choice="none")).json()
     assert data["choices"][0]["finish_reason"] == "stop"
     assert "tool_calls" not in data["choices"][0]["message"]
+
+
+async def test_n_tool_calls_are_distinct(client: httpx.AsyncClient) -> None:
+    choices = (await chat(client, tools=TOOLS, n=2)).json()["choices"]
+    calls = [c["message"]["tool_calls"][0] for c in choices]
+    assert len({c["id"] for c in calls}) == 2
+    assert calls[0]["function"]["arguments"] != calls[1]["function"]["arguments"]
+
+
+async def test_tool_definitions_count_towards_prompt_tokens(client: httpx.AsyncClient) -> None:
+    plain = (await chat(client)).json()["usage"]["prompt_tokens"]
+    with_tools = (await chat(client, tools=TOOLS, tool_choice="none")).json()["usage"]["prompt_tokens"]
+    assert with_tools > plain + 20
+
+
+async def test_a_streamed_tool_call_carries_the_same_arguments_in_pieces(client: httpx.AsyncClient) -> None:
+    whole = (await chat(client, tools=TOOLS)).json()
+    events = sse_events((await chat(client, tools=TOOLS, stream=True, stream_options={"include_usage": True})).text)
+    _annotation, start, *pieces, final, usage, done = events
+    (opening,) = start["choices"][0]["delta"]["tool_calls"]
+    expected = whole["choices"][0]["message"]["tool_calls"][0]
+    assert opening == {**expected, "index": 0, "function": {"name": "get_weather", "arguments": ""}}
+    assert start["choices"][0]["delta"]["role"] == "assistant"
+    assert len(pieces) > 3
+    deltas = [p["choices"][0]["delta"]["tool_calls"][0] for p in pieces]
+    assert all(set(d) == {"index", "function"} and d["index"] == 0 for d in deltas)
+    assert "".join(d["function"]["arguments"] for d in deltas) == expected["function"]["arguments"]
+    assert final["choices"][0]["finish_reason"] == "tool_calls"
+    assert usage["usage"] == whole["usage"]
+    assert done == "[DONE]"
+
+
+async def test_a_token_limit_cuts_the_arguments(client: httpx.AsyncClient) -> None:
+    whole = (await chat(client, tools=TOOLS)).json()["choices"][0]["message"]["tool_calls"][0]["function"]
+    data = (await chat(client, tools=TOOLS, max_tokens=3)).json()
+    cut = data["choices"][0]["message"]["tool_calls"][0]["function"]["arguments"]
+    assert data["choices"][0]["finish_reason"] == "length"
+    assert whole["arguments"].startswith(cut) and cut != whole["arguments"]
+
+
+async def test_json_schema_output_is_valid_json_and_the_same_for_the_same_request(client: httpx.AsyncClient) -> None:
+    data = (await chat(client, response_format=PERSON_FORMAT)).json()
+    choice = data["choices"][0]
+    content = choice["message"]["content"]
+    jsonschema.Draft202012Validator(PERSON, format_checker=jsonschema.FormatChecker()).validate(json.loads(content))
+    assert choice["finish_reason"] == "stop"
+    assert data["usage"]["completion_tokens"] == len(token_pieces.pieces(content))
+    assert (await chat(client, response_format=PERSON_FORMAT)).json()["choices"][0]["message"]["content"] == content
+    other = await chat(client, response_format=PERSON_FORMAT, messages=[{"role": "user", "content": "And you?"}])
+    assert other.json()["choices"][0]["message"]["content"] != content
+
+
+async def test_json_schema_output_streams_the_same_text_in_pieces(client: httpx.AsyncClient) -> None:
+    content = (await chat(client, response_format=PERSON_FORMAT)).json()["choices"][0]["message"]["content"]
+    events = sse_events((await chat(client, response_format=PERSON_FORMAT, stream=True)).text)
+    pieces = [e["choices"][0]["delta"]["content"] for e in events[2:-2]]
+    assert len(pieces) > 5
+    assert "".join(pieces) == content
+    assert events[-2]["choices"][0]["finish_reason"] == "stop"
+
+
+async def test_a_token_limit_cuts_json_output_as_real_models_do(client: httpx.AsyncClient) -> None:
+    content = (await chat(client, response_format=PERSON_FORMAT)).json()["choices"][0]["message"]["content"]
+    data = (await chat(client, response_format=PERSON_FORMAT, max_tokens=4)).json()
+    assert data["choices"][0]["finish_reason"] == "length"
+    assert data["choices"][0]["message"]["content"] == "".join(token_pieces.pieces(content)[:4])
+    assert data["usage"]["completion_tokens"] == 4
+
+
+async def test_json_object_output_is_a_json_object(client: httpx.AsyncClient) -> None:
+    data = (await chat(client, messages=JSON_MESSAGES, response_format={"type": "json_object"})).json()
+    answer = json.loads(data["choices"][0]["message"]["content"])
+    assert isinstance(answer, dict) and answer
+
+
+async def test_json_object_without_the_word_json_is_refused(client: httpx.AsyncClient) -> None:
+    response = await chat(client, response_format={"type": "json_object"})
+    assert response.status_code == 400
+    assert response.json() == {
+        "error": {
+            "message": "'messages' must contain the word 'json' in some form, to use 'response_format' of type "
+            "'json_object'.",
+            "type": "invalid_request_error",
+            "param": "messages",
+            "code": None,
+        }
+    }
+
+
+async def test_tools_and_a_schema_together_call_first_then_answer_in_json(client: httpx.AsyncClient) -> None:
+    first = (await chat(client, tools=TOOLS, response_format=PERSON_FORMAT)).json()["choices"][0]
+    assert first["finish_reason"] == "tool_calls"
+    then = (
+        await chat(
+            client,
+            tools=TOOLS,
+            response_format=PERSON_FORMAT,
+            messages=tool_result_turn(first["message"]["tool_calls"][0]),
+        )
+    ).json()
+    jsonschema.validate(json.loads(then["choices"][0]["message"]["content"]), PERSON)
 
 
 async def test_audio_output_is_a_real_wav(client: httpx.AsyncClient) -> None:
@@ -258,3 +433,85 @@ async def test_messages_nested_past_orjsons_limit_are_answered(client: httpx.Asy
     body = b'{"messages": [{"role": "user", "content": "hi", "function_call": ' + deep + b"}]}"
     response = await client.post(URL, content=body, headers={**AUTH, "content-type": "application/json"})
     assert response.status_code == 200 and response.json()["choices"][0]["message"]["content"]
+
+
+class Address(BaseModel):
+    city: str
+    postcode: str
+
+
+class Person(BaseModel):
+    name: str
+    age: int
+    addresses: list[Address]
+    nickname: str | None
+
+
+class GetWeather(BaseModel):
+    city: str
+    days: int
+
+
+WEATHER_TOOL = openai.pydantic_function_tool(GetWeather)
+
+
+def test_sdk_parse_gives_a_pydantic_instance(sdk: openai.OpenAI) -> None:
+    completion = sdk.chat.completions.parse(model="gpt-4.1", messages=SDK_MESSAGES, response_format=Person)
+    message = completion.choices[0].message
+    assert isinstance(message.parsed, Person)
+    assert message.content is not None
+    assert message.parsed == Person.model_validate_json(message.content)
+    again = sdk.chat.completions.parse(model="gpt-4.1", messages=SDK_MESSAGES, response_format=Person)
+    assert again.choices[0].message.parsed == message.parsed
+
+
+def test_sdk_stream_parses_the_streamed_json(sdk: openai.OpenAI) -> None:
+    with sdk.chat.completions.stream(model="gpt-4.1", messages=SDK_MESSAGES, response_format=Person) as stream:
+        final = stream.get_final_completion()
+    whole = sdk.chat.completions.parse(model="gpt-4.1", messages=SDK_MESSAGES, response_format=Person)
+    assert final.choices[0].message.parsed == whole.choices[0].message.parsed
+
+
+def test_sdk_parse_gives_parsed_tool_arguments(sdk: openai.OpenAI) -> None:
+    completion = sdk.chat.completions.parse(model="gpt-4.1", messages=SDK_MESSAGES, tools=[WEATHER_TOOL])
+    assert completion.choices[0].finish_reason == "tool_calls"
+    (call,) = completion.choices[0].message.tool_calls or []
+    assert call.type == "function"
+    assert call.function.name == "GetWeather"
+    assert isinstance(call.function.parsed_arguments, GetWeather)
+
+
+@pytest.mark.parametrize("streamed", [False, True])
+def test_sdk_two_turn_tool_loop(sdk: openai.OpenAI, streamed: bool) -> None:
+    messages: list[ChatCompletionMessageParam] = [{"role": "user", "content": "What is the weather in Paris?"}]
+
+    def turn() -> openai.types.chat.ParsedChatCompletion[None]:
+        if streamed:
+            with sdk.chat.completions.stream(model="gpt-4.1", messages=messages, tools=[WEATHER_TOOL]) as stream:
+                return stream.get_final_completion()
+        return sdk.chat.completions.parse(model="gpt-4.1", messages=messages, tools=[WEATHER_TOOL])
+
+    first = turn().choices[0]
+    assert first.finish_reason == "tool_calls"
+    (call,) = first.message.tool_calls or []
+    assert call.type == "function"
+    assert isinstance(call.function.parsed_arguments, GetWeather)
+    function = call.function
+    messages.append(
+        {
+            "role": "assistant",
+            "tool_calls": [
+                {
+                    "id": call.id,
+                    "type": "function",
+                    "function": {"name": function.name, "arguments": function.arguments},
+                }
+            ],
+        }
+    )
+    messages.append({"role": "tool", "tool_call_id": call.id, "content": "Sunny, 21 degrees."})
+    second = turn().choices[0]
+    assert second.finish_reason == "stop"
+    assert second.message.content is not None
+    assert second.message.content.startswith("Simulated reply from gpt-4.1:")
+    assert not second.message.tool_calls

@@ -6,6 +6,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from gateway.simulator import SimulatorSettings, create_simulator_app
 from tests.simulator.helpers import AUTH, CLASSIC, add_fault
 
 CHAT_BODY = {"messages": [{"role": "user", "content": "hello"}]}
@@ -130,3 +131,34 @@ async def test_v1_multipart_takes_the_deployment_from_the_form(client: httpx.Asy
     assert ok.json()["text"].startswith("Simulated transcript from whisper:")
     assert without.status_code == 400
     assert without.json()["error"]["param"] == "model"
+
+
+async def test_classic_responses_take_the_deployment_from_the_body(client: httpx.AsyncClient) -> None:
+    url = "/openai/responses?api-version=2025-04-01-preview"
+    ok = await client.post(url, json={"model": "gpt-4.1-nano", "input": "hi"}, headers=AUTH)
+    unknown = await client.post(url, json={"model": "nope", "input": "hi"}, headers=AUTH)
+    without = await client.post(url, json={"input": "hi"}, headers=AUTH)
+    assert ok.status_code == 200
+    assert ok.json()["model"] == "gpt-4.1-nano-2025-04-14"
+    assert ok.headers["x-ms-deployment-name"] == "gpt-4.1-nano"
+    assert unknown.status_code == 404
+    assert unknown.json()["error"]["code"] == "DeploymentNotFound"
+    assert without.status_code == 400
+    assert without.json()["error"]["param"] == "model"
+
+
+async def test_a_model_without_the_responses_api_refuses_it(client: httpx.AsyncClient) -> None:
+    response = await client.post("/openai/v1/responses", json={"model": "gpt-4", "input": "hi"}, headers=AUTH)
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "OperationNotSupported"
+    assert error["message"].startswith("The responses operation does not work with the specified model, gpt-4. ")
+
+
+async def test_each_simulator_keeps_its_own_responses(client: httpx.AsyncClient) -> None:
+    other_app = create_simulator_app(SimulatorSettings())
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=other_app), base_url="http://other.test") as other:
+        made = await client.post("/openai/v1/responses", json={"model": "gpt-4.1", "input": "hi"}, headers=AUTH)
+        url = f"/openai/v1/responses/{made.json()['id']}"
+        assert (await client.get(url, headers=AUTH)).status_code == 200
+        assert (await other.get(url, headers=AUTH)).status_code == 404

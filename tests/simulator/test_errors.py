@@ -19,8 +19,12 @@ from gateway.simulator.errors import (
     invalid_json,
     invalid_value,
     missing,
+    not_cancellable,
     operation_not_supported,
+    previous_response_not_found,
+    response_not_found,
     unauthorized,
+    unsupported_parameter,
 )
 from tests.simulator.helpers import AUTH, CLASSIC, Live, add_fault, sdk_client
 
@@ -137,3 +141,31 @@ def test_each_fault_error_is_a_new_one() -> None:
     first = fault_error(429, Operation.CHAT, "v1")
     first.headers["retry-after"] = "99"
     assert fault_error(429, Operation.CHAT, "v1").headers["retry-after"] == "1"
+
+
+@pytest.mark.parametrize(
+    ("error", "status", "message", "param", "code"),
+    [
+        (response_not_found("resp_1"), 404, "Response with id 'resp_1' not found.", None, None),
+        (
+            previous_response_not_found("resp_1"),
+            400,
+            "Previous response with id 'resp_1' not found.",
+            "previous_response_id",
+            "previous_response_not_found",
+        ),
+        (
+            unsupported_parameter("reasoning.effort"),
+            400,
+            "Unsupported parameter: 'reasoning.effort' is not supported with this model.",
+            "reasoning.effort",
+            "unsupported_parameter",
+        ),
+        (not_cancellable(), 400, "Only responses created with background=true can be cancelled.", None, None),
+    ],
+)
+def test_responses_api_errors_have_openais_shape(
+    error: SimulatorError, status: int, message: str, param: str | None, code: str | None
+) -> None:
+    assert error.status == status
+    assert error.body == {"error": {"message": message, "type": "invalid_request_error", "param": param, "code": code}}

@@ -18,7 +18,7 @@ def test_settings_reject_unknown_models_and_copy_the_mapping() -> None:
     settings = SimulatorSettings(deployments=mine)
     mine["b"] = "gpt-4"
     assert dict(settings.deployments) == {"a": "gpt-4"}
-    assert len(DEFAULT_DEPLOYMENTS) == 17
+    assert len(DEFAULT_DEPLOYMENTS) == 23
     assert all(name == model for name, model in DEFAULT_DEPLOYMENTS.items())
 
 

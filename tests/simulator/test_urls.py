@@ -7,7 +7,7 @@ import pytest
 
 from gateway.simulator.catalog import Operation
 from gateway.simulator.errors import SimulatorError
-from gateway.simulator.urls import dated_version, parse_target
+from gateway.simulator.urls import Followup, dated_version, parse_target
 from tests.simulator.helpers import AUTH
 
 GA, PREVIEW = "2024-10-21", "2025-04-01-preview"
@@ -108,3 +108,65 @@ def test_v1_checks_the_route_before_the_version() -> None:
 @pytest.mark.parametrize("version", ["2024-10-21", "2025-04-01-preview"])
 def test_dated_version_accepts_dates_with_an_optional_preview(version: str) -> None:
     assert dated_version({"api-version": version}) == version
+
+
+@pytest.mark.parametrize(
+    ("path", "query", "expected"),
+    [
+        ("/openai/v1/responses", {}, ("v1", True)),
+        ("/openai/v1/responses", {"api-version": "preview"}, ("preview", True)),
+        ("/openai/responses", {"api-version": PREVIEW}, (PREVIEW, False)),
+        ("/openai/responses", {"api-version": "2025-03-01-preview"}, ("2025-03-01-preview", False)),
+    ],
+)
+def test_responses_belong_to_no_deployment_in_either_style(
+    path: str, query: dict[str, str], expected: tuple[str, bool]
+) -> None:
+    target = parse_target("POST", path, query)
+    assert (target.operation, target.deployment, target.response_id, target.followup) == (
+        Operation.RESPONSES,
+        None,
+        None,
+        None,
+    )
+    assert (target.api_version, target.v1) == expected
+
+
+@pytest.mark.parametrize("prefix", ["/openai/v1/responses/resp_1", "/openai/responses/resp_1"])
+@pytest.mark.parametrize(
+    ("method", "suffix", "followup"),
+    [
+        ("GET", "", Followup.RETRIEVE),
+        ("DELETE", "", Followup.DELETE),
+        ("POST", "/cancel", Followup.CANCEL),
+        ("GET", "/input_items", Followup.INPUT_ITEMS),
+    ],
+)
+def test_follow_ups_name_the_response_and_what_to_do(prefix: str, method: str, suffix: str, followup: Followup) -> None:
+    target = parse_target(method, prefix + suffix, {"api-version": PREVIEW} if "/v1/" not in prefix else {})
+    assert (target.operation, target.response_id, target.followup) == (Operation.RESPONSES, "resp_1", followup)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "query", "status"),
+    [
+        # Azure has no deployment route for the Responses API.
+        ("POST", DEPLOYMENTS + "responses", {"api-version": PREVIEW}, 404),
+        # A dated version from before the Responses API has no such route.
+        ("POST", "/openai/responses", {"api-version": GA}, 404),
+        ("POST", "/openai/responses", {}, 404),
+        ("POST", "/openai/responses", {"api-version": "latest"}, 400),
+        ("POST", "/openai/v1/responses", {"api-version": PREVIEW}, 400),
+        ("GET", "/openai/v1/responses", {}, 404),
+        ("POST", "/openai/v1/responses/resp_1", {}, 404),
+        ("GET", "/openai/v1/responses/resp_1/cancel", {}, 404),
+        ("DELETE", "/openai/v1/responses/resp_1/input_items", {}, 404),
+        ("GET", "/openai/v1/responses/resp_1/other", {}, 404),
+        ("GET", "/openai/v1/responses/", {}, 404),
+        ("GET", "/openai/responses/resp_1", {"api-version": "2024-12-01-preview"}, 404),
+    ],
+)
+def test_responses_urls_azure_does_not_serve(method: str, path: str, query: dict[str, str], status: int) -> None:
+    with pytest.raises(SimulatorError) as caught:
+        parse_target(method, path, query)
+    assert caught.value.status == status
