@@ -6,7 +6,8 @@ time, so a litellm upgrade moves no traffic until someone re-runs this and commi
 Where the facts come from, in order of precedence:
 1. SEED_FACTS below: what the project's seed documents (and Azure's model pages) say, each with its source.
    They correct litellm where the two disagree and fill in what litellm lacks.
-2. litellm's model table: Azure's entry (`azure/<model>`) first, then OpenAI's (`<model>`).
+2. litellm's model table: Azure's entry (`azure/<model>`) first, then OpenAI's (`<model>`). DERIVED_FACTS says
+   how the facts litellm has no flag for follow from what it does record.
 REQUEST_SHAPES below adds what litellm does not record at all: how a request must be shaped for a model (fields
 it refuses, transcript formats, voices), which the dispatcher applies when it falls back to that model.
 
@@ -52,6 +53,22 @@ LITELLM_FLAGS = {
     "reasoning": "supports_reasoning",
 }
 
+
+def _json_mode(facts: dict[str, Any], entry: dict[str, Any]) -> bool:
+    # [json]: JSON mode came first (the 1106 models); every model with structured outputs has it too.
+    return bool(facts["json_schema"])
+
+
+def _serves_responses(facts: dict[str, Any], entry: dict[str, Any]) -> bool:
+    # litellm lists the endpoints of its newer entries only; older models the gateway routes to are pinned below.
+    endpoints = entry.get("supported_endpoints")
+    return entry.get("mode") == "responses" or (isinstance(endpoints, list) and "/v1/responses" in endpoints)
+
+
+# Facts litellm has no flag for, each worked out from the model's other facts (after the seed's corrections) and
+# its litellm entry. SEED_FACTS still wins, and its comment then shows what the rule gave.
+DERIVED_FACTS = {"json_object": _json_mode, "responses_api": _serves_responses}
+
 # Sources of the curated facts below, as cited:
 #   seed 000   the model guide the decision tree was drawn from; seed 001: Azure's model table of the time
 #   [wire §n]  shared/reference/azure-openai-wire.md, section n
@@ -73,6 +90,10 @@ LITELLM_FLAGS = {
 #   [observed] the API's own 400: "response_format 'verbose_json' is not compatible with model
 #              'gpt-4o-transcribe'. Use 'json' or 'text' instead." (openai/openai-dotnet#401, vercel/ai#8214);
 #              the API reference says json only, the error (and the brief) say json or text
+#   [json]     ... how-to/json-mode.md: JSON mode first came with gpt-35-turbo 1106 and gpt-4 1106-Preview (API
+#              2023-12-01-preview), and is kept by later versions (gpt-35-turbo 0125, gpt-4 0125-Preview and
+#              turbo-2024-04-09); the 0613 models (gpt-4, gpt-4-32k, gpt-35-turbo-16k) predate it
+#   [responses] ... how-to/responses.md, "File input": "Models with vision capabilities support PDF input"
 #   [litellm]  litellm 1.106.2 whisper_transformation.get_supported_openai_params: whisper takes language,
 #              prompt, response_format, temperature, timestamp_granularities (secondary: no Azure doc says it)
 
@@ -86,15 +107,23 @@ _NO_CHAT_AUDIO = {
     "audio_input": (False, "[models]: audio chat is the gpt-4o audio models only"),
     "audio_output": (False, "[models]: audio chat is the gpt-4o audio models only"),
 }
+_NO_RESPONSES = {"responses_api": (False, "[wire §1.4]: not listed")}
+# The Responses API's vision models take PDFs too: a request with a file must not pass them over.
+_RESPONSES = {"responses_api": (True, "[wire §1.4]")}
+_RESPONSES_VISION = {**_RESPONSES, "pdf_input": (True, "[responses]: a vision model")}
 _LEGACY_CHAT_INPUTS = {
     "image_input": (False, "[models], [tree]"),
     **_NO_CHAT_AUDIO,
     "json_schema": (False, "[so]: not listed"),
+    "json_object": (False, "[json]: 0613, before JSON mode"),
+    **_NO_RESPONSES,
 }
+_JSON_MODE = {"json_object": (True, "[json]: 1106 and later versions")}
 _GPT_4O_INPUTS = {
     "image_input": (True, "[models]"),
     **_NO_CHAT_AUDIO,
     "json_schema": (True, "[so] (2024-08-06 and later)"),
+    **_RESPONSES_VISION,
 }
 SEED_FACTS: dict[str, dict[str, tuple[Any, str]]] = {
     "gpt-image-1": {"mode": ("image_generation", "seed 000: text->image and image->image")},
@@ -104,18 +133,21 @@ SEED_FACTS: dict[str, dict[str, tuple[Any, str]]] = {
         "image_input": (True, "seed 000: text+image input"),
         "json_schema": (True, "seed 000: structured output"),
         **_NO_CHAT_AUDIO,
+        **_RESPONSES_VISION,
     },
     "gpt-4.1-mini": {
         "mode": ("chat", _CHAT),
         "image_input": (True, "seed 000: like gpt-4.1"),
         "json_schema": (True, "[so]"),
         **_NO_CHAT_AUDIO,
+        **_RESPONSES_VISION,
     },
     "gpt-4.1-nano": {
         "mode": ("chat", _CHAT),
         "image_input": (True, "seed 000: text+image"),
         "json_schema": (True, "[so]"),
         **_NO_CHAT_AUDIO,
+        **_RESPONSES_VISION,
     },
     "gpt-4.5-preview": {
         "mode": ("chat", _CHAT),
@@ -125,6 +157,7 @@ SEED_FACTS: dict[str, dict[str, tuple[Any, str]]] = {
         "tools": (True, "Azure's model page: function calling"),
         "json_schema": (True, "Azure's model page: structured outputs"),
         **_NO_CHAT_AUDIO,
+        **_NO_RESPONSES,
     },
     "gpt-4o": {"mode": ("chat", "[models]"), **_GPT_4O_INPUTS},
     "gpt-4o-mini": {"mode": ("chat", "[models]"), **_GPT_4O_INPUTS},
@@ -172,6 +205,10 @@ SEED_FACTS: dict[str, dict[str, tuple[Any, str]]] = {
         "image_input": (True, "seed 000: text or image input (turbo-2024-04-09)"),
         **_NO_CHAT_AUDIO,
         "json_schema": (False, "[so]: not listed"),
+        # The 8,192-token window is 0613's, which has no JSON mode; a turbo deployment would take it, but a
+        # request sent there as `auto` must not fail on a 0613 one.
+        "json_object": (False, "[json]: not 0613"),
+        **_NO_RESPONSES,
     },
     "gpt-4-32k": {
         "mode": ("chat", _CHAT),
@@ -184,7 +221,17 @@ SEED_FACTS: dict[str, dict[str, tuple[Any, str]]] = {
         "mode": ("chat", _CHAT),
         "context_window": (4_096, "seed 001: 4,096 max input tokens (0613)"),
         **_LEGACY_CHAT_INPUTS,
+        "json_object": (True, "[json]: 1106 and 0125, Azure's versions since 0613 was retired"),
     },
+    # Older chat models a fallback may name, and the o-series [wire §1.4] lists for the Responses API.
+    "gpt-4-turbo": {"mode": ("chat", "[models]"), **_JSON_MODE},
+    "gpt-4-1106-preview": {"mode": ("chat", "[models]"), **_JSON_MODE},
+    "gpt-4-0125-preview": {"mode": ("chat", "[models]"), **_JSON_MODE},
+    "o1": {"mode": ("chat", "[models]"), "responses_api": (True, "[wire §1.4]: o-series")},
+    "o3": {"mode": ("chat", "[models]"), "responses_api": (True, "[wire §1.4]: o-series")},
+    "o3-mini": {"mode": ("chat", "[models]"), "responses_api": (True, "[wire §1.4]: o-series")},
+    "o4-mini": {"mode": ("chat", "[models]"), "responses_api": (True, "[wire §1.4]: o-series")},
+    "computer-use-preview": {"mode": ("chat", "[models]"), **_RESPONSES},
     "gpt-35-turbo-16k": {
         "mode": ("chat", _CHAT),
         "context_window": (16_384, "seed 001: 16,384 tokens (0613)"),
@@ -332,18 +379,28 @@ def build(litellm: dict[str, Any]) -> dict[str, dict[str, Any]]:
     for name in sorted(set(chosen) | set(SEED_FACTS) | set(REQUEST_SHAPES)):
         key, entry = chosen.get(name, ("", {}))
         facts = _from_litellm(name, entry)
-        corrections: dict[str, str] = {}
-        for fact, (value, why) in SEED_FACTS.get(name, {}).items():
-            if facts.get(fact) != value:
-                was = "litellm has no entry" if not entry else f"litellm: {facts.get(fact)}"
-                corrections[fact] = f"{why} ({was})"
-            facts[fact] = value
+        seeds = SEED_FACTS.get(name, {})
+        litellm_seeds = {fact: seed for fact, seed in seeds.items() if fact not in DERIVED_FACTS}
+        corrections = _correct(facts, litellm_seeds, "litellm" if entry else None)
+        facts |= {fact: rule(facts, entry) for fact, rule in DERIVED_FACTS.items()}
+        corrections |= _correct(facts, {fact: seeds[fact] for fact in DERIVED_FACTS if fact in seeds}, "by rule")
         if facts["mode"] not in MODES:
             raise SystemExit(f"{name}: litellm has no entry and SEED_FACTS gives no mode: add one")
         facts["source"] = f"litellm {key}" if key else "seed"
         facts["corrections"] = corrections | KEPT_OVER_SEED.get(name, {})
         table[name] = facts | _request_shape(REQUEST_SHAPES.get(name, RequestShape()))
     return table
+
+
+def _correct(facts: dict[str, Any], seeds: dict[str, tuple[Any, str]], was_from: str | None) -> dict[str, str]:
+    """Set each seed's value; where it differs from what `was_from` gave, the correction comment says both."""
+    corrections: dict[str, str] = {}
+    for fact, (value, why) in seeds.items():
+        if facts.get(fact) != value:
+            was = "litellm has no entry" if was_from is None else f"{was_from}: {facts.get(fact)}"
+            corrections[fact] = f"{why} ({was})"
+        facts[fact] = value
+    return corrections
 
 
 def _request_shape(shape: RequestShape) -> dict[str, Any]:
@@ -363,8 +420,8 @@ def _from_litellm(name: str, entry: dict[str, Any]) -> dict[str, Any]:
         "max_output_tokens": _positive_int(entry.get("max_output_tokens")),
         "tokenizer": encoding_name_for_model(name),
     }
-    for fact in BOOLEAN_FACTS:
-        facts[fact] = entry.get(LITELLM_FLAGS[fact]) is True
+    for fact, flag in LITELLM_FLAGS.items():
+        facts[fact] = entry.get(flag) is True
     return facts
 
 
@@ -377,7 +434,8 @@ def render(table: dict[str, dict[str, Any]], version: str) -> str:
         "#",
         "# context_window: most prompt tokens; max_output_tokens: most completion tokens; null: not known.",
         "# tokenizer: the tiktoken encoding prompts are counted with. Booleans: false means the model lacks it",
-        "# (a fallback lacking what a request needs is skipped): correct a wrong one in the script's SEED_FACTS.",
+        "# (routing and fallbacks pass it over for a request that needs it): correct a wrong one in SEED_FACTS.",
+        "# json_object follows json_schema, and responses_api litellm's endpoints, unless a comment says otherwise.",
         "# drops ... speech_sse: how a request for the model must be shaped, from the script's REQUEST_SHAPES",
         "# (litellm has no such facts); absent: none, or not known. [tags] are the sources the script lists.",
     ]

@@ -3,8 +3,9 @@
 `ModelAdapter.adapt` makes the edits a target model needs (drop a field it refuses, rename
 `max_completion_tokens`, downgrade a transcript format) and describes each one for the routing log.
 `ModelAdapter.why_not` says when the target cannot give the client what it asked for at all (images to a
-text-only model, audio output, a JSON schema, subtitles), so the caller can skip that fallback rather than
-answer with something else. Both go by the model table (gateway/routing/models.yaml; its generator,
+text-only model, audio output, a JSON schema, tools, the Responses API, subtitles), so the caller can skip that
+fallback rather than answer with something else; for Chat Completions and Responses bodies it asks
+routing/needs.py, as routing does. Both go by the model table (gateway/routing/models.yaml; its generator,
 scripts/generate_model_table.py, cites where each fact used here is written): a model the table does not list
 passes untouched, unless its deployment says it takes no images.
 
@@ -21,6 +22,7 @@ from gateway.inbound.fields import ClientBody
 from gateway.inbound.multipart_body import drop_text_field, multipart_boundary, replace_text_field
 from gateway.routing.json_text import json_bytes
 from gateway.routing.model_facts import ModelCatalog, ModelFacts
+from gateway.routing.needs import NEEDS, field_of, lacking, request_needs, unmet
 
 _TRANSCRIPT_OPERATIONS = frozenset({"audio/transcriptions", "audio/translations"})
 
@@ -29,25 +31,6 @@ _TRANSCRIPT_OPERATIONS = frozenset({"audio/transcriptions", "audio/translations"
 class Adapted:
     body: ClientBody  # the request for the target model (same object when nothing changed)
     changes: tuple[str, ...]  # human-readable, one per edit; empty when unchanged
-
-
-@dataclass(frozen=True, slots=True)
-class _ChatAbilities:
-    """What a chat model takes or gives. None: not known, never a reason to refuse."""
-
-    vision: bool | None  # image_url parts in messages
-    audio_input: bool | None  # input_audio parts in messages
-    audio_output: bool | None  # `modalities` with "audio"
-    json_schema: bool | None  # structured outputs: response_format {"type": "json_schema"}
-
-    @classmethod
-    def of(cls, facts: ModelFacts, vision: bool | None) -> _ChatAbilities:
-        """`vision` is the deployment's own claim (its configured or catalogued image input), which wins over the
-        table: a model name does not say which version a deployment runs."""
-        if facts.source != "table":  # the table's booleans default to false for a model it does not list
-            return cls(vision, None, None, None)
-        image_input = facts.image_input if vision is None else vision
-        return cls(image_input, facts.audio_input, facts.audio_output, facts.json_schema)
 
 
 class ModelAdapter:
@@ -71,12 +54,10 @@ class ModelAdapter:
         operation = body.endpoint.operation
         if body.json is None:
             gaps = _form_gaps(body, facts, target_model)
-        elif operation == "chat/completions":
-            gaps = _chat_gaps(body.json, _ChatAbilities.of(facts, vision), target_model)
         elif operation == "audio/speech":
             gaps = _speech_gaps(body.json, facts, target_model)
         else:
-            gaps = []
+            gaps = _gaps(body.json, operation, facts, vision, target_model)
         return "; ".join(gaps) or None
 
 
@@ -124,21 +105,13 @@ def _adapt_form(body: ClientBody, facts: ModelFacts, model: str) -> Adapted:
     return Adapted(replace(body, raw=raw, form=form), tuple(changes))
 
 
-def _chat_gaps(json_body: dict[str, Any], abilities: _ChatAbilities, model: str) -> list[str]:
-    gaps: list[str] = []
-    parts = _content_part_types(json_body.get("messages"))
-    if abilities.vision is False and "image_url" in parts:
-        gaps.append(f"{model} does not take image input")
-    modalities = json_body.get("modalities")
-    if abilities.audio_output is False and isinstance(modalities, list) and "audio" in modalities:
-        gaps.append(f"{model} cannot answer with audio (`modalities` asks for it)")
-    if abilities.audio_input is False and "input_audio" in parts:
-        gaps.append(f"{model} does not take audio input")
-    response_format = json_body.get("response_format")
-    schema = isinstance(response_format, dict) and response_format.get("type") == "json_schema"
-    if abilities.json_schema is False and schema:
-        gaps.append(f"{model} has no structured outputs (`response_format` json_schema)")
-    return gaps
+def _gaps(json_body: dict[str, Any], operation: str, facts: ModelFacts, vision: bool | None, model: str) -> list[str]:
+    """What a Chat Completions or Responses request needs that the model lacks, as routing reads it (other JSON
+    bodies need nothing of it), except a need whose field `adapt` drops for the model: a request whose reasoning
+    effort is dropped for a model that does not reason still gets an answer of the shape the client asked for."""
+    dropped = {name for name, _ in facts.drops}
+    lacks = unmet(request_needs(operation, json_body), lacking(facts, vision))
+    return [f"{model} has no {NEEDS[need]}" for need in lacks if field_of(need, operation) not in dropped]
 
 
 def _speech_gaps(json_body: dict[str, Any], facts: ModelFacts, model: str) -> list[str]:
@@ -161,16 +134,6 @@ def _form_gaps(body: ClientBody, facts: ModelFacts, model: str) -> list[str]:
         if facts.streams_transcripts is False and body.stream:
             gaps.append(f"{model} does not stream transcripts (it ignores `stream`)")
     return gaps
-
-
-def _content_part_types(messages: Any) -> set[str]:
-    types: set[str] = set()
-    for message in messages if isinstance(messages, list) else ():
-        content = message.get("content") if isinstance(message, dict) else None
-        for part in content if isinstance(content, list) else ():
-            if isinstance(part, dict) and isinstance(part.get("type"), str):
-                types.add(part["type"])
-    return types
 
 
 def _first(form: Mapping[str, list[str]], name: str) -> str | None:

@@ -30,6 +30,21 @@ ENDPOINTS: dict[str, Endpoint] = {
     for endpoint in (
         Endpoint("chat/completions", "json", "json", ("model", "messages"), (*_COMMON_TYPES, ("messages", list))),
         Endpoint("completions", "json", "json", ("model", "prompt"), _COMMON_TYPES),
+        # The Responses API: `input` may be left out when a `previous_response_id` or a stored prompt carries on.
+        Endpoint(
+            "responses",
+            "json",
+            "json",
+            ("model",),
+            (
+                *_COMMON_TYPES,
+                ("input", (str, list)),
+                ("previous_response_id", str),
+                ("instructions", str),
+                ("store", bool),
+                ("background", bool),
+            ),
+        ),
         Endpoint("embeddings", "json", "json", ("model", "input"), _COMMON_TYPES),
         Endpoint("images/generations", "json", "json", ("model", "prompt"), (*_COMMON_TYPES, ("prompt", str))),
         Endpoint("audio/speech", "json", "json", ("model", "input", "voice"), (*_COMMON_TYPES, ("input", str))),

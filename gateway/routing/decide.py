@@ -2,6 +2,10 @@
 
 The decision carries its path (each question, its answer and why) and notes on every candidate it
 passed over, so `explain` and the routing log can show an operator exactly why a request went where.
+
+A leaf's model must serve the request's task, lack none of its needs (routing/needs.py: structured outputs,
+tools, image input, the Responses API, ...) and hold its prompt. A model the client names is its choice: it
+is sent even when it lacks a need (Azure has the last word), with a note saying so.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from gateway.errors import ContextLengthExceeded, InvalidRequest, ModelNotFound
 from gateway.routing.conditions import TokenSource
 from gateway.routing.features import Features
 from gateway.routing.model_traits import ModelTraits, ModelTraitsTable
+from gateway.routing.needs import describe, unmet
 from gateway.routing.policy import Leaf, Policy
 
 
@@ -107,11 +112,15 @@ def _telling(kept: _Misfit | None, new: _Misfit) -> _Misfit:
     return kept if kept is not None and kept.window and not new.window else new
 
 
-def _misfit(model: ModelTraits, features: Features, tokens: TokenSource) -> _Misfit | None:
+def _misfit(
+    model: ModelTraits, features: Features, tokens: TokenSource, excused: frozenset[str] = frozenset()
+) -> _Misfit | None:
+    """`excused`: needs not to hold against the model (a named model's, which the client chose knowingly)."""
     if features.task not in model.tasks:
         return _Misfit(f"it does not serve {features.task.replace('_', ' ')}", window=False)
-    if features.image_input and not model.vision:
-        return _Misfit("it takes no image input", window=False)
+    lacks = unmet(features.needs - excused, model.lacks)
+    if lacks:
+        return _Misfit(describe(lacks), window=False)
     if model.context_window is None:
         return None
     prompt = tokens.prompt_tokens(model.model)
@@ -128,16 +137,19 @@ def _misfit(model: ModelTraits, features: Features, tokens: TokenSource) -> _Mis
 def _honour(
     policy: Policy | None, traits: ModelTraitsTable, model: ModelTraits, features: Features, tokens: TokenSource
 ) -> Decision:
-    misfit = _misfit(model, features, tokens)
+    lacks = unmet(features.needs, model.lacks)
+    notes = [f"{model.model} named though it has {describe(lacks)}: sent as named, Azure decides"] if lacks else []
+    misfit = _misfit(model, features, tokens, excused=features.needs)
     # A model the client names is its choice: only a prompt it cannot hold moves the request on,
     # and only to a larger model of its family, never to another kind of model.
     if misfit is None or not misfit.window:
-        return Decision(model.model, model.model, None, (), ())
-    notes = [f"{model.model} skipped: {misfit.reason}"]
+        return Decision(model.model, model.model, None, (), tuple(notes))
+    notes.append(f"{model.model} skipped: {misfit.reason}")
     for larger in policy.larger_models.get(model.model, ()) if policy is not None else ():
         larger_traits = traits.get(larger)
         assert larger_traits is not None
-        larger_misfit = _misfit(larger_traits, features, tokens)
+        # The larger model stands in for the named one: it may lack what that lacks, and nothing more.
+        larger_misfit = _misfit(larger_traits, features, tokens, excused=frozenset(lacks))
         if larger_misfit is None:
             notes.append(f"escalated from {model.model} to {larger}: the prompt does not fit {model.model}")
             return Decision(larger, model.model, None, (), tuple(notes))

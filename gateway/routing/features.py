@@ -1,4 +1,4 @@
-"""The features of a request that routing decides on (inspect.py works them out).
+"""The features of a request that routing decides on (inspect_request.py works them out).
 
 The prompt's size in tokens is not here: it depends on the tokenizer of the model a decision
 considers, so `PromptSize` counts it when (and for whichever tokenizer) a decision first needs it.
@@ -36,6 +36,12 @@ class Features:
     task_class_source: str  # "X-Route-Task header" | "classifier" | "not a text task"
     task_class_reason: str
     stream: bool
+    # What the request needs from a model (routing/needs.py): a leaf takes the first model lacking none of it.
+    needs: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        # as_dict gives a list (logs are JSON); reading one back keeps the set.
+        object.__setattr__(self, "needs", frozenset(self.needs))
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return asdict(self) | {"needs": sorted(self.needs)}

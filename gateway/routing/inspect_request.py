@@ -1,4 +1,8 @@
-"""Inspect step: a request's features from its endpoint, body and hint headers. Pure: no I/O."""
+"""Inspect step: a request's features from its endpoint, body and hint headers. Pure: no I/O.
+
+Chat Completions and the Responses API are both "chat" to routing: the same text is classified, and what the
+request needs of a model (routing/needs.py) says which models can take it.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from typing import Any
 from gateway.inbound.fields import ClientBody
 from gateway.routing.features import Features, TaskFamily
 from gateway.routing.hints import RouteHints
+from gateway.routing.needs import request_needs, requested_format
 from gateway.routing.task_classifier import TaskVerdict, classify_task
 
 _FAMILY_BY_OPERATION: dict[str, TaskFamily] = {
@@ -19,6 +24,7 @@ _FAMILY_BY_OPERATION: dict[str, TaskFamily] = {
     "completions": "completion",
     "embeddings": "embeddings",
     "realtime": "realtime",
+    "responses": "chat",  # it has no audio output, so no audio generation either
 }
 _CHAT_TASKS = frozenset({"chat", "completion"})
 
@@ -29,10 +35,11 @@ def inspect_request(
     """`classify=False` skips the task classifier: no question will ask when the client named its model."""
     task = task_family(body)
     verdict = _task_class(body, task, hints) if classify or hints.task is not None else _NOT_CLASSIFIED
+    needs = request_needs(body.endpoint.operation, body.json)
     return Features(
         operation=body.endpoint.operation,
         task=task,
-        image_input=has_image_input(body.json) if body.json is not None else False,
+        image_input="image_input" in needs,
         output_tokens=output_tokens,
         latency=hints.latency,
         cost=hints.cost,
@@ -40,6 +47,7 @@ def inspect_request(
         task_class_source="X-Route-Task header" if hints.task is not None else _source(task, classify),
         task_class_reason=verdict.reason,
         stream=body.stream,
+        needs=needs,
     )
 
 
@@ -47,30 +55,10 @@ def task_family(body: ClientBody) -> TaskFamily:
     operation = body.endpoint.operation
     if operation != "chat/completions":
         return _FAMILY_BY_OPERATION[operation]
-    assert body.json is not None
-    modalities = body.json.get("modalities")
-    if isinstance(modalities, list) and "audio" in modalities:
-        return "audio_generation"
-    if _has_part(body.json, "input_audio"):
+    # Audio in or out: only the audio models take it (they answer through Chat Completions).
+    if request_needs(operation, body.json) & {"audio_input", "audio_output"}:
         return "audio_generation"
     return "chat"
-
-
-def has_image_input(json_body: Mapping[str, Any]) -> bool:
-    return _has_part(json_body, "image_url")
-
-
-def _has_part(json_body: Mapping[str, Any], part_type: str) -> bool:
-    messages = json_body.get("messages")
-    if not isinstance(messages, list):
-        return False
-    for message in messages:
-        content = message.get("content") if isinstance(message, dict) else None
-        if isinstance(content, list):
-            for part in content:
-                if isinstance(part, dict) and part.get("type") == part_type:
-                    return True
-    return False
 
 
 _NOT_CLASSIFIED = TaskVerdict("general", "not classified", {"code": 0.0, "creative": 0.0, "general": 0.0})
@@ -87,10 +75,9 @@ def _task_class(body: ClientBody, task: TaskFamily, hints: RouteHints) -> TaskVe
         return TaskVerdict(hints.task, "X-Route-Task header", {"code": 0.0, "creative": 0.0, "general": 0.0})
     if task not in _CHAT_TASKS or body.json is None:
         return TaskVerdict("general", "not a text task", {"code": 0.0, "creative": 0.0, "general": 0.0})
-    prompt, system = _prompt_texts(body.json)
-    response_format = body.json.get("response_format")
-    # Tuples, not sets: a client's value may be unhashable (a list), and `in` a set would raise on it.
-    structured = isinstance(response_format, dict) and response_format.get("type") in ("json_schema", "json_object")
+    operation = body.endpoint.operation
+    prompt, system = _responses_texts(body.json) if operation == "responses" else _prompt_texts(body.json)
+    structured = requested_format(body.json, operation) is not None
     return classify_task(prompt, system=system, has_tools=bool(body.json.get("tools")), structured_output=structured)
 
 
@@ -101,9 +88,26 @@ def _prompt_texts(json_body: Mapping[str, Any]) -> tuple[str, str]:
         return prompt, ""
     if isinstance(prompt, list):
         return "\n".join(item for item in prompt if isinstance(item, str)), ""
+    return _message_texts(json_body.get("messages"))
+
+
+def _responses_texts(json_body: Mapping[str, Any]) -> tuple[str, str]:
+    """A Responses body's `input` (a string, or items: messages among tool calls and their outputs) and its
+    `instructions`, which stand where a system message would."""
+    instructions = json_body.get("instructions")
+    given = json_body.get("input")
+    if isinstance(given, str):
+        user, system = given, ""
+    else:
+        user, system = _message_texts(given)
+    texts = [text for text in (instructions if isinstance(instructions, str) else "", system) if text]
+    return user, "\n".join(texts)
+
+
+def _message_texts(messages: Any) -> tuple[str, str]:
     user: list[str] = []
     system: list[str] = []
-    for message in json_body.get("messages") or ():
+    for message in messages if isinstance(messages, list) else ():
         if not isinstance(message, dict):
             continue
         texts = _texts(message.get("content"))

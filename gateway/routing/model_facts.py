@@ -1,5 +1,5 @@
-"""What the gateway knows about a model: context window, output limit, inputs, outputs, tools, tokenizer, and
-the shape its requests must have (fields it refuses, transcript formats, voices).
+"""What the gateway knows about a model: context window, output limit, inputs, outputs, tools, the APIs it
+serves, tokenizer, and the shape its requests must have (fields it refuses, transcript formats, voices).
 
 The facts are the project's own table, `models.yaml` beside this module: generated once from litellm's model
 data by `scripts/generate_model_table.py`, corrected where the seed documents say otherwise, completed with the
@@ -40,9 +40,11 @@ BOOLEAN_FACTS = (
     "pdf_input",
     "audio_output",
     "json_schema",
+    "json_object",
     "tools",
     "parallel_tool_calls",
     "reasoning",
+    "responses_api",
 )
 # Curated, not litellm's: how a request must be shaped for the model (gateway/dispatch/adapt.py applies them).
 REQUEST_SHAPE_FACTS = ("drops", "max_tokens_only", "transcript_formats", "streams_transcripts", "voices", "speech_sse")
@@ -75,9 +77,11 @@ class ModelFacts:
     pdf_input: bool = False
     audio_output: bool = False
     json_schema: bool = False  # structured outputs: response_format {"type": "json_schema"}
+    json_object: bool = False  # JSON mode: response_format {"type": "json_object"}
     tools: bool = False
     parallel_tool_calls: bool = False
     reasoning: bool = False
+    responses_api: bool = False  # serves POST /responses (Azure's Responses API)
     # (field, why): fields the model refuses, dropped from a request for it. For multipart bodies a name also
     # covers its bracketed forms, as the SDK sends them: `include[]`, `chunking_strategy[type]`. `{model}` in
     # `why` is the target's name.
@@ -138,14 +142,7 @@ def _parse(table_file: Path, name: str, entry: Any) -> ModelFacts:
         context_window,
         max_output_tokens,
         tokenizer,
-        image_input=entry.get("image_input", False),
-        audio_input=entry.get("audio_input", False),
-        pdf_input=entry.get("pdf_input", False),
-        audio_output=entry.get("audio_output", False),
-        json_schema=entry.get("json_schema", False),
-        tools=entry.get("tools", False),
-        parallel_tool_calls=entry.get("parallel_tool_calls", False),
-        reasoning=entry.get("reasoning", False),
+        **{fact: entry.get(fact, False) for fact in BOOLEAN_FACTS},
         drops=_drops(entry.get("drops", {}), name, fail),
         max_tokens_only=_optional_bool(entry, "max_tokens_only", fail) or False,
         transcript_formats=_names(entry, "transcript_formats", fail, allowed=TRANSCRIPT_FORMATS),

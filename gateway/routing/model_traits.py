@@ -1,4 +1,5 @@
-"""What each served model can do: its context window, image input, and the tasks it serves.
+"""What each served model can do: its context window, the tasks it serves, and what it lacks of what a request
+may need (image input, structured outputs, tools, the Responses API, ...: routing/needs.py).
 
 Defaults come from the project's model table (via ModelCatalog); a deployment's config overrides them.
 """
@@ -9,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from gateway.routing.model_facts import ModelCatalog
+from gateway.routing.needs import lacking
 from gateway.settings.schema import DeploymentSettings
 
 _TASKS_BY_MODE: dict[str, frozenset[str]] = {
@@ -31,6 +33,9 @@ class ModelTraits:
     vision: bool
     tasks: frozenset[str]
     source: str  # where the window came from: config, table, none
+    # Needs it cannot meet, from the table (none for a model the table does not list: unknown is never a reason
+    # to skip), with image input going by `vision`.
+    lacks: frozenset[str] = frozenset()
 
 
 def default_tasks(model: str, mode: str | None) -> frozenset[str]:
@@ -60,11 +65,13 @@ class ModelTraitsTable:
                 continue  # the first deployment of a model speaks for it
             facts = catalog.facts(deployment.model)
             window = deployment.context_window or facts.context_window
+            vision = facts.image_input if deployment.vision is None else deployment.vision
             traits[deployment.model] = ModelTraits(
                 model=deployment.model,
                 context_window=window,
-                vision=facts.image_input if deployment.vision is None else deployment.vision,
+                vision=vision,
                 tasks=frozenset(deployment.tasks) if deployment.tasks else default_tasks(deployment.model, facts.mode),
                 source="config" if deployment.context_window else facts.source,
+                lacks=lacking(facts, vision),
             )
         return cls(traits.values())

@@ -65,6 +65,47 @@ def test_auto_walks_the_policy_and_says_why(client: TestClient) -> None:
     assert_gateway_headers(response, "gpt-4.1-mini", "azure/gpt-4.1-mini")
 
 
+def test_what_a_request_needs_and_each_model_passed_over_are_explained(client: TestClient) -> None:
+    # What client.chat.completions.parse(model="auto", response_format=Person) sends.
+    schema = {"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]}
+    response_format = {"type": "json_schema", "json_schema": {"name": "Person", "schema": schema, "strict": True}}
+    response = client.post(
+        CHAT,
+        headers={**AUTH, "x-route-task": "general"},
+        json={
+            "model": "auto",
+            "messages": [{"role": "user", "content": "Ada, 36"}],
+            "response_format": response_format,
+        },
+    )
+    assert response.status_code == 200, response.text
+    report = response.json()
+    assert (report["model"], report["features"]["needs"]) == ("gpt-4.1", ["json_schema"])
+    assert "gpt-35-turbo skipped: no structured outputs (json_schema)" in report["notes"]
+    assert "gpt-4-32k skipped: no structured outputs (json_schema)" in report["notes"]
+
+
+def test_a_responses_request_is_explained(client: TestClient) -> None:
+    response = client.post(
+        "/gateway/explain/v1/responses",
+        headers={**AUTH, "x-route-task": "general"},
+        json={"model": "auto", "input": "Summarise our refund policy", "instructions": "Be brief."},
+    )
+    assert response.status_code == 200, response.text
+    report = response.json()
+    assert report["model"] == "gpt-4.1" and report["features"]["needs"] == ["responses_api"]
+    assert report["features"]["task"] == "chat" and report["features"]["operation"] == "responses"
+    assert "gpt-35-turbo skipped: no Responses API" in report["notes"]
+    assert report["upstream_url"] == f"{NOWHERE}/openai/responses?api-version=2025-04-01-preview"
+
+
+def test_a_need_no_model_of_the_policy_has_is_a_no_route_400(client: TestClient) -> None:
+    response = client.post(CHAT, headers=AUTH, json={"model": "auto", "messages": MESSAGES, "reasoning_effort": "low"})
+    error = assert_openai_error(response, 400, "no_route")
+    assert error["message"].endswith("can serve it: no reasoning (reasoning_effort / reasoning).")
+    assert_gateway_headers(response)
+
+
 def test_a_multipart_upload_is_explained_with_its_hint_headers(client: TestClient) -> None:
     response = client.post(
         "/gateway/explain/v1/audio/transcriptions",

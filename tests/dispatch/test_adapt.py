@@ -16,6 +16,7 @@ from gateway.inbound.multipart_body import drop_text_field, parse_multipart_body
 from gateway.routing.model_facts import TABLE_FILE, ModelCatalog
 
 CHAT = ENDPOINTS["chat/completions"]
+RESPONSES = ENDPOINTS["responses"]
 SPEECH = ENDPOINTS["audio/speech"]
 TRANSCRIBE = ENDPOINTS["audio/transcriptions"]
 EDITS = ENDPOINTS["images/edits"]
@@ -50,6 +51,11 @@ def multipart(endpoint: Endpoint, fields: Form, files: Files) -> ClientBody:
 def chat(**fields: Any) -> ClientBody:
     document = {"model": "gpt-4.1", "messages": [{"role": "user", "content": "hi"}], **fields}
     return parse_json_body(CHAT, "application/json", orjson.dumps(document))
+
+
+def responses(**fields: Any) -> ClientBody:
+    document = {"model": "gpt-4.1", "input": "hi", **fields}
+    return parse_json_body(RESPONSES, "application/json", orjson.dumps(document))
 
 
 def speech(**fields: Any) -> ClientBody:
@@ -233,6 +239,9 @@ def test_drop_text_field_reads_unquoted_names_and_header_case() -> None:
     )
 
 
+TOOL = {"type": "function", "function": {"name": "lookup", "parameters": {"type": "object"}}}
+IMAGE_INPUT = [{"role": "user", "content": [{"type": "input_image", "image_url": "https://x/a.png"}]}]
+
 # (body, target, deployment's vision claim, words the reason has (None: it can serve))
 SERVE_CASES: list[tuple[ClientBody, str, bool | None, list[str] | None]] = [
     (chat(messages=image_message("image_url")), "gpt-35-turbo", None, ["gpt-35-turbo", "image input"]),
@@ -266,6 +275,34 @@ SERVE_CASES: list[tuple[ClientBody, str, bool | None, list[str] | None]] = [
         None,
         ["image input", "; ", "structured outputs"],
     ),
+    # Tools, JSON mode, and what a Responses request needs: the same needs routing reads (routing/needs.py).
+    (chat(tools=[TOOL]), "gpt-35-turbo", None, None),
+    (chat(tools=[TOOL]), "gpt-4o-mini-tts", None, ["gpt-4o-mini-tts has no tool calling"]),
+    (chat(tools=[TOOL], parallel_tool_calls=True), "gpt-35-turbo", None, ["parallel tool calls"]),
+    (chat(tools=[TOOL], parallel_tool_calls=True), "gpt-4.1-mini", None, None),
+    (chat(response_format={"type": "json_object"}), "gpt-4-32k", None, ["gpt-4-32k has no JSON mode (json_object)"]),
+    (chat(response_format={"type": "json_object"}), "gpt-4.1-nano", None, None),
+    (chat(messages=[{"role": "user", "content": [{"type": "file", "file": {}}]}]), "gpt-4.1", None, None),
+    (chat(messages=[{"role": "user", "content": [{"type": "file", "file": {}}]}]), "gpt-4", None, ["file input"]),
+    (responses(), "gpt-4.1-mini", None, None),
+    (responses(), "gpt-4o", None, None),
+    (responses(), "gpt-35-turbo", None, ["gpt-35-turbo has no Responses API"]),
+    (responses(), "gpt-4.5-preview", None, ["gpt-4.5-preview has no Responses API"]),
+    (responses(), "unlisted-model", None, None),
+    (
+        responses(text={"format": {"type": "json_schema", "name": "x", "schema": {}}}, input=IMAGE_INPUT),
+        "gpt-4",
+        None,
+        ["Responses API", "; ", "gpt-4 has no structured outputs (json_schema)"],
+    ),
+    (responses(input=IMAGE_INPUT), "gpt-4o", False, ["image input"]),
+    (responses(tools=[{"type": "function", "name": "f", "parameters": {}}]), "gpt-4o", None, None),
+    # A reasoning effort is dropped for a model that is not a reasoning one (`adapt`): not a reason to skip it.
+    (chat(reasoning_effort="high"), "gpt-4.1", None, None),
+    (chat(reasoning_effort="high"), "o1-mini", None, None),
+    (chat(reasoning_effort="high"), "gpt-4-turbo", None, ["gpt-4-turbo has no reasoning"]),  # nothing drops it
+    (responses(reasoning={"effort": "high"}), "gpt-4.1", None, ["gpt-4.1 has no reasoning"]),  # not dropped
+    (responses(reasoning={"effort": "high"}), "o3-mini", None, None),
     (multipart(TRANSCRIBE, {"model": "whisper", "response_format": "verbose_json"}, AUDIO_FILE), "whisper", None, None),
     (
         multipart(TRANSCRIBE, {"model": "whisper", "response_format": "verbose_json"}, AUDIO_FILE),
@@ -331,7 +368,7 @@ def test_the_adapter_goes_by_the_catalog_it_is_given(tmp_path: Path) -> None:
     assert adapted.changes == ("dropped `temperature`: tiny has a fixed temperature",)
     assert adapter.why_not(chat(messages=image_message("image_url")), "tiny") is None
     assert adapter.why_not(chat(response_format={"type": "json_schema"}), "tiny") == (
-        "tiny has no structured outputs (`response_format` json_schema)"
+        "tiny has no structured outputs (json_schema)"
     )
     assert adapter.adapt(chat(reasoning_effort="low"), "gpt-4.1").changes == ()  # not in this table
 

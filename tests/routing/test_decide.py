@@ -1,22 +1,28 @@
 """decide(): walking a policy from an alias, honouring a named model, and the error when nothing fits.
 
 Hand-built policies and traits test the walk itself; the shipped policy is used for features no HTTP request
-produces (the table of real requests through Router.route is in test_router.py).
+produces, and for what requests need of a model (the table of real requests through Router.route is in
+test_router.py).
 """
 
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
+import orjson
 import pytest
+from starlette.datastructures import Headers
 
 from gateway.errors import ContextLengthExceeded, InvalidRequest, ModelNotFound
+from gateway.inbound.endpoints import ENDPOINTS
+from gateway.inbound.json_body import parse_json_body
 from gateway.routing.conditions import OneOf
 from gateway.routing.decide import Decision, Step, decide
 from gateway.routing.features import Features
 from gateway.routing.model_traits import ModelTraits, ModelTraitsTable
 from gateway.routing.policy import Leaf, Node, Policy, Question
-from gateway.routing.router import Router
+from gateway.routing.router import Routed, Router
 from gateway.routing.setup import build_router
 from gateway.settings import load_config
 from tests.support.features import chat_features
@@ -71,6 +77,119 @@ def test_a_task_the_tree_does_not_know_takes_the_default(router: Router) -> None
     assert "(gpt-4.1)" in caught.value.message and "does not serve moderation" in caught.value.message
 
 
+# --- the shipped policy and what requests need of a model ------------------------------------------------------
+
+PERSON = {"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]}
+# What client.chat.completions.parse(model="auto", response_format=Person) sends.
+PARSE = {"type": "json_schema", "json_schema": {"name": "Person", "schema": PERSON, "strict": True}}
+IMAGE = {"type": "image_url", "image_url": {"url": "https://example.com/cat.jpg"}}
+
+
+async def route(router: Router, operation: str, payload: dict[str, Any], **headers: str) -> Routed:
+    body = parse_json_body(ENDPOINTS[operation], "application/json", orjson.dumps({"model": "auto", **payload}))
+    return await router.route(body, Headers(headers))
+
+
+def ask(text: str | list[dict[str, Any]], **fields: Any) -> dict[str, Any]:
+    return {"messages": [{"role": "user", "content": text}], **fields}
+
+
+def said(*parts: dict[str, Any]) -> dict[str, Any]:
+    """A Responses body whose input is one user message of these parts."""
+    return {"input": [{"role": "user", "content": list(parts)}]}
+
+
+async def test_structured_output_on_auto_never_lands_on_a_model_without_it(router: Router) -> None:
+    plain = await route(router, "chat/completions", ask("Summarise our refund policy"))
+    assert plain.decision.model == "gpt-35-turbo"  # the same request without a schema: the cost-effective leaf
+    routed = await route(router, "chat/completions", ask("Summarise our refund policy", response_format=PARSE))
+    assert routed.features.needs == {"json_schema"}
+    assert routed.decision.model == "gpt-4.1"
+    assert routed.decision.notes == (
+        "gpt-35-turbo skipped: no structured outputs (json_schema)",
+        "gpt-35-turbo-16k skipped: no structured outputs (json_schema)",
+        "gpt-35-turbo-instruct skipped: it does not serve chat",
+        "cost_effective_leaf: no model fits, going on to image_input",
+        "gpt-4-32k skipped: no structured outputs (json_schema)",
+        "image_input.no: no model fits, going on to strongest",
+    )
+
+
+@pytest.mark.parametrize(
+    ("payload", "model"),
+    [
+        (ask([{"type": "text", "text": "What is this?"}, IMAGE], response_format=PARSE), "gpt-4.1"),  # not gpt-4
+        (ask("Reply in JSON: who won in 2020?", response_format={"type": "json_object"}), "gpt-35-turbo"),
+        (
+            ask([{"type": "text", "text": "What is this? JSON."}, IMAGE], response_format={"type": "json_object"}),
+            "gpt-4.1",
+        ),
+        (
+            ask("What's the weather in Paris?", tools=[{"type": "function", "function": {"name": "weather"}}]),
+            "gpt-35-turbo",
+        ),
+    ],
+)
+async def test_what_a_chat_request_needs_picks_the_model(router: Router, payload: dict[str, Any], model: str) -> None:
+    routed = await route(router, "chat/completions", payload, **{"x-route-task": "general"})
+    assert routed.decision.model == model
+
+
+@pytest.mark.parametrize(
+    ("payload", "headers", "model"),
+    [
+        ({"input": "Summarise our refund policy"}, {}, "gpt-4.1"),
+        (
+            {
+                "input": "Summarise our refund policy",
+                "text": {"format": {"type": "json_schema", "name": "P", "schema": PERSON}},
+            },
+            {},
+            "gpt-4.1",
+        ),
+        (
+            {"input": "Write a poem about the sea", "instructions": "You are a poet."},
+            {"x-route-task": "creative"},
+            "gpt-4.1",
+        ),
+        ({"input": "Fix this bug"}, {"x-route-task": "code", "x-route-cost": "low"}, "gpt-4.1-mini"),
+        (said({"type": "input_text", "text": "What is it?"}, {"type": "input_image", "image_url": "x"}), {}, "gpt-4.1"),
+        (said({"type": "input_text", "text": "Sum it up"}, {"type": "input_file", "file_id": "f"}), {}, "gpt-4.1"),
+    ],
+)
+async def test_auto_on_the_responses_api_lands_on_a_model_that_serves_it(
+    router: Router, payload: dict[str, Any], headers: dict[str, str], model: str
+) -> None:
+    routed = await route(router, "responses", payload, **headers)
+    assert "responses_api" in routed.features.needs and routed.features.task == "chat"
+    assert routed.decision.model == model
+    for note in routed.decision.notes:  # gpt-35-turbo, gpt-4, gpt-4-32k and gpt-4.5-preview are passed over
+        assert ": no model fits" in note or "no Responses API" in note or "does not serve chat" in note, note
+
+
+async def test_a_creative_responses_request_passes_over_gpt_45_preview(router: Router) -> None:
+    routed = await route(router, "responses", {"input": "A poem, please"}, **{"x-route-task": "creative"})
+    assert routed.decision.notes[0] == "gpt-4.5-preview skipped: no Responses API"
+
+
+async def test_a_need_no_shipped_model_has_is_a_no_route_400(router: Router) -> None:
+    with pytest.raises(InvalidRequest) as caught:
+        await route(router, "chat/completions", ask("Think hard: is 2**61-1 prime?", reasoning_effort="high"))
+    assert caught.value.code == "no_route"
+    assert caught.value.message == (
+        "No model the routing policy offers for this request (gpt-4.1) can serve it: "
+        "no reasoning (reasoning_effort / reasoning)."
+    )
+
+
+async def test_a_named_model_lacking_a_need_is_still_sent(router: Router) -> None:
+    routed = await route(router, "chat/completions", ask("hi", model="gpt-35-turbo", response_format=PARSE))
+    assert routed.decision.model == "gpt-35-turbo"
+    assert routed.decision.notes == (
+        "gpt-35-turbo named though it has no structured outputs (json_schema): sent as named, Azure decides",
+    )
+
+
 # --- hand-built policies --------------------------------------------------------------------------------------
 
 
@@ -86,16 +205,25 @@ class Tokens:
         return self.count
 
 
-def traits(*items: tuple[str, int | None, bool, str]) -> ModelTraitsTable:
-    """(model, context window, vision, task) per model."""
+def traits(*items: tuple[str, int | None, bool, str] | tuple[str, int | None, bool, str, set[str]]) -> ModelTraitsTable:
+    """(model, context window, vision, task[, what else it lacks]) per model."""
     return ModelTraitsTable(
-        ModelTraits(model, window, vision, frozenset({task}), "config") for model, window, vision, task in items
+        ModelTraits(
+            model,
+            window,
+            vision,
+            frozenset({task}),
+            "config",
+            frozenset(lacks[0] if lacks else ()) | ({"image_input"} if not vision else set()),
+        )
+        for model, window, vision, task, *lacks in items
     )
 
 
 TRAITS = traits(
-    ("small", 1_000, False, "chat"),
-    ("medium", 2_000, True, "chat"),
+    ("small", 1_000, False, "chat", {"json_schema", "tools", "responses_api"}),
+    ("medium", 2_000, True, "chat", {"responses_api"}),
+    ("medium-plain", 2_000, True, "chat", {"reasoning"}),
     ("large", 8_000, True, "chat"),
     ("unknown-window", None, False, "chat"),
     ("speech", None, False, "text_to_speech"),
@@ -161,9 +289,54 @@ def test_a_leaf_where_nothing_fits_goes_on_to_otherwise() -> None:
 
 def test_images_skip_models_without_vision() -> None:
     tree = policy(Leaf("sizes", ("small", "medium"), None), start="sizes")
-    decision = decide(tree, TRAITS, chat_features(image_input=True), Tokens(10), "auto")
+    features = chat_features(image_input=True, needs=frozenset({"image_input"}))
+    decision = decide(tree, TRAITS, features, Tokens(10), "auto")
     assert decision.model == "medium"
-    assert decision.notes == ("small skipped: it takes no image input",)
+    assert decision.notes == ("small skipped: no image input",)
+
+
+def test_a_leaf_takes_the_first_model_that_has_every_need() -> None:
+    tree = policy(Leaf("sizes", ("small", "medium", "large"), None), start="sizes")
+    tokens = Tokens(10)
+    features = chat_features(needs=frozenset({"json_schema", "tools", "responses_api"}))
+    decision = decide(tree, TRAITS, features, tokens, "auto")
+    assert decision.model == "large"
+    assert decision.notes == (
+        "small skipped: no Responses API, no structured outputs (json_schema), no tool calling",
+        "medium skipped: no Responses API",
+    )
+    assert tokens.asked == ["large"]  # a model that lacks a need is not counted for
+    assert decide(tree, TRAITS, chat_features(needs=frozenset({"reasoning"})), tokens, "auto").model == "small"
+
+
+def test_a_model_whose_abilities_are_unknown_is_never_skipped_for_them() -> None:
+    tree = policy(Leaf("only", ("unknown-window",), None), start="only")
+    features = chat_features(needs=frozenset({"json_schema", "tools", "reasoning", "responses_api"}))
+    assert decide(tree, TRAITS, features, Tokens(10), "auto").notes == ()
+
+
+def test_when_no_model_of_the_leaf_has_a_need_otherwise_is_taken() -> None:
+    tree = policy(Leaf("cheap", ("small",), "big"), Leaf("big", ("large",), None), start="cheap")
+    decision = decide(tree, TRAITS, chat_features(needs=frozenset({"tools"})), Tokens(10), "auto")
+    assert (decision.model, decision.leaf) == ("large", "big")
+    assert decision.notes == ("small skipped: no tool calling", "cheap: no model fits, going on to big")
+
+
+def test_a_need_no_model_has_is_a_no_route_400_naming_it() -> None:
+    tree = policy(Leaf("sizes", ("small", "medium"), None), start="sizes")
+    with pytest.raises(InvalidRequest) as caught:
+        decide(tree, TRAITS, chat_features(needs=frozenset({"responses_api"})), Tokens(10), "auto")
+    assert type(caught.value) is InvalidRequest and caught.value.code == "no_route"
+    assert caught.value.message == (
+        "No model the routing policy offers for this request (small, medium) can serve it: no Responses API."
+    )
+
+
+def test_a_prompt_too_long_is_told_over_a_missing_need() -> None:
+    tree = policy(Leaf("sizes", ("medium", "small"), None), start="sizes")
+    with pytest.raises(ContextLengthExceeded) as caught:
+        decide(tree, TRAITS, chat_features(needs=frozenset({"tools"})), Tokens(5_000), "auto")
+    assert "for medium, 5,000 prompt" in caught.value.message
 
 
 def test_an_unknown_window_is_never_a_reason_to_skip() -> None:
@@ -217,6 +390,32 @@ def test_a_named_model_too_small_escalates_along_its_chain() -> None:
         "medium skipped: 2,000 prompt + 500 output tokens exceed its 2,000-token window",
         "escalated from small to large: the prompt does not fit small",
     )
+
+
+def test_a_named_model_that_lacks_a_need_is_sent_as_named_with_a_note() -> None:
+    tree = policy(Leaf("sizes", ("large",), None), start="sizes")
+    features = chat_features(needs=frozenset({"json_schema", "image_input"}), image_input=True)
+    decision = decide(tree, TRAITS, features, Tokens(10), "small")
+    assert (decision.model, decision.leaf, decision.path) == ("small", None, ())
+    assert decision.notes == (
+        "small named though it has no image input, no structured outputs (json_schema): sent as named, Azure decides",
+    )
+
+
+def test_a_named_model_escalates_only_to_a_larger_one_that_lacks_nothing_more() -> None:
+    # small lacks tools, which the client chose knowingly; medium-plain lacks reasoning, which small has.
+    chain = {"small": ("medium-plain", "large")}
+    tree = policy(Leaf("sizes", ("large",), None), start="sizes", larger_models=chain)
+    tools = decide(tree, TRAITS, chat_features(needs=frozenset({"tools"})), Tokens(1_500), "small")
+    assert tools.model == "medium-plain"
+    assert tools.notes == (
+        "small named though it has no tool calling: sent as named, Azure decides",
+        "small skipped: 1,500 prompt + 0 output tokens exceed its 1,000-token window",
+        "escalated from small to medium-plain: the prompt does not fit small",
+    )
+    reasoning = decide(tree, TRAITS, chat_features(needs=frozenset({"tools", "reasoning"})), Tokens(1_500), "small")
+    assert reasoning.model == "large"
+    assert reasoning.notes[2] == "medium-plain skipped: no reasoning (reasoning_effort / reasoning)"
 
 
 def test_a_named_model_too_small_for_its_whole_chain_is_context_length_exceeded() -> None:

@@ -1,4 +1,5 @@
-"""Features: the task families routing knows, and a request's features as a dict for logs and `explain`."""
+"""Features: the task families routing knows, and a request's features (its needs among them) as a dict for logs
+and `explain`."""
 
 from __future__ import annotations
 
@@ -36,6 +37,7 @@ def sample() -> Features:
         task_class_source="classifier",
         task_class_reason="a traceback",
         stream=True,
+        needs=frozenset({"tools", "image_input"}),
     )
 
 
@@ -52,8 +54,16 @@ def test_as_dict_holds_every_field_and_round_trips() -> None:
         "task_class_source": "classifier",
         "task_class_reason": "a traceback",
         "stream": True,
+        "needs": ["image_input", "tools"],  # a list, sorted: routing-log lines are JSON
     }
     assert Features(**features.as_dict()) == features
+    assert features.needs == {"image_input", "tools"}
+
+
+def test_a_request_needs_nothing_unless_told() -> None:
+    without = dataclasses.replace(sample(), needs=frozenset())
+    assert Features(**{**without.as_dict(), "needs": ()}).needs == frozenset()
+    assert without.as_dict()["needs"] == []
 
 
 def test_features_are_frozen() -> None:

@@ -1,4 +1,5 @@
-"""inspect_request: a request's task family, image input, hints and task class, from its endpoint, body and headers."""
+"""inspect_request: a request's task family, image input, needs, hints and task class, from its endpoint, body and
+headers; for Chat Completions and Responses bodies alike."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from gateway.inbound.endpoints import ENDPOINTS
 from gateway.inbound.fields import ClientBody
 from gateway.routing import inspect_request as inspect_module
 from gateway.routing.hints import RouteHints
-from gateway.routing.inspect_request import has_image_input, inspect_request, task_family
+from gateway.routing.inspect_request import inspect_request, task_family
 from gateway.routing.task_classifier import TaskVerdict
 
 NO_HINTS = RouteHints()
@@ -44,6 +45,10 @@ def user(content: Any) -> dict[str, Any]:
         (form_body("images/edits", prompt="add a hat"), "image_edit"),
         (form_body("audio/transcriptions"), "transcription"),
         (form_body("audio/translations"), "translation"),
+        (json_body("responses", {"input": "hi"}), "chat"),
+        # Responses has no audio output: `modalities` is not one of its fields, and audio in is no audio task.
+        (json_body("responses", {"input": "hi", "modalities": ["audio"]}), "chat"),
+        (json_body("responses", {"input": [{"role": "user", "content": [{"type": "input_audio"}]}]}), "chat"),
     ],
 )
 def test_task_family(body: ClientBody, family: str) -> None:
@@ -51,18 +56,22 @@ def test_task_family(body: ClientBody, family: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("payload", "expected"),
+    ("operation", "payload", "expected"),
     [
-        (user([{"type": "text", "text": "what is this"}, {"type": "image_url", "image_url": {"url": "x"}}]), True),
-        (user([{"type": "text", "text": "image_url"}]), False),
-        (user("image_url"), False),
-        ({"messages": ["image_url", None, {"content": [None, "image_url"]}]}, False),
-        ({"messages": "not a list"}, False),
-        ({}, False),
+        ("chat/completions", user([{"type": "text", "text": "x"}, {"type": "image_url", "image_url": {}}]), True),
+        ("chat/completions", user([{"type": "text", "text": "image_url"}]), False),
+        ("chat/completions", user("image_url"), False),
+        ("chat/completions", {"messages": ["image_url", None, {"content": [None, "image_url"]}]}, False),
+        ("chat/completions", user([{"type": "input_image", "image_url": "x"}]), False),  # Responses' name
+        ("responses", {"input": [{"role": "user", "content": [{"type": "input_image", "image_url": "x"}]}]}, True),
+        ("responses", {"input": "input_image"}, False),
+        ("embeddings", {"input": "x"}, False),
     ],
 )
-def test_has_image_input(payload: dict[str, Any], expected: bool) -> None:
-    assert has_image_input(payload) is expected
+def test_image_input(operation: str, payload: dict[str, Any], expected: bool) -> None:
+    features = inspect_request(json_body(operation, payload), NO_HINTS, None, classify=False)
+    assert features.image_input is expected
+    assert ("image_input" in features.needs) is expected
 
 
 class ClassifierSpy:
@@ -96,6 +105,31 @@ def test_the_features_of_a_chat_request(classifier: ClassifierSpy) -> None:
         "task_class_source": "classifier",
         "task_class_reason": "a traceback",
         "stream": True,
+        "needs": ["image_input"],
+    }
+
+
+def test_the_features_of_a_responses_request(classifier: ClassifierSpy) -> None:
+    payload = {
+        "input": [{"role": "user", "content": [{"type": "input_text", "text": "x"}, {"type": "input_image"}]}],
+        "tools": [{"type": "function", "name": "lookup", "parameters": {"type": "object"}}],
+        "text": {"format": {"type": "json_schema", "name": "answer", "schema": {"type": "object"}}},
+        "reasoning": {"effort": "low"},
+        "stream": True,
+    }
+    features = inspect_request(json_body("responses", payload), NO_HINTS, 300)
+    assert features.as_dict() == {
+        "operation": "responses",
+        "task": "chat",
+        "image_input": True,
+        "output_tokens": 300,
+        "latency": "unspecified",
+        "cost": "unspecified",
+        "task_class": "code",
+        "task_class_source": "classifier",
+        "task_class_reason": "a traceback",
+        "stream": True,
+        "needs": ["image_input", "json_schema", "reasoning", "responses_api", "tools"],
     }
 
 
@@ -116,6 +150,43 @@ def test_the_classifier_reads_user_and_system_text_and_the_request_shape(classif
     assert classifier.calls == [
         ("first\nsecond", {"system": "You review code.\nBe terse.", "has_tools": True, "structured_output": True})
     ]
+
+
+@pytest.mark.parametrize(
+    ("payload", "prompt", "options"),
+    [
+        ({"input": "Write a haiku"}, "Write a haiku", {}),
+        ({"input": "x", "instructions": "You are a poet."}, "x", {"system": "You are a poet."}),
+        (
+            {
+                "instructions": "Be brief.",
+                "input": [
+                    {"role": "developer", "content": "Answer in French."},
+                    {"role": "user", "content": [{"type": "input_text", "text": "first"}, {"type": "input_image"}]},
+                    {"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": "not read"}]},
+                    {"type": "function_call", "call_id": "c1", "name": "f", "arguments": "{}"},
+                    {"type": "function_call_output", "call_id": "c1", "output": "not read either"},
+                    {"type": "message", "role": "user", "content": "second"},
+                    {"role": "system", "content": [{"type": "input_text", "text": "No emoji."}]},
+                    "not an item",
+                ],
+            },
+            "first\nsecond",
+            {"system": "Be brief.\nAnswer in French.\nNo emoji."},
+        ),
+        ({"input": "x", "tools": [{"type": "web_search_preview"}]}, "x", {"has_tools": True}),
+        ({"input": "x", "text": {"format": {"type": "json_object"}}}, "x", {"structured_output": True}),
+        ({"input": "x", "text": {"format": {"type": "text"}}, "response_format": {"type": "json_object"}}, "x", {}),
+        ({"previous_response_id": "resp_1"}, "", {}),  # input carried on from before
+        ({"input": {"not": "a list"}, "instructions": 7}, "", {}),
+    ],
+)
+def test_the_classifier_reads_a_responses_body(
+    classifier: ClassifierSpy, payload: dict[str, Any], prompt: str, options: dict[str, Any]
+) -> None:
+    inspect_request(json_body("responses", payload), NO_HINTS, None)
+    expected = {"system": "", "has_tools": False, "structured_output": False, **options}
+    assert classifier.calls == [(prompt, expected)]
 
 
 @pytest.mark.parametrize(

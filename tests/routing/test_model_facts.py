@@ -29,7 +29,9 @@ def catalog() -> ModelCatalog:
 
 M = 1_047_576
 O200K, CL100K = "o200k_base", "cl100k_base"
-CHAT_41 = frozenset({"image_input", "json_schema", "tools", "parallel_tool_calls"})
+CHAT_41 = frozenset(
+    {"image_input", "pdf_input", "json_schema", "json_object", "tools", "parallel_tool_calls", "responses_api"}
+)
 AUDIO_CHAT = frozenset({"audio_input", "audio_output", "tools", "parallel_tool_calls"})
 
 # model: (mode, context_window, max_output_tokens, tokenizer, the boolean facts that are true)
@@ -37,10 +39,19 @@ DECISION_TREE_MODELS: dict[str, tuple[str, int | None, int | None, str, frozense
     "gpt-4.1": ("chat", M, 32_768, O200K, CHAT_41),
     "gpt-4.1-mini": ("chat", M, 32_768, O200K, CHAT_41),
     "gpt-4.1-nano": ("chat", M, 32_768, O200K, CHAT_41),
-    "gpt-4.5-preview": ("chat", 128_000, 16_384, O200K, frozenset({"image_input", "json_schema", "tools"})),
-    "gpt-4": ("chat", 8_192, 4_096, CL100K, frozenset({"image_input", "tools"})),  # images: seed 000
+    # Not on Azure's list of Responses API models [wire §1.4].
+    "gpt-4.5-preview": (
+        "chat",
+        128_000,
+        16_384,
+        O200K,
+        frozenset({"image_input", "json_schema", "json_object", "tools"}),
+    ),
+    # Images: seed 000. No JSON mode: the 8,192-token gpt-4 is 0613's.
+    "gpt-4": ("chat", 8_192, 4_096, CL100K, frozenset({"image_input", "tools"})),
     "gpt-4-32k": ("chat", 32_768, 4_096, CL100K, frozenset({"tools"})),
-    "gpt-35-turbo": ("chat", 4_096, 4_096, CL100K, frozenset({"tools"})),  # seed 001, not litellm's 4,097
+    # seed 001's window, not litellm's 4,097; JSON mode from 1106 on.
+    "gpt-35-turbo": ("chat", 4_096, 4_096, CL100K, frozenset({"tools", "json_object"})),
     "gpt-35-turbo-16k": ("chat", 16_384, 4_096, CL100K, frozenset({"tools"})),
     "gpt-35-turbo-instruct": ("completion", 4_097, 4_096, CL100K, frozenset()),
     "gpt-image-1": ("image_generation", None, None, O200K, frozenset()),
@@ -121,10 +132,10 @@ def test_a_hand_written_table(tmp_path: Path) -> None:
     path = tmp_path / "models.yaml"
     path.write_text(
         "tiny:\n  mode: chat\n  context_window: 1000\n  max_output_tokens: null\n  tokenizer: cl100k_base\n"
-        "  tools: true\n  source: by hand\n"
+        "  tools: true\n  json_object: true\n  responses_api: true\n  source: by hand\n"
     )
     assert ModelCatalog(path).facts("tiny") == ModelFacts(
-        "tiny", "chat", 1000, None, CL100K, tools=True, source="table"
+        "tiny", "chat", 1000, None, CL100K, tools=True, json_object=True, responses_api=True, source="table"
     )
 
 
@@ -174,6 +185,7 @@ _CHAT_M = "m: {mode: chat, tokenizer: o200k_base, "
         ("m: {mode: chat, tokenizer: o200k_base, max_output_tokens: 0}\n", "max_output_tokens must be a positive"),
         ("m: {mode: chat, tokenizer: o200k_base, context_window: true}\n", "context_window must be a positive"),
         ("m: {mode: chat, tokenizer: o200k_base, tools: 'yes'}\n", "tools must be true or false"),
+        ("m: {mode: chat, tokenizer: o200k_base, responses_api: 1}\n", "responses_api must be true or false"),
         (_CHAT_M + "drops: [reasoning_effort]}\n", "drops must map each refused field to why"),
         (_CHAT_M + "drops: {reasoning_effort: 3}}\n", "drops must map each refused field to why"),
         (_CHAT_M + "drops: {reasoning_effort: ''}}\n", "drops must map each refused field to why"),

@@ -1,4 +1,5 @@
-"""Model traits: context window, image input and tasks from the model table, with a deployment's config winning."""
+"""Model traits: context window, image input, tasks and what a model lacks, from the model table, with a deployment's
+config winning."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import pytest
 
 from gateway.routing.model_facts import ModelCatalog
 from gateway.routing.model_traits import ModelTraits, ModelTraitsTable, default_tasks
+from gateway.routing.needs import NEEDS
 from gateway.settings.schema import DeploymentSettings
 
 TABLE = """\
@@ -17,6 +19,12 @@ gpt-sees:
   context_window: 128000
   tokenizer: o200k_base
   image_input: true
+  json_schema: true
+  json_object: true
+  tools: true
+  parallel_tool_calls: true
+  reasoning: true
+  responses_api: true
 gpt-blind:
   mode: chat
   context_window: 8192
@@ -39,11 +47,16 @@ def deployment(model: str, name: str | None = None, **overrides: Any) -> Deploym
     return DeploymentSettings(name=name or model, model=model, resource="azure", **overrides)
 
 
+# What each test model of TABLE lacks, of what a request may need.
+SEES_LACKS = frozenset({"audio_input", "file_input", "audio_output"})
+EVERY_NEED = frozenset(NEEDS)
+
+
 def test_the_table_gives_the_defaults(catalog: ModelCatalog) -> None:
     table = ModelTraitsTable.build([deployment("gpt-sees"), deployment("gpt-old-instruct")], catalog)
-    assert table.get("gpt-sees") == ModelTraits("gpt-sees", 128_000, True, frozenset({"chat"}), "table")
+    assert table.get("gpt-sees") == ModelTraits("gpt-sees", 128_000, True, frozenset({"chat"}), "table", SEES_LACKS)
     assert table.get("gpt-old-instruct") == ModelTraits(
-        "gpt-old-instruct", 4096, False, frozenset({"completion"}), "table"
+        "gpt-old-instruct", 4096, False, frozenset({"completion"}), "table", EVERY_NEED
     )
 
 
@@ -51,21 +64,32 @@ def test_config_overrides_win_over_the_table(catalog: ModelCatalog) -> None:
     overridden = deployment("gpt-sees", context_window=8192, vision=False, tasks=("chat", "completion"))
     blind = deployment("gpt-blind", vision=True)
     table = ModelTraitsTable.build([overridden, blind], catalog)
-    assert table.get("gpt-sees") == ModelTraits("gpt-sees", 8192, False, frozenset({"chat", "completion"}), "config")
+    assert table.get("gpt-sees") == ModelTraits(
+        "gpt-sees", 8192, False, frozenset({"chat", "completion"}), "config", SEES_LACKS | {"image_input"}
+    )
     # Only the window says where it came from: gpt-blind's window is still the table's.
-    assert table.get("gpt-blind") == ModelTraits("gpt-blind", 8192, True, frozenset({"chat"}), "table")
+    assert table.get("gpt-blind") == ModelTraits(
+        "gpt-blind", 8192, True, frozenset({"chat"}), "table", EVERY_NEED - {"image_input"}
+    )
 
 
 def test_a_model_the_table_does_not_know(catalog: ModelCatalog) -> None:
     table = ModelTraitsTable.build([deployment("gpt-next"), deployment("gpt-later", context_window=1_000)], catalog)
-    assert table.get("gpt-next") == ModelTraits("gpt-next", None, False, frozenset(), "none")
-    assert table.get("gpt-later") == ModelTraits("gpt-later", 1_000, False, frozenset(), "config")
+    # Unknown is never a reason to skip, but image input goes by `vision`, which nothing says yes to.
+    assert table.get("gpt-next") == ModelTraits(
+        "gpt-next", None, False, frozenset(), "none", frozenset({"image_input"})
+    )
+    assert table.get("gpt-later") == ModelTraits(
+        "gpt-later", 1_000, False, frozenset(), "config", frozenset({"image_input"})
+    )
+    seeing = ModelTraitsTable.build([deployment("gpt-next", vision=True)], catalog).get("gpt-next")
+    assert seeing is not None and seeing.lacks == frozenset()
 
 
 def test_table_lookups_ignore_case_prefix_and_date(catalog: ModelCatalog) -> None:
     table = ModelTraitsTable.build([deployment("azure/GPT-Sees-2025-04-14", name="sees")], catalog)
     assert table.get("azure/GPT-Sees-2025-04-14") == ModelTraits(
-        "azure/GPT-Sees-2025-04-14", 128_000, True, frozenset({"chat"}), "table"
+        "azure/GPT-Sees-2025-04-14", 128_000, True, frozenset({"chat"}), "table", SEES_LACKS
     )
 
 

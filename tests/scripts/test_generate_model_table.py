@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from gateway.routing.model_facts import TABLE_FILE, ModelCatalog, ModelFacts
+from gateway.routing.model_facts import BOOLEAN_FACTS, TABLE_FILE, ModelCatalog, ModelFacts
 from scripts import generate_model_table as generator
 
 LITELLM: dict[str, Any] = {
@@ -47,7 +47,8 @@ def test_every_decision_tree_model_is_written_with_the_seeds_corrections() -> No
     assert set(generator.SEED_FACTS) <= set(table)
     assert table["gpt-35-turbo"]["context_window"] == 4_096
     assert table["gpt-35-turbo"]["corrections"] == {
-        "context_window": "seed 001: 4,096 max input tokens (0613) (litellm: 4097)"
+        "context_window": "seed 001: 4,096 max input tokens (0613) (litellm: 4097)",
+        "json_object": "[json]: 1106 and 0125, Azure's versions since 0613 was retired (by rule: False)",
     }
     assert table["gpt-4"]["image_input"] is True and "image_input" in table["gpt-4"]["corrections"]
     only_seed = table["gpt-4-32k"]
@@ -64,6 +65,57 @@ def test_the_seed_pins_what_adapt_refuses_a_fallback_for() -> None:
     assert (audio_chat["image_input"], audio_chat["audio_output"], audio_chat["json_schema"]) == (False, True, False)
     legacy = table["gpt-35-turbo"]
     assert not any(legacy[fact] for fact in ("image_input", "audio_input", "audio_output", "json_schema"))
+
+
+def test_every_boolean_fact_comes_from_a_litellm_flag_or_a_rule() -> None:
+    assert set(generator.LITELLM_FLAGS) | set(generator.DERIVED_FACTS) == set(BOOLEAN_FACTS)
+    assert not set(generator.LITELLM_FLAGS) & set(generator.DERIVED_FACTS)
+
+
+def test_json_mode_follows_structured_outputs_after_the_seeds_corrections() -> None:
+    litellm = LITELLM | {
+        "azure/gpt-4o-mini": {"mode": "chat", "supports_response_schema": True},
+        "azure/gpt-4-turbo": {"mode": "chat"},
+        "azure/gpt-4.5-preview": {"mode": "chat"},  # the seed gives it structured outputs
+    }
+    table = generator.build(litellm)
+    assert table["gpt-4o-mini"]["json_object"] is True and "json_object" not in table["gpt-4o-mini"]["corrections"]
+    assert (
+        table["gpt-4.5-preview"]["json_object"] is True and "json_object" not in table["gpt-4.5-preview"]["corrections"]
+    )
+    # No structured outputs, but JSON mode: pinned, and the comment says what the rule gave.
+    assert table["gpt-4-turbo"]["json_object"] is True
+    assert table["gpt-4-turbo"]["corrections"]["json_object"] == "[json]: 1106 and later versions (by rule: False)"
+    for model in ("gpt-4", "gpt-4-32k", "gpt-35-turbo-16k"):  # 0613: before JSON mode
+        assert table[model]["json_object"] is False
+
+
+@pytest.mark.parametrize(
+    ("entry", "serves"),
+    [
+        ({"mode": "chat", "supported_endpoints": ["/v1/chat/completions", "/v1/responses"]}, True),
+        ({"mode": "responses"}, True),
+        ({"mode": "chat", "supported_endpoints": ["/v1/chat/completions"]}, False),
+        ({"mode": "chat"}, False),
+        ({"mode": "chat", "supported_endpoints": "/v1/responses"}, False),  # not a list: not read
+    ],
+)
+def test_the_responses_api_follows_litellms_endpoints(entry: dict[str, Any], serves: bool) -> None:
+    table = generator.build(LITELLM | {"azure/gpt-9": entry})
+    assert table["gpt-9"]["responses_api"] is serves and "responses_api" not in table["gpt-9"]["corrections"]
+
+
+def test_the_seed_pins_which_routed_models_serve_the_responses_api() -> None:
+    table = generator.build(LITELLM)  # litellm lists no endpoints for any of these
+    assert table["gpt-4o"]["responses_api"] is True
+    assert table["gpt-4o"]["corrections"]["responses_api"] == "[wire §1.4] (by rule: False)"
+    for model in ("gpt-4.1", "gpt-4.1-mini", "gpt-4.1-nano", "o1", "o3-mini", "computer-use-preview"):
+        assert table[model]["responses_api"] is True, model
+    for model in ("gpt-35-turbo", "gpt-35-turbo-16k", "gpt-4", "gpt-4-32k", "gpt-4.5-preview"):
+        assert table[model]["responses_api"] is False, model
+    # The Responses API's vision models take PDFs [responses], which litellm does not say of Azure's.
+    for model in ("gpt-4o", "gpt-4o-mini", "gpt-4.1", "gpt-4.1-mini", "gpt-4.1-nano"):
+        assert table[model]["pdf_input"] is True, model
 
 
 def test_request_shapes_are_added_with_their_sources() -> None:
