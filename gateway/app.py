@@ -25,12 +25,15 @@ from gateway.inbound.middleware import RequestIdMiddleware
 from gateway.observe.routing_log import RequestRecord
 from gateway.realtime.session import endpoint as realtime_endpoint
 from gateway.reply.headers import error_response, gateway_headers
+from gateway.responses.follow_up import FOLLOW_UPS, FollowUp, follow_up
 from gateway.services import open_services
 from gateway.settings import GatewayConfig, load_config
 
 CONFIG_PATH_VARIABLE = "GATEWAY_CONFIG"
 # Where clients list models: OpenAI's URL, and Azure's two (the AzureOpenAI client's, and the v1 one).
 _MODEL_PREFIXES = ("/v1", "/openai", "/openai/v1")
+# OpenAI's realtime URL, Azure's GA one (?model=) and the AzureOpenAI client's (?api-version=&deployment=).
+_REALTIME_PATHS = ("/v1/realtime", "/openai/v1/realtime", "/openai/realtime")
 
 
 def create_app(
@@ -52,13 +55,30 @@ def create_app(
     ]
     # Azure's own URLs for the same endpoints (inbound/azure_paths.py).
     routes += [
-        Route(f"/openai/v1/{name}", _endpoint_handler(endpoint, v1_query=True), methods=["POST"])
+        Route(f"/openai/v1/{name}", _endpoint_handler(endpoint, check=check_v1_api_version), methods=["POST"])
         for name, endpoint in ENDPOINTS.items()
     ]
     routes += [
         Route(f"/openai/deployments/{{deployment}}/{name}", _deployment_handler(endpoint), methods=["POST"])
         for name, endpoint in ENDPOINTS.items()
     ]
+    # The Responses API's create on a classic resource's URL, and its follow-ups on every URL style.
+    routes.append(
+        Route(
+            "/openai/responses",
+            _endpoint_handler(ENDPOINTS["responses"], check=check_dated_api_version),
+            methods=["POST"],
+        )
+    )
+    for prefix, check in (("/v1", None), ("/openai/v1", check_v1_api_version), ("/openai", check_dated_api_version)):
+        routes += [
+            Route(
+                f"{prefix}/responses/{{response_id}}{action.suffix}",
+                _follow_up_handler(action, check),
+                methods=[action.method],
+            )
+            for action in FOLLOW_UPS
+        ]
     routes += [
         *(Route(f"{prefix}/models", list_models, methods=["GET"]) for prefix in _MODEL_PREFIXES),
         *(Route(f"{prefix}/models/{{model:path}}", get_model, methods=["GET"]) for prefix in _MODEL_PREFIXES),
@@ -68,7 +88,7 @@ def create_app(
         Route("/readyz", readyz, methods=["GET"]),
     ]
     app = Starlette(
-        routes=[*routes, WebSocketRoute("/v1/realtime", realtime_endpoint)],
+        routes=[*routes, *(WebSocketRoute(path, realtime_endpoint) for path in _REALTIME_PATHS)],
         lifespan=lifespan,
         middleware=[Middleware(RequestIdMiddleware)],
         exception_handlers={HTTPException: _http_exception},
@@ -84,37 +104,58 @@ def app_from_environment() -> Starlette:
     return create_app(load_config(os.environ.get(CONFIG_PATH_VARIABLE, "config/gateway.yaml")))
 
 
-def _endpoint_handler(endpoint: Endpoint, *, v1_query: bool = False) -> Callable[[Request], Awaitable[Response]]:
+ApiVersionRule = Callable[[Mapping[str, str]], None]
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def _with_api_version_rule(check: ApiVersionRule | None, operation: str, serve: Handler) -> Handler:
+    """`serve`, once the URL's query passes the api-version rule of its style (Azure's URLs; None for OpenAI's
+    /v1 URLs). A refused request gets its routing-log line under `operation`."""
+
     async def handler(request: Request) -> Response:
-        if v1_query:
+        if check is not None:
             try:
-                check_v1_api_version(request.query_params)
+                check(request.query_params)
             except GatewayError as error:
-                return await _refused_before_the_pipeline(request, endpoint, error)
+                return await _refused_before_the_pipeline(request, operation, error)
+        return await serve(request)
+
+    return handler
+
+
+def _endpoint_handler(endpoint: Endpoint, *, check: ApiVersionRule | None = None) -> Handler:
+    async def serve(request: Request) -> Response:
         return await pipeline.handle(request.app.state.services, request, endpoint, request.state.request_id)
 
+    handler = _with_api_version_rule(check, endpoint.operation, serve)
     handler.__name__ = endpoint.operation.replace("/", "_")
     return handler
 
 
-def _deployment_handler(endpoint: Endpoint) -> Callable[[Request], Awaitable[Response]]:
+def _follow_up_handler(action: FollowUp, check: ApiVersionRule | None) -> Handler:
+    async def serve(request: Request) -> Response:
+        return await follow_up(request.app.state.services, request, action, request.state.request_id)
+
+    handler = _with_api_version_rule(check, f"responses/{action.action}", serve)
+    handler.__name__ = f"responses_{action.action}"
+    return handler
+
+
+def _deployment_handler(endpoint: Endpoint) -> Handler:
     endpoint = model_from_path(endpoint)
 
-    async def handler(request: Request) -> Response:
-        try:
-            check_dated_api_version(request.query_params)
-        except GatewayError as error:
-            return await _refused_before_the_pipeline(request, endpoint, error)
+    async def serve(request: Request) -> Response:
         services, request_id = request.app.state.services, request.state.request_id
         return await pipeline.handle(services, request, endpoint, request_id, request.path_params["deployment"])
 
+    handler = _with_api_version_rule(check_dated_api_version, endpoint.operation, serve)
     handler.__name__ = "azure_" + endpoint.operation.replace("/", "_")
     return handler
 
 
-async def _refused_before_the_pipeline(request: Request, endpoint: Endpoint, error: GatewayError) -> Response:
+async def _refused_before_the_pipeline(request: Request, operation: str, error: GatewayError) -> Response:
     services = request.app.state.services
-    record = RequestRecord(request.state.request_id, endpoint.operation)
+    record = RequestRecord(request.state.request_id, operation)
     record.finish(error.status, error.code)
     services.routing_log.write(record)
     return error_response(error, gateway_headers(request.state.request_id))

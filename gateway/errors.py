@@ -119,6 +119,18 @@ class ModelNotFound(NotFound):
         return cls(f"The model `{model}` does not exist or you do not have access to it.", param="model")
 
 
+class ResponseNotFound(NotFound):
+    """A Responses API id whose resource the gateway does not know: Azure keeps a response on the resource
+    that made it, so there is nowhere to ask."""
+
+    code = "response_not_found"
+
+    @classmethod
+    def named(cls, response_id: str, param: str | None = None) -> ResponseNotFound:
+        shown = response_id if len(response_id) <= 80 else response_id[:80] + "..."
+        return cls(f"Response with id '{shown}' not found.", param=param)
+
+
 class PayloadTooLarge(GatewayError):
     status = 413
     code = "request_too_large"
@@ -222,6 +234,17 @@ class LimitsUnavailable(GatewayError):
 
     def headers(self) -> dict[str, str]:
         return {"retry-after": "1", "retry-after-ms": "1000"}
+
+
+class ResponseHomesUnavailable(GatewayError):
+    """The store of which resource holds each response (Redis) did not answer: sending the follow-up anywhere
+    else would lose the conversation, so the client is told to try again."""
+
+    status = 503
+    code = "response_store_unavailable"
+
+    def headers(self) -> dict[str, str]:
+        return retry_after_headers(1.0)
 
 
 class UpstreamUnreachable(GatewayError):

@@ -28,9 +28,11 @@ from gateway.inbound.read import read_client_body
 from gateway.observe.routing_log import RequestRecord
 from gateway.reply.finish import Finish
 from gateway.reply.relay import relay
+from gateway.responses.homing import pin_to_previous, remember_home, stores_response
 from gateway.routing.router import Routed
 from gateway.services import Services
 from gateway.settings.schema import RetrySettings
+from gateway.upstream.azure_urls import RESPONSES
 
 _GENERATES_TEXT = frozenset({"chat", "completion", "audio_generation"})
 # The openai SDK tells how long it will wait for the answer; trying beyond that helps nobody.
@@ -55,7 +57,15 @@ async def handle(
             finish.routed(routed)
             deadline = request_deadline(services.config.retries, request.headers)
             job = Job(key_id, body, request.headers, request_id, _estimate(services, routed), deadline)
-            delivery = await services.dispatcher.dispatch(job, routed.decision.model, finish.ledger)
+            pin = None
+            if endpoint.operation == RESPONSES:
+                pin = await pin_to_previous(services.response_homes, services.deployments, body, routed.decision.model)
+                if pin is not None:
+                    finish.noted(pin.note)
+            pinned = pin.deployment if pin is not None else None
+            delivery = await services.dispatcher.dispatch(job, routed.decision.model, finish.ledger, pinned)
+            if endpoint.operation == RESPONSES and stores_response(body):
+                await remember_home(services.response_homes, delivery)
         except Undelivered as undelivered:
             return await finish.refused(undelivered.error, undelivered.trace)
         except GatewayError as error:
@@ -72,6 +82,7 @@ async def handle(
         headers,
         finish.answered,
         strip_usage_chunk=delivery.strip_usage_chunk,
+        event_stream="responses" if endpoint.operation == RESPONSES else "chat",
     )
 
 

@@ -21,6 +21,7 @@ from gateway.limits.budget_book import BudgetBook
 from gateway.limits.failover import FailoverLimiter
 from gateway.observe.routing_log import RoutingLog
 from gateway.realtime.slots import SessionSlots
+from gateway.responses.homes import MemoryHomes, RedisHomes, ResponseHomes
 from gateway.routing.model_facts import ModelCatalog
 from gateway.routing.router import Router
 from gateway.routing.setup import build_router, warm_tokenizers
@@ -48,6 +49,8 @@ class Services:
     body_budget: BodyBudget
     # Each deployment's TPM left as last seen (the gateway's budgets or Azure's headers): for balancing.
     remaining_tokens: RemainingTokens
+    # Which deployment made each Responses API response: follow-ups must go back to its resource.
+    response_homes: ResponseHomes = field(default_factory=MemoryHomes)
     # Realtime sessions open per client key on this replica (realtime.max_sessions_per_key).
     realtime_slots: SessionSlots = field(default_factory=SessionSlots)
 
@@ -82,6 +85,7 @@ async def open_services(
         ModelAdapter(catalog),
         vision_of=lambda model: traits.vision if (traits := router.traits.get(model)) is not None else None,
     )
+    response_homes = build_response_homes(config)
     await health.start()
     try:
         yield Services(
@@ -98,13 +102,24 @@ async def open_services(
             dispatcher=dispatcher,
             remaining_tokens=remaining_tokens,
             body_budget=BodyBudget(config.limits.buffered_bytes),
+            response_homes=response_homes,
         )
     finally:
+        await response_homes.aclose()
         await health.aclose()
         await limiter.aclose()
         await upstream.aclose()
         await credentials.aclose()
         routing_log.close()
+
+
+def build_response_homes(config: GatewayConfig) -> ResponseHomes:
+    """In the rate-limit store: Redis when configured (every replica must find every response), else memory."""
+    settings = config.rate_limits
+    if settings.redis_url is None:
+        return MemoryHomes()
+    timeout = settings.redis_timeout_seconds
+    return RedisHomes(settings.redis_url, connect_timeout=timeout, command_timeout=timeout)
 
 
 def build_health_board(config: GatewayConfig, deployments: DeploymentTable) -> HealthBoard:

@@ -85,10 +85,17 @@ class Dispatcher:
         self._remaining = remaining
         self._adapter = adapter
 
-    async def dispatch(self, job: Job, model: str, ledger: Ledger | None = None) -> Delivery:
+    async def dispatch(
+        self, job: Job, model: str, ledger: Ledger | None = None, pinned: Deployment | None = None
+    ) -> Delivery:
         """`ledger`: where every reservation taken is recorded, for the caller to end whatever happens (the
-        request's finish step); failed attempts' are ended here at once. None: the dispatcher keeps its own."""
-        plan = Plan(model, self._ordered_deployments, self._fallbacks_of, self._is_available)
+        request's finish step); failed attempts' are ended here at once. None: the dispatcher keeps its own.
+        `pinned`: the one deployment the request may go to (a conversation held by its resource): tried even
+        when resting, since no other could answer; retried there, never elsewhere."""
+        if pinned is not None:
+            plan = _pinned_plan(pinned)
+        else:
+            plan = Plan(model, self._ordered_deployments, self._fallbacks_of, self._is_available)
         state = LoopState(plan, Ledger(self._admission) if ledger is None else ledger)
         try:
             return await self._attempts(job, state)
@@ -254,3 +261,12 @@ class Dispatcher:
 
     def _is_available(self, deployment: Deployment) -> bool:
         return self._health.is_available(deployment.id)
+
+
+def _pinned_plan(deployment: Deployment) -> Plan:
+    return Plan(
+        deployment.model,
+        lambda model: (deployment,) if model == deployment.model else (),
+        lambda model, reason: (),
+        lambda candidate: True,
+    )

@@ -43,6 +43,14 @@ def check_v1_api_version(query: Mapping[str, str]) -> None:
         raise _unsupported(version)
 
 
+def check_api_version_of(path: str, query: Mapping[str, str]) -> None:
+    """The api-version rule of the URL style `path` is in: none for OpenAI's /v1 URLs."""
+    if path.startswith("/openai/v1/"):
+        check_v1_api_version(query)
+    elif path.startswith("/openai/"):
+        check_dated_api_version(query)
+
+
 def model_from_path(endpoint: Endpoint) -> Endpoint:
     """The endpoint as a deployment URL serves it: the body need not name a `model`, the path does (raw REST
     clients leave it out; the openai SDK sends both)."""

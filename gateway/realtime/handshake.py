@@ -33,7 +33,8 @@ class Hello:
 
 
 def read_hello(query: QueryParams, headers: Headers, subprotocols: list[str]) -> Hello:
-    model = query.get("model")
+    # Azure's own realtime URL (/openai/realtime, the AzureOpenAI client's) names the deployment instead.
+    model = query.get("model") or query.get("deployment")
     if not model:
         raise InvalidRequest(
             "Missing required parameter: 'model' (e.g. /v1/realtime?model=auto).",

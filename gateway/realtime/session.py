@@ -21,6 +21,7 @@ from starlette.websockets import WebSocket
 from websockets.asyncio.client import ClientConnection
 
 from gateway.errors import GatewayError, UpstreamError
+from gateway.inbound.azure_paths import check_api_version_of
 from gateway.inbound.endpoints import REALTIME
 from gateway.limits.admission import Admitted
 from gateway.observe.routing_log import RequestRecord
@@ -45,6 +46,7 @@ async def handle(services: Services, websocket: WebSocket, request_id: str) -> N
     slot_holder: str | None = None
     try:
         try:
+            check_api_version_of(websocket.url.path, websocket.query_params)
             hello = read_hello(websocket.query_params, websocket.headers, websocket.scope.get("subprotocols", []))
             record.model_requested = hello.model
             key_id = record.key_id = authenticate(services.client_keys, websocket.headers, hello.offer)

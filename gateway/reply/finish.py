@@ -53,6 +53,10 @@ class Finish:
         record.prompt_tokens = routed.prompt_tokens
         self._routed_model = routed.decision.model
 
+    def noted(self, note: str) -> None:
+        """Something the log must say about where the request went, besides the decision's own notes."""
+        self.record.notes = [*(self.record.notes or []), note]
+
     def delivered(self, delivery: Delivery) -> dict[str, str]:
         """Note the answering attempt; the headers the client's response carries."""
         self._delivery = delivery

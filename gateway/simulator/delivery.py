@@ -15,6 +15,7 @@ import orjson
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from gateway.routing.json_text import json_bytes
 from gateway.simulator.errors import SimulatorError
 from gateway.simulator.faults import Fault
 from gateway.simulator.holds import Holds
@@ -36,7 +37,12 @@ class Reply:
 
 
 def json_reply(document: Any, status: int = 200) -> Reply:
-    return Reply(status, orjson.dumps(document), "application/json")
+    """Answers echo what clients sent (a Responses API object carries its metadata, tools and input), which
+    may nest past orjson's 255 levels: json_bytes writes any depth."""
+    try:
+        return Reply(status, orjson.dumps(document), "application/json")
+    except TypeError:
+        return Reply(status, json_bytes(document), "application/json")
 
 
 def error_reply(error: SimulatorError) -> Reply:

@@ -17,7 +17,8 @@ from gateway.simulator.errors import invalid_value, missing
 
 _INPUT_PARTS = frozenset({"input_text", "input_image", "input_file", "input_audio"})
 _ASSISTANT_PARTS = frozenset({"output_text", "refusal"})
-_ROLES = frozenset({"user", "system", "developer", "assistant"})
+# A tuple, not a set: a client's role may be unhashable (a list), and `in` a set would raise on it.
+_ROLES = ("assistant", "developer", "system", "user")
 _ID_PREFIXES = {"message": "msg_", "function_call": "fc_", "function_call_output": "fco_", "reasoning": "rs_"}
 # What a non-text part (an image, a file, audio) counts as: ~85 tokens, as chat's textgen.message_chars has it.
 _NON_TEXT_CHARS = 340

@@ -22,6 +22,8 @@ from typing import Any
 
 import orjson
 
+from gateway.routing.json_text import json_bytes
+
 # Word-sized pieces, as a model streams them; long runs without spaces (compact JSON) are split too.
 _PIECE = re.compile(r"\s*\S{1,12}|\s+$")
 _Event = Callable[..., bytes]  # (event type, **fields) -> one SSE frame
@@ -31,7 +33,11 @@ def stream_events(document: dict[str, Any]) -> list[bytes]:
     numbers = itertools.count()
 
     def event(kind: str, **fields: Any) -> bytes:
-        data = orjson.dumps({"type": kind, **fields, "sequence_number": next(numbers)})
+        payload = {"type": kind, **fields, "sequence_number": next(numbers)}
+        try:
+            data = orjson.dumps(payload)
+        except TypeError:  # nested past orjson's 255 levels (the response echoes what the client sent)
+            data = json_bytes(payload)
         return b"event: " + kind.encode() + b"\ndata: " + data + b"\n\n"
 
     started = {**document, "status": "in_progress", "output": [], "usage": None, "incomplete_details": None}

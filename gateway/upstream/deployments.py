@@ -34,9 +34,13 @@ class DeploymentTable:
         for deployment in self.all:
             by_model.setdefault(deployment.model, []).append(deployment)
         self._by_model = {model: tuple(found) for model, found in by_model.items()}
+        self._by_id = {deployment.id: deployment for deployment in self.all}
 
     def for_model(self, model: str) -> tuple[Deployment, ...]:
         return self._by_model.get(model, ())
+
+    def by_id(self, deployment_id: str) -> Deployment | None:
+        return self._by_id.get(deployment_id)
 
     def first_for_model(self, model: str) -> Deployment:
         found = self._by_model.get(model)

@@ -70,12 +70,20 @@ def hello(query: str = "model=auto", headers: dict[str, str] | None = None, offe
 # -- read_hello --------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("query", ["", "model=", "deployment=gpt-4o"])
+@pytest.mark.parametrize("query", ["", "model=", "deployment="])
 def test_a_hello_without_a_model_is_a_400_naming_the_param(query: str) -> None:
     with pytest.raises(InvalidRequest) as refused:
         hello(query)
     error = refused.value
     assert (error.status, error.param, error.code) == (400, "model", "missing_required_parameter")
+
+
+def test_azure_s_realtime_url_names_the_model_as_its_deployment() -> None:
+    # The AzureOpenAI client connects to /openai/realtime?api-version=...&deployment=<name>.
+    assert hello("api-version=2025-04-01-preview&deployment=gpt-4o-mini-realtime-preview").model == (
+        "gpt-4o-mini-realtime-preview"
+    )
+    assert hello("model=auto&deployment=other").model == "auto"
 
 
 def test_a_plain_hello_asks_for_ga_and_no_subprotocol() -> None:
