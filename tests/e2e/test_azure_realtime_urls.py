@@ -9,6 +9,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
 from tests.conftest import Gateway
+from tests.e2e.test_realtime import log_line, upstream_request_id
 from tests.support.gateway_config import CLIENT_KEYS
 from tests.support.simulator_control import SimulatorControl
 
@@ -24,8 +25,8 @@ async def test_the_azure_client_connects_on_azures_realtime_url(gateway: Gateway
     )
     async with client.realtime.connect(model=MODEL) as conn:
         assert (await conn.recv()).type == "session.created"
-    line = [line for line in gateway.log_lines() if line["endpoint"] == "realtime"][-1]
-    assert (line["model_requested"], line["model"], line["status"]) == (MODEL, MODEL, 101)
+    line = log_line(gateway, upstream_request_id(sim))  # written once the session is over
+    assert (line["endpoint"], line["model_requested"], line["model"], line["status"]) == ("realtime", MODEL, MODEL, 101)
     assert sim.last_request()["headers"]["api-key"] != CLIENT_KEYS[0]  # the client's key never goes up
 
 

@@ -68,6 +68,23 @@ def test_a_streamed_response_passes_azures_events_through_and_is_settled_with_it
     assert "stream_options" not in sim.last_request()["json"]
 
 
+def test_a_stream_azure_cuts_ends_in_an_error_event_the_sdk_raises(
+    client: openai.OpenAI, gateway: Gateway, sim: SimulatorControl
+) -> None:
+    sim.add_fault(deployment="gpt-4.1", match_body="cut-me", cut_after_chunks=4)
+    kinds: list[str] = []
+    with (
+        pytest.raises(openai.APIError) as cut,
+        client.responses.stream(model="gpt-4.1", input="cut-me please") as stream,
+    ):
+        kinds.extend(event.type for event in stream)  # what arrived before the cut
+    assert kinds[:2] == ["response.created", "response.in_progress"] and "response.completed" not in kinds
+    assert "interrupted" in cut.value.message and cut.value.code == "upstream_stream_interrupted"
+    line = [line for line in gateway.log_lines() if line["endpoint"] == "responses"][-1]
+    assert (line["status"], line["deployment"]) == (200, "azure/gpt-4.1")
+    assert "interrupted" in str(line["error"])
+
+
 def test_the_sdk_streams_and_parses_structured_output(client: openai.OpenAI) -> None:
     with client.responses.stream(model="gpt-4.1", input="Say hello") as stream:
         kinds = [event.type for event in stream]
