@@ -6,6 +6,7 @@ pipeline never knows which one it talks to.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -125,6 +126,7 @@ def limited_budgets(budgets: Sequence[Budget]) -> list[Budget]:
     return limited
 
 
+@functools.lru_cache(maxsize=1024)  # a handful of (limit, fraction) pairs, asked on every admission
 def burst_allowance(limit: int | None, fraction: float | None) -> int | None:
     """Most a budget admits in any 10 s: ceil(limit * fraction), or None when there is no such check.
 

@@ -27,15 +27,16 @@ _FAMILY_BY_OPERATION: dict[str, TaskFamily] = {
     "responses": "chat",  # it has no audio output, so no audio generation either
 }
 _CHAT_TASKS = frozenset({"chat", "completion"})
+_AUDIO_NEEDS = frozenset({"audio_input", "audio_output"})
 
 
 def inspect_request(
     body: ClientBody, hints: RouteHints, output_tokens: int | None, *, classify: bool = True
 ) -> Features:
     """`classify=False` skips the task classifier: no question will ask when the client named its model."""
-    task = task_family(body)
-    verdict = _task_class(body, task, hints) if classify or hints.task is not None else _NOT_CLASSIFIED
     needs = request_needs(body.endpoint.operation, body.json)
+    task = task_family(body, needs)
+    verdict = _task_class(body, task, hints) if classify or hints.task is not None else _NOT_CLASSIFIED
     return Features(
         operation=body.endpoint.operation,
         task=task,
@@ -51,12 +52,15 @@ def inspect_request(
     )
 
 
-def task_family(body: ClientBody) -> TaskFamily:
+def task_family(body: ClientBody, needs: frozenset[str] | None = None) -> TaskFamily:
+    """`needs`: the body's, when the caller has them already (request_needs walks the whole body)."""
     operation = body.endpoint.operation
     if operation != "chat/completions":
         return _FAMILY_BY_OPERATION[operation]
+    if needs is None:
+        needs = request_needs(operation, body.json)
     # Audio in or out: only the audio models take it (they answer through Chat Completions).
-    if request_needs(operation, body.json) & {"audio_input", "audio_output"}:
+    if needs & _AUDIO_NEEDS:
         return "audio_generation"
     return "chat"
 
