@@ -41,7 +41,8 @@ class PromptSize:
             if self._prompt is None and not self._gathers_inline:
                 raise CountNeeded(model)
             prompt = self._gathered()
-            if prompt.chars() > self._counter.offload_above_chars:
+            # A long prompt, or an encoding not loaded yet (~0.3 s): counted in a worker thread, off the loop.
+            if prompt.chars() > self._counter.offload_above_chars or not self._counter.encodings.is_loaded(encoding):
                 raise CountNeeded(model)
             found = self._counts[encoding] = self._counter.count_parts(prompt, model)
         return found

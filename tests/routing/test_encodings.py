@@ -62,13 +62,15 @@ def test_identical_to_tiktokens_own_encodings() -> None:
         "same = {}\n"
         "for name in ('o200k_base', 'cl100k_base'):\n"
         "    mine, real = ours.get(name), tiktoken.get_encoding(name)\n"
+        "    ranks = real._mergeable_ranks\n"
         "    same[name] = [mine._pat_str == real._pat_str, mine._special_tokens == real._special_tokens,\n"
-        "                  mine._mergeable_ranks == real._mergeable_ranks,\n"
+        "                  mine.token_byte_values() == real.token_byte_values(),\n"
+        "                  all(mine.encode_single_token(token) == rank for token, rank in ranks.items()),\n"
         "                  mine.max_token_value == real.max_token_value]\n"
         "print(json.dumps(same))\n",
         TIKTOKEN_CACHE_DIR=str(litellm_tokenizers_dir()),
     )
-    assert json.loads(out) == {"o200k_base": [True] * 4, "cl100k_base": [True] * 4}
+    assert json.loads(out) == {"o200k_base": [True] * 5, "cl100k_base": [True] * 5}
 
 
 # Counts computed once with tiktoken's own encodings (see the test above), then fixed here.
@@ -135,6 +137,30 @@ def test_model_to_encoding(encodings: Encodings, model: str, expected: str) -> N
     assert encodings.for_model(model).name == expected
 
 
+def test_a_loaded_encoding_keeps_no_python_copy_of_its_ranks(encodings: Encodings) -> None:
+    # Its Rust core holds the table; tiktoken's Python copy is only read to pickle it.
+    for name in (O200K_BASE, CL100K_BASE):
+        encoding = encodings.get(name)
+        assert encoding._mergeable_ranks == {}
+        assert encoding.decode(encoding.encode_ordinary("hello world")) == "hello world"
+
+
+def test_preload_loads_only_the_encodings_of_the_served_models() -> None:
+    encodings = Encodings(served_models=["gpt-4.1", "gpt-4o-mini-tts"])
+    assert encodings.in_use == {O200K_BASE}
+    encodings.preload()
+    assert encodings.is_loaded(O200K_BASE) and not encodings.is_loaded(CL100K_BASE)
+    assert encodings.for_model("gpt-4").encode_ordinary("hello world") == [15339, 1917]  # others load on first use
+    assert encodings.is_loaded(CL100K_BASE)
+
+
+def test_the_encodings_in_use_follow_the_model_table_and_the_naming_rule() -> None:
+    assert Encodings(served_models=["gpt-4.1", "gpt-35-turbo"]).in_use == {O200K_BASE, CL100K_BASE}
+    assert Encodings(tokenizers={"house-model": CL100K_BASE}, served_models=["house-model"]).in_use == {CL100K_BASE}
+    assert Encodings(served_models=[]).in_use == frozenset()
+    assert Encodings().in_use == {O200K_BASE, CL100K_BASE}  # not told what is served: all of them
+
+
 def test_loads_lazily_and_once() -> None:
     encodings = Encodings()
     assert not encodings.is_loaded(O200K_BASE)
@@ -190,3 +216,12 @@ def test_an_unknown_encoding_in_the_mapping_is_refused() -> None:
 def test_unknown_encoding_name(encodings: Encodings) -> None:
     with pytest.raises(EncodingUnavailable, match="Unknown encoding"):
         encodings.get("p50k_base")
+
+
+def test_preload_leaves_the_legacy_models_encoding_for_its_first_use() -> None:
+    # cl100k_base (gpt-4, gpt-35-turbo, ada-002) is ~21 MiB a worker keeps for life: it loads when first needed.
+    encodings = Encodings(served_models=["gpt-4.1", "gpt-35-turbo"])
+    encodings.preload()
+    assert encodings.is_loaded(O200K_BASE) and not encodings.is_loaded(CL100K_BASE)
+    assert encodings.for_model("gpt-35-turbo").name == CL100K_BASE
+    assert encodings.is_loaded(CL100K_BASE)

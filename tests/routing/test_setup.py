@@ -103,20 +103,32 @@ def test_a_tokenizer_dir_missing_one_file_names_that_file(tmp_path: Path) -> Non
     assert str(caught.value) == f"The o200k_base tokenizer file {tmp_path / FILE_NAMES['o200k_base']} is missing."
 
 
-def test_an_altered_tokenizer_file_fails_the_check_and_the_warm_up(tmp_path: Path) -> None:
+@pytest.mark.parametrize("name", ["o200k_base", "cl100k_base"])
+def test_an_altered_tokenizer_file_fails_the_check_even_when_no_served_model_uses_it(tmp_path: Path, name: str) -> None:
     copied = copy_published_files(tmp_path)
-    copied["cl100k_base"].write_bytes(copied["cl100k_base"].read_bytes() + b"\n")
-    altered = config(tmp_path, f"  tokenizer_dir: {tmp_path}\n")
-    with pytest.raises(EncodingUnavailable, match=r"The cl100k_base tokenizer file .* has SHA-256 [0-9a-f]{64}, not"):
+    copied[name].write_bytes(copied[name].read_bytes() + b"\n")
+    altered = config(tmp_path, f"  tokenizer_dir: {tmp_path}\n")  # serves o200k_base models only
+    with pytest.raises(EncodingUnavailable, match=rf"The {name} tokenizer file .* has SHA-256 [0-9a-f]{{64}}, not"):
         check_model_data(altered)
-    router = build_router(altered)  # files are hashed when read, not when the router is built
-    with pytest.raises(EncodingUnavailable, match="cl100k_base"):
+
+
+def test_an_altered_tokenizer_file_fails_the_warm_up(tmp_path: Path) -> None:
+    copied = copy_published_files(tmp_path)
+    copied["o200k_base"].write_bytes(copied["o200k_base"].read_bytes() + b"\n")
+    router = build_router(config(tmp_path, f"  tokenizer_dir: {tmp_path}\n"))  # files are hashed when read
+    with pytest.raises(EncodingUnavailable, match="o200k_base"):
         warm_tokenizers(router)
 
 
-def test_warm_tokenizers_loads_both_encodings(tmp_path: Path) -> None:
-    router = build_router(config(tmp_path))
+def test_warm_tokenizers_loads_the_encodings_of_the_served_models_only(tmp_path: Path) -> None:
+    router = build_router(config(tmp_path))  # gpt-4.1 and gpt-odd: o200k_base
     encodings = router.counter.encodings
     assert not encodings.is_loaded("o200k_base") and not encodings.is_loaded("cl100k_base")
     warm_tokenizers(router)
-    assert encodings.is_loaded("o200k_base") and encodings.is_loaded("cl100k_base")
+    assert encodings.is_loaded("o200k_base") and not encodings.is_loaded("cl100k_base")
+
+
+def test_the_shipped_config_uses_both_encodings() -> None:
+    # gpt-4 and the gpt-35-turbo family (and the policy's tokenizer_of: gpt-35-turbo) count with cl100k_base.
+    encodings = build_router(load_config(SHIPPED_CONFIG, ENV)).counter.encodings
+    assert encodings.in_use == {"o200k_base", "cl100k_base"}
