@@ -12,16 +12,15 @@ from gateway.dispatch.adapt import ModelAdapter
 from gateway.dispatch.balance import RemainingTokens
 from gateway.dispatch.dispatcher import Dispatcher
 from gateway.health.board import HealthBoard
-from gateway.health.shared import SharedHealth
 from gateway.inbound.body_budget import BodyBudget
 from gateway.inbound.client_auth import ClientKeys
-from gateway.limits import Limiter, MemoryLimiter, RedisLimiter
+from gateway.limits import Limiter, MemoryLimiter
 from gateway.limits.admission import Admission
 from gateway.limits.budget_book import BudgetBook
 from gateway.limits.failover import FailoverLimiter
 from gateway.observe.routing_log import RoutingLog
 from gateway.realtime.slots import SessionSlots
-from gateway.responses.homes import MemoryHomes, RedisHomes, ResponseHomes
+from gateway.responses.homes import MemoryHomes, ResponseHomes
 from gateway.routing.model_facts import ModelCatalog
 from gateway.routing.router import Router
 from gateway.routing.setup import build_router, warm_tokenizers
@@ -118,6 +117,8 @@ def build_response_homes(config: GatewayConfig) -> ResponseHomes:
     settings = config.rate_limits
     if settings.redis_url is None:
         return MemoryHomes()
+    from gateway.responses.redis_homes import RedisHomes  # only with Redis configured: see limits/__init__.py
+
     timeout = settings.redis_timeout_seconds
     return RedisHomes(settings.redis_url, connect_timeout=timeout, command_timeout=timeout)
 
@@ -125,10 +126,13 @@ def build_response_homes(config: GatewayConfig) -> ResponseHomes:
 def build_health_board(config: GatewayConfig, deployments: DeploymentTable) -> HealthBoard:
     """Breakers per deployment; with Redis configured, what one replica learns reaches the others."""
     redis_url = config.rate_limits.redis_url
+    if redis_url is None:
+        return HealthBoard(config.health, [deployment.id for deployment in deployments.all])
+    # Imported only with Redis configured: its client is ~6 MiB of every worker's memory.
+    from gateway.health.shared import SharedHealth
+
     timeout = config.rate_limits.redis_timeout_seconds
-    shared = (
-        SharedHealth(redis_url, connect_timeout=timeout, command_timeout=timeout) if redis_url is not None else None
-    )
+    shared = SharedHealth(redis_url, connect_timeout=timeout, command_timeout=timeout)
     return HealthBoard(config.health, [deployment.id for deployment in deployments.all], shared=shared)
 
 
@@ -143,6 +147,8 @@ def build_limiter(config: GatewayConfig, clock: Callable[[], float] | None = Non
 
     if not settings.redis_url:
         return memory_limiter()
+    from gateway.limits.redis_store import RedisLimiter  # only with Redis configured, as SharedHealth
+
     redis = RedisLimiter(
         settings.redis_url,
         burst_fraction=settings.burst_fraction,

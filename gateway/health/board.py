@@ -17,11 +17,14 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from gateway.health.breaker import Change, CircuitBreaker, Reopening
-from gateway.health.shared import SharedHealth, SharedRecord
+from gateway.health.shared_record import SharedRecord
 from gateway.settings.schema import HealthSettings
+
+if TYPE_CHECKING:  # a gateway without Redis never imports its client
+    from gateway.health.shared import SharedHealth
 
 logger = logging.getLogger("gateway.health")
 

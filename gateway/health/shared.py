@@ -22,25 +22,16 @@ import logging
 import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 from redis.exceptions import RedisError
 
+from gateway.health.shared_record import SharedRecord
 from gateway.limits.redis_client import bounded_redis
 
 logger = logging.getLogger("gateway.health")
 
 DEFAULT_KEY_PREFIX = "gw:{health}:"
 _FAILURES = (RedisError, OSError, TimeoutError)
-
-
-@dataclass(frozen=True)
-class SharedRecord:
-    """One deployment's shared state; a field is None when no live record says it."""
-
-    open_until: float | None = None
-    closed_at: float | None = None
-    cooling_until: float | None = None
 
 
 class SharedHealth:

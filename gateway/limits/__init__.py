@@ -18,7 +18,16 @@ from gateway.limits.budget import (
     Reservation,
 )
 from gateway.limits.memory import MemoryLimiter
-from gateway.limits.redis_store import RedisLimiter
+
+
+def __getattr__(name: str) -> object:
+    # Imported on first use: RedisLimiter brings Redis's client, which a gateway without Redis never needs.
+    if name == "RedisLimiter":
+        from gateway.limits.redis_store import RedisLimiter
+
+        return RedisLimiter
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "Budget",
