@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
-import httpx
 from starlette.datastructures import Headers
 
 from gateway.dispatch.attempts import Attempt
@@ -14,6 +13,7 @@ from gateway.dispatch.plan import Candidate
 from gateway.errors import GatewayError
 from gateway.inbound.fields import ClientBody
 from gateway.limits.admission import Admitted
+from gateway.upstream.response import UpstreamResponse
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +38,7 @@ class Trace:
 class Delivery:
     candidate: Candidate
     admitted: Admitted
-    response: httpx.Response  # a success status; its body is read (`body`) or streaming (`chunks`)
+    response: UpstreamResponse  # a success status; its body is read (`body`) or streaming (`chunks`)
     body: bytes | None
     chunks: AsyncIterator[bytes] | None  # the first chunk included, already read from Azure
     strip_usage_chunk: bool  # the gateway asked Azure for the stream's usage chunk the client did not want

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import anyio
-import httpx
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
@@ -15,6 +14,7 @@ from gateway.reply.sse_usage import SseUsageReader
 from gateway.reply.stream_cut import EventStream, last_sequence_number, stream_cut_event
 from gateway.reply.usage import extract_usage
 from gateway.upstream.headers import inbound_response_headers
+from gateway.upstream.response import UpstreamReadFailure, UpstreamResponse
 
 
 @dataclass(slots=True)
@@ -26,7 +26,7 @@ class StreamOutcome:
 
 
 def relay(
-    upstream: httpx.Response,
+    upstream: UpstreamResponse,
     body: bytes | None,
     chunks: AsyncIterator[bytes] | None,
     deployment_id: str,
@@ -39,7 +39,7 @@ def relay(
     """The client's response to a successful upstream answer: `body` when it was read whole, else `chunks`
     as they arrive. Either way its end is reported once through `on_end`, before the last byte is sent.
     `event_stream`: the form of an SSE answer's events (chat completions', or the Responses API's)."""
-    headers = inbound_response_headers(upstream.headers.multi_items())
+    headers = inbound_response_headers(upstream.headers.items())
     if chunks is not None:
         return RelayedStream(
             upstream, chunks, deployment_id, headers, gateway_headers, on_end, strip_usage_chunk, event_stream
@@ -59,7 +59,7 @@ class RelayedBody(Response):
         on_end: Callable[[StreamOutcome], Awaitable[None]],
     ) -> None:
         super().__init__(body, status_code=status_code, headers=gateway_headers)
-        self.raw_headers.extend((name.lower().encode(), value.encode()) for name, value in upstream_headers)
+        self.raw_headers.extend(_encoded(upstream_headers))
         self._on_end = on_end
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -80,7 +80,7 @@ class RelayedStream(Response):
 
     def __init__(
         self,
-        upstream: httpx.Response,
+        upstream: UpstreamResponse,
         chunks: AsyncIterator[bytes],
         deployment_id: str,
         upstream_headers: list[tuple[str, str]],
@@ -93,7 +93,7 @@ class RelayedStream(Response):
         self.raw_headers = [
             (name, value) for name, value in self.raw_headers if name not in (b"content-length", b"content-type")
         ]
-        self.raw_headers.extend((name.lower().encode(), value.encode()) for name, value in upstream_headers)
+        self.raw_headers.extend(_encoded(upstream_headers))
         self._upstream = upstream
         self._chunks = chunks
         self._deployment_id = deployment_id
@@ -152,8 +152,8 @@ class RelayedStream(Response):
                     await self._send_chunk(send, chunk)
             if self._usage is not None and (rest := self._usage.flush()):
                 await self._send_chunk(send, rest)
-        except httpx.TransportError as exc:
-            reason = type(exc.__cause__ or exc).__name__
+        except UpstreamReadFailure as exc:  # Azure's side; an OSError below is the client's
+            reason = type(exc).__name__
             message = f"The stream from Azure deployment {self._deployment_id} was interrupted ({reason})."
             self.outcome.error = message
             await self._report_end()
@@ -173,6 +173,11 @@ class RelayedStream(Response):
     def _note_sequence_number(self, events: bytes) -> None:
         if self._event_stream == "responses" and (found := last_sequence_number(events)) is not None:
             self._last_sequence_number = found
+
+
+def _encoded(upstream_headers: list[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
+    # Each value as the bytes Azure sent: aiohttp decodes them as UTF-8 and keeps any other byte as a surrogate.
+    return [(name.lower().encode(), value.encode("utf-8", "surrogateescape")) for name, value in upstream_headers]
 
 
 class UpstreamStreamCut(Exception):

@@ -6,10 +6,19 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-import respx
 from starlette.testclient import TestClient
 
-from tests.admin._app import AUTH, NOWHERE, assert_gateway_headers, assert_openai_error, shipped, started
+from gateway.upstream.client import UpstreamRequest
+from gateway.upstream.response import UpstreamResponse
+from tests.admin._app import (
+    AUTH,
+    NOWHERE,
+    assert_gateway_headers,
+    assert_openai_error,
+    services_of,
+    shipped,
+    started,
+)
 
 CHAT = "/gateway/explain/v1/chat/completions"
 MESSAGES = [{"role": "user", "content": "Fix this bug"}]
@@ -26,11 +35,20 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
 
 
 @pytest.fixture(autouse=True)
-def azure() -> Iterator[respx.MockRouter]:
-    """Azure, as far as these tests go: a request to it would fail the explain, and is checked for."""
-    with respx.mock(assert_all_called=False) as router:
-        yield router
-    assert not router.calls, "explain sent a request to Azure"
+def azure_untouched(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Azure, as far as these tests go: every call the gateway's upstream client makes is noted (and goes on to
+    the unreachable Azure); explain must make none."""
+    upstream = services_of(client).upstream
+    send = upstream.send
+    sent: list[UpstreamRequest] = []
+
+    async def noted_send(request: UpstreamRequest, time_left: float | None = None) -> UpstreamResponse:
+        sent.append(request)
+        return await send(request, time_left)
+
+    monkeypatch.setattr(upstream, "send", noted_send)
+    yield
+    assert not sent, f"explain sent a request to Azure: {sent}"
 
 
 def test_a_named_model_is_explained_without_walking_the_tree(client: TestClient) -> None:

@@ -1,6 +1,6 @@
 """The attempt loop over real parts (admission on a MemoryLimiter, a health board, the upstream client),
-with Azure mocked by respx: which deployments are tried, in what order, after what wait, and what each
-attempt leaves behind (trace, breakers, cool-downs, budgets)."""
+with Azure on loopback (tests/upstream/_fake_azure.py): which deployments are tried, in what order, after
+what wait, and what each attempt leaves behind (trace, breakers, cool-downs, budgets)."""
 
 from __future__ import annotations
 
@@ -9,15 +9,13 @@ import copy
 import dataclasses
 import math
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import orjson
 import pytest
-import respx
 from starlette.datastructures import Headers
 
 from gateway.dispatch.adapt import ModelAdapter
@@ -41,6 +39,7 @@ from gateway.upstream.credentials import UpstreamCredentials
 from gateway.upstream.deployments import DeploymentTable
 from gateway.upstream.headers import HeaderPolicy
 from tests.support.gateway_config import write_config
+from tests.upstream._fake_azure import HANG_UP, FakeAzure, Reply, Route, Sent, fake_azure, reply
 
 KEY = "team-a"
 KEY_TPM = 100_000
@@ -49,13 +48,13 @@ ESTIMATE = 100
 CONFIG = f"""\
 resources:
   east:
-    endpoint: https://east.example
+    endpoint: AZURE_URL/east
     auth: {{type: api-key, api_key_env: AZURE_KEY}}
   west:
-    endpoint: https://west.example
+    endpoint: AZURE_URL/west
     auth: {{type: api-key, api_key_env: AZURE_KEY}}
   north:
-    endpoint: https://north.example
+    endpoint: AZURE_URL/north
     auth: {{type: api-key, api_key_env: AZURE_KEY}}
 client_keys:
   per_key:
@@ -90,12 +89,12 @@ def azure_error(code: str, message: str) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "param": None, "type": None}}
 
 
-def ok(headers: dict[str, str] | None = None) -> httpx.Response:
-    return httpx.Response(200, json=ANSWER, headers=headers)
+def ok(headers: dict[str, str] | None = None) -> Reply:
+    return reply(200, json=ANSWER, headers=headers)
 
 
-def failing(status: int, code: str | None = None, message: str = "failed", **headers: str) -> httpx.Response:
-    return httpx.Response(status, json=azure_error(code or str(status), message), headers=headers)
+def failing(status: int, code: str | None = None, message: str = "failed", **headers: str) -> Reply:
+    return reply(status, json=azure_error(code or str(status), message), headers=headers)
 
 
 @dataclass
@@ -113,8 +112,15 @@ class Rig:
 
 
 @pytest.fixture
-def config(tmp_path: Path) -> GatewayConfig:
-    return load_config(write_config(tmp_path, CONFIG), {"AZURE_KEY": "k"})
+async def azure() -> AsyncIterator[FakeAzure]:
+    """Azure, every resource of the config on one loopback server (each under its own path)."""
+    async with fake_azure() as served:
+        yield served
+
+
+@pytest.fixture
+def config(tmp_path: Path, azure: FakeAzure) -> GatewayConfig:
+    return load_config(write_config(tmp_path, CONFIG.replace("AZURE_URL", azure.url)), {"AZURE_KEY": "k"})
 
 
 @pytest.fixture
@@ -154,13 +160,7 @@ def make_dispatcher(
     )
 
 
-@pytest.fixture
-def azure() -> Iterator[respx.MockRouter]:
-    with respx.mock(using="httpx", assert_all_called=False) as router:
-        yield router
-
-
-def route(azure: respx.MockRouter, rig: Rig, deployment_id: str) -> respx.Route:
+def route(azure: FakeAzure, rig: Rig, deployment_id: str) -> Route:
     deployment = next(item for item in rig.table.all if item.id == deployment_id)
     return azure.post(upstream_url(deployment, "chat/completions"))
 
@@ -195,7 +195,7 @@ def summary(delivery_or_error: Delivery | Undelivered) -> list[tuple[str, str, i
 # -- moving on without waiting ---------------------------------------------------------------------------
 
 
-async def test_two_500s_then_the_third_deployment_answers(rig: Rig, azure: respx.MockRouter) -> None:
+async def test_two_500s_then_the_third_deployment_answers(rig: Rig, azure: FakeAzure) -> None:
     east = route(azure, rig, "east/gpt-4.1").mock(return_value=failing(500, "InternalServerError"))
     west = route(azure, rig, "west/gpt-4.1").mock(return_value=failing(500, "InternalServerError"))
     north = route(azure, rig, "north/gpt-4.1").mock(return_value=ok({"x-ratelimit-remaining-tokens": "7000"}))
@@ -231,19 +231,19 @@ async def test_two_500s_then_the_third_deployment_answers(rig: Rig, azure: respx
 
 
 async def test_the_upstream_request_carries_the_deployments_credentials_not_the_clients(
-    rig: Rig, azure: respx.MockRouter
+    rig: Rig, azure: FakeAzure
 ) -> None:
     east = route(azure, rig, "east/gpt-4.1").mock(return_value=ok())
     sent = job()
     await make_dispatcher(rig).dispatch(sent, "gpt-4.1")
-    request = east.calls.last.request
+    request = east.last_request
     assert request.headers["api-key"] == "azure-secret"
     assert "authorization" not in request.headers
     assert request.headers["x-ms-client-request-id"] == "req-1"
     assert request.content == sent.body.raw
 
 
-async def test_a_deployment_with_an_open_breaker_is_not_tried(rig: Rig, azure: respx.MockRouter) -> None:
+async def test_a_deployment_with_an_open_breaker_is_not_tried(rig: Rig, azure: FakeAzure) -> None:
     east = route(azure, rig, "east/gpt-4.1").mock(return_value=ok())
     west = route(azure, rig, "west/gpt-4.1").mock(return_value=ok())
     for _ in range(HealthSettings().consecutive_failures):
@@ -253,7 +253,7 @@ async def test_a_deployment_with_an_open_breaker_is_not_tried(rig: Rig, azure: r
     assert (east.call_count, west.call_count) == (0, 1)
 
 
-async def test_a_deployment_without_room_in_its_budget_is_passed_over(rig: Rig, azure: respx.MockRouter) -> None:
+async def test_a_deployment_without_room_in_its_budget_is_passed_over(rig: Rig, azure: FakeAzure) -> None:
     route(azure, rig, "west/gpt-4.1").mock(return_value=ok())
     east = route(azure, rig, "east/gpt-4.1").mock(return_value=ok())
     await rig.admission.admit("someone-else", "gpt-4.1", [rig.table.for_model("gpt-4.1")[0]], DEPLOYMENT_TPM)
@@ -266,7 +266,7 @@ async def test_a_deployment_without_room_in_its_budget_is_passed_over(rig: Rig, 
 # -- waiting ---------------------------------------------------------------------------------------------
 
 
-async def test_a_single_deployment_answers_after_a_jittered_backoff(rig: Rig, azure: respx.MockRouter) -> None:
+async def test_a_single_deployment_answers_after_a_jittered_backoff(rig: Rig, azure: FakeAzure) -> None:
     mini = route(azure, rig, "east/gpt-4.1-mini").mock(side_effect=[failing(500, "InternalServerError"), ok()])
     # Full jitter under a ceiling of backoff_max_seconds (20 ms): choose() * 20 ms.
     retries = RetrySettings(backoff_initial_seconds=0.02, backoff_max_seconds=0.02)
@@ -284,7 +284,7 @@ async def test_a_single_deployment_answers_after_a_jittered_backoff(rig: Rig, az
     assert await reserved(rig, "east/gpt-4.1-mini") == {"east/gpt-4.1-mini": ESTIMATE, "key": ESTIMATE}
 
 
-async def test_the_first_backoff_is_at_most_backoff_initial_seconds(rig: Rig, azure: respx.MockRouter) -> None:
+async def test_the_first_backoff_is_at_most_backoff_initial_seconds(rig: Rig, azure: FakeAzure) -> None:
     route(azure, rig, "east/gpt-4.1-mini").mock(side_effect=[failing(500, "InternalServerError"), ok()])
     retries = RetrySettings(backoff_initial_seconds=0.01, backoff_max_seconds=1.0)
     delivery = await make_dispatcher(rig, retries=retries, with_policy=False, choose=1.0).dispatch(
@@ -293,7 +293,7 @@ async def test_the_first_backoff_is_at_most_backoff_initial_seconds(rig: Rig, az
     assert [item.waited_ms for item in delivery.trace.attempts] == [0.0, 10.0]
 
 
-async def test_azures_429_moves_on_at_once_and_cools_the_deployment_down(rig: Rig, azure: respx.MockRouter) -> None:
+async def test_azures_429_moves_on_at_once_and_cools_the_deployment_down(rig: Rig, azure: FakeAzure) -> None:
     east = route(azure, rig, "east/gpt-4.1").mock(
         return_value=failing(429, "429", "Requests have exceeded the token rate limit", **{"retry-after-ms": "2000"})
     )
@@ -319,9 +319,7 @@ async def test_azures_429_moves_on_at_once_and_cools_the_deployment_down(rig: Ri
     assert (east.call_count, west.call_count) == (1, 2)
 
 
-async def test_a_single_deployment_429_is_retried_after_azures_retry_after_ms(
-    rig: Rig, azure: respx.MockRouter
-) -> None:
+async def test_a_single_deployment_429_is_retried_after_azures_retry_after_ms(rig: Rig, azure: FakeAzure) -> None:
     throttled = failing(429, "429", "Rate limit", **{"retry-after-ms": "50", "retry-after": "1"})
     mini = route(azure, rig, "east/gpt-4.1-mini").mock(side_effect=[throttled, ok()])
     started = time.monotonic()
@@ -336,9 +334,7 @@ async def test_a_single_deployment_429_is_retried_after_azures_retry_after_ms(
     assert mini.call_count == 2
 
 
-async def test_a_wait_longer_than_max_wait_seconds_gives_the_client_azures_429(
-    rig: Rig, azure: respx.MockRouter
-) -> None:
+async def test_a_wait_longer_than_max_wait_seconds_gives_the_client_azures_429(rig: Rig, azure: FakeAzure) -> None:
     mini = route(azure, rig, "east/gpt-4.1-mini").mock(
         return_value=failing(429, "429", "Rate limit", **{"retry-after-ms": "5000"})
     )
@@ -356,9 +352,9 @@ async def test_a_wait_longer_than_max_wait_seconds_gives_the_client_azures_429(
 
 
 def answer_at(sent_at: list[float]) -> Any:
-    """A respx side effect: Azure's 200, noting when the request reached it (on the monotonic clock)."""
+    """A side effect: Azure's 200, noting when the request reached it (on the monotonic clock)."""
 
-    def answer(request: httpx.Request) -> httpx.Response:
+    def answer(request: Sent) -> Reply:
         sent_at.append(time.monotonic())
         return ok()
 
@@ -381,9 +377,9 @@ def open_breaker(rig: Rig, deployment_id: str) -> None:
 
 
 async def test_after_azures_429_on_every_deployment_the_next_request_waits_for_the_first_to_cool_down(
-    rig: Rig, azure: respx.MockRouter
+    rig: Rig, azure: FakeAzure
 ) -> None:
-    def throttled(milliseconds: int) -> httpx.Response:
+    def throttled(milliseconds: int) -> Reply:
         return failing(429, "429", "Rate limit", **{"retry-after-ms": str(milliseconds)})
 
     sent_to_west: list[float] = []
@@ -414,7 +410,7 @@ async def test_after_azures_429_on_every_deployment_the_next_request_waits_for_t
 
 
 async def test_a_cool_down_longer_than_max_wait_seconds_is_a_429_saying_when_it_ends(
-    rig: Rig, azure: respx.MockRouter
+    rig: Rig, azure: FakeAzure
 ) -> None:
     mini = route(azure, rig, "east/gpt-4.1-mini").mock(return_value=ok())
     await cool(rig, "east/gpt-4.1-mini", 2.0)
@@ -433,7 +429,7 @@ async def test_a_cool_down_longer_than_max_wait_seconds_is_a_429_saying_when_it_
     assert await reserved(rig, "east/gpt-4.1-mini") == {"east/gpt-4.1-mini": 0, "key": 0}
 
 
-async def test_a_cool_down_past_the_requests_deadline_is_a_429_at_once(rig: Rig, azure: respx.MockRouter) -> None:
+async def test_a_cool_down_past_the_requests_deadline_is_a_429_at_once(rig: Rig, azure: FakeAzure) -> None:
     mini = route(azure, rig, "east/gpt-4.1-mini").mock(return_value=ok())
     await cool(rig, "east/gpt-4.1-mini", 1.0)
     short = dataclasses.replace(job("gpt-4.1-mini"), deadline=time.monotonic() + 0.5)
@@ -444,7 +440,7 @@ async def test_a_cool_down_past_the_requests_deadline_is_a_429_at_once(rig: Rig,
     assert mini.call_count == 0
 
 
-async def test_rounds_that_found_everything_resting_do_not_count_as_attempts(rig: Rig, azure: respx.MockRouter) -> None:
+async def test_rounds_that_found_everything_resting_do_not_count_as_attempts(rig: Rig, azure: FakeAzure) -> None:
     sent: list[float] = []
     route(azure, rig, "east/gpt-4.1-mini").mock(side_effect=answer_at(sent))
     until = await cool(rig, "east/gpt-4.1-mini", 0.1)
@@ -456,7 +452,7 @@ async def test_rounds_that_found_everything_resting_do_not_count_as_attempts(rig
     assert sent[0] >= until
 
 
-async def test_the_wait_lasts_until_the_budgets_cool_down_ends_too(rig: Rig, azure: respx.MockRouter) -> None:
+async def test_the_wait_lasts_until_the_budgets_cool_down_ends_too(rig: Rig, azure: FakeAzure) -> None:
     # Azure's 429 cools the budget a moment after the board, maybe on Redis's clock: here, much later.
     sent: list[float] = []
     route(azure, rig, "east/gpt-4.1-mini").mock(side_effect=answer_at(sent))
@@ -468,7 +464,7 @@ async def test_the_wait_lasts_until_the_budgets_cool_down_ends_too(rig: Rig, azu
     assert delivery.trace.notes == []  # the budget was never asked before its cool-down was over
 
 
-async def test_a_resting_fallback_model_is_waited_for_too(rig: Rig, azure: respx.MockRouter) -> None:
+async def test_a_resting_fallback_model_is_waited_for_too(rig: Rig, azure: FakeAzure) -> None:
     sent: list[float] = []
     route(azure, rig, "east/gpt-35-turbo").mock(return_value=ok())
     route(azure, rig, "west/gpt-35-turbo").mock(side_effect=answer_at(sent))
@@ -481,9 +477,7 @@ async def test_a_resting_fallback_model_is_waited_for_too(rig: Rig, azure: respx
     assert sent[0] >= until
 
 
-async def test_a_fallback_model_that_cannot_take_the_request_is_not_waited_for(
-    rig: Rig, azure: respx.MockRouter
-) -> None:
+async def test_a_fallback_model_that_cannot_take_the_request_is_not_waited_for(rig: Rig, azure: FakeAzure) -> None:
     image = {"type": "image_url", "image_url": {"url": "https://example.com/cat.png"}}
     messages = [{"role": "user", "content": [{"type": "text", "text": "What is this?"}, image]}]
     route(azure, rig, "east/gpt-35-turbo").mock(return_value=ok())
@@ -499,9 +493,7 @@ async def test_a_fallback_model_that_cannot_take_the_request_is_not_waited_for(
     assert caught.value.trace.notes == []  # no second round found gpt-35-turbo awake only to skip it
 
 
-async def test_every_breaker_open_is_a_503_saying_when_the_first_probe_may_go(
-    rig: Rig, azure: respx.MockRouter
-) -> None:
+async def test_every_breaker_open_is_a_503_saying_when_the_first_probe_may_go(rig: Rig, azure: FakeAzure) -> None:
     mini = route(azure, rig, "east/gpt-4.1-mini").mock(return_value=ok())
     open_breaker(rig, "east/gpt-4.1-mini")
     retries = RetrySettings(max_wait_seconds=1.0)
@@ -517,7 +509,7 @@ async def test_every_breaker_open_is_a_503_saying_when_the_first_probe_may_go(
     assert caught.value.trace.attempts == [] and mini.call_count == 0
 
 
-async def test_an_open_breaker_that_turns_half_open_in_time_gets_the_probe(rig: Rig, azure: respx.MockRouter) -> None:
+async def test_an_open_breaker_that_turns_half_open_in_time_gets_the_probe(rig: Rig, azure: FakeAzure) -> None:
     sent: list[float] = []
     route(azure, rig, "east/gpt-4.1-mini").mock(side_effect=answer_at(sent))
     rig.health_settings = HealthSettings(open_seconds=0.1)
@@ -531,9 +523,7 @@ async def test_an_open_breaker_that_turns_half_open_in_time_gets_the_probe(rig: 
     assert rig.health.snapshot("east/gpt-4.1-mini").state == "healthy"  # the probe's success closed it
 
 
-async def test_while_another_requests_probe_is_out_the_request_looks_again_soon(
-    rig: Rig, azure: respx.MockRouter
-) -> None:
+async def test_while_another_requests_probe_is_out_the_request_looks_again_soon(rig: Rig, azure: FakeAzure) -> None:
     route(azure, rig, "east/gpt-4.1-mini").mock(return_value=ok())
     ahead = [0.0]  # the board's clock runs this far ahead of the monotonic one
     rig.health = HealthBoard(
@@ -554,7 +544,7 @@ async def test_while_another_requests_probe_is_out_the_request_looks_again_soon(
 
 
 async def test_the_sleeps_for_resting_deployments_add_up_to_at_most_max_wait_seconds(
-    rig: Rig, azure: respx.MockRouter
+    rig: Rig, azure: FakeAzure
 ) -> None:
     # Each probe fails and opens the breaker again: the request must not sleep from one open period to the next.
     mini = route(azure, rig, "east/gpt-4.1-mini").mock(return_value=failing(500, "InternalServerError"))
@@ -571,11 +561,11 @@ async def test_the_sleeps_for_resting_deployments_add_up_to_at_most_max_wait_sec
 
 
 async def test_a_wait_for_azures_retry_after_that_ends_before_the_cool_down_waits_for_the_rest(
-    rig: Rig, azure: respx.MockRouter
+    rig: Rig, azure: FakeAzure
 ) -> None:
     sent: list[float] = []
 
-    def throttled_while_another_replica_cools_it_longer(request: httpx.Request) -> httpx.Response:
+    def throttled_while_another_replica_cools_it_longer(request: Sent) -> Reply:
         rig.health.cool_down("east/gpt-4.1-mini", 0.15)  # as if learned from another replica meanwhile
         return failing(429, "429", "Rate limit", **{"retry-after-ms": "50"})
 
@@ -597,9 +587,9 @@ async def test_a_wait_for_azures_retry_after_that_ends_before_the_cool_down_wait
 
 
 async def test_a_connection_error_on_the_only_deployment_falls_back_to_the_policys_model(
-    rig: Rig, azure: respx.MockRouter
+    rig: Rig, azure: FakeAzure
 ) -> None:
-    mini = route(azure, rig, "east/gpt-4.1-mini").mock(side_effect=httpx.ConnectError("connection refused"))
+    mini = route(azure, rig, "east/gpt-4.1-mini").mock(side_effect=HANG_UP)
     turbo = route(azure, rig, "east/gpt-35-turbo").mock(return_value=ok())
 
     delivery = await make_dispatcher(rig).dispatch(job("gpt-4.1-mini"), "gpt-4.1-mini")
@@ -622,7 +612,7 @@ async def test_a_connection_error_on_the_only_deployment_falls_back_to_the_polic
 
 
 async def test_the_job_is_not_changed_when_a_fallback_model_needs_the_request_adapted(
-    rig: Rig, azure: respx.MockRouter
+    rig: Rig, azure: FakeAzure
 ) -> None:
     mini = route(azure, rig, "east/gpt-4.1-mini").mock(return_value=failing(503, "ServiceUnavailable"))
     turbo = route(azure, rig, "east/gpt-35-turbo").mock(return_value=ok())
@@ -633,15 +623,15 @@ async def test_the_job_is_not_changed_when_a_fallback_model_needs_the_request_ad
 
     assert sent == before
     assert sent.body.json is not None and sent.body.json["max_completion_tokens"] == 50
-    assert orjson.loads(mini.calls.last.request.content) == before.body.json
+    assert orjson.loads(mini.last_request.content) == before.body.json
     # gpt-35-turbo takes only max_tokens: the copy sent to it was renamed, and the trace says so.
-    to_turbo = orjson.loads(turbo.calls.last.request.content)
+    to_turbo = orjson.loads(turbo.last_request.content)
     assert to_turbo["max_tokens"] == 50 and "max_completion_tokens" not in to_turbo
     assert delivery.trace.attempts[0].changes == []
     assert delivery.trace.attempts[1].changes and "max_tokens" in delivery.trace.attempts[1].changes[0]
 
 
-async def test_context_length_exceeded_moves_to_the_larger_model_at_once(rig: Rig, azure: respx.MockRouter) -> None:
+async def test_context_length_exceeded_moves_to_the_larger_model_at_once(rig: Rig, azure: FakeAzure) -> None:
     east = route(azure, rig, "east/gpt-35-turbo").mock(
         return_value=failing(400, "context_length_exceeded", "This model's maximum context length is 4096 tokens.")
     )
@@ -663,7 +653,7 @@ async def test_context_length_exceeded_moves_to_the_larger_model_at_once(rig: Ri
 
 
 async def test_context_length_exceeded_without_a_larger_model_goes_back_to_the_client(
-    rig: Rig, azure: respx.MockRouter
+    rig: Rig, azure: FakeAzure
 ) -> None:
     route(azure, rig, "east/gpt-4.1").mock(return_value=failing(400, "context_length_exceeded", "Too long."))
     west = route(azure, rig, "west/gpt-4.1").mock(return_value=ok())
@@ -678,7 +668,7 @@ async def test_context_length_exceeded_without_a_larger_model_goes_back_to_the_c
 # -- giving up -------------------------------------------------------------------------------------------
 
 
-async def test_a_400_is_not_retried(rig: Rig, azure: respx.MockRouter) -> None:
+async def test_a_400_is_not_retried(rig: Rig, azure: FakeAzure) -> None:
     east = route(azure, rig, "east/gpt-4.1").mock(
         return_value=failing(400, "invalid_value", "Invalid value for 'temperature'.")
     )
@@ -698,7 +688,7 @@ async def test_a_400_is_not_retried(rig: Rig, azure: respx.MockRouter) -> None:
 
 
 async def test_every_deployment_failing_gives_the_last_error_and_refunds_every_attempt(
-    rig: Rig, azure: respx.MockRouter
+    rig: Rig, azure: FakeAzure
 ) -> None:
     route(azure, rig, "east/gpt-4.1").mock(return_value=failing(500, "InternalServerError", "east broke"))
     route(azure, rig, "west/gpt-4.1").mock(return_value=failing(502, "BadGateway", "west broke"))
@@ -725,7 +715,7 @@ async def test_every_deployment_failing_gives_the_last_error_and_refunds_every_a
     }
 
 
-async def test_max_attempts_is_respected(rig: Rig, azure: respx.MockRouter) -> None:
+async def test_max_attempts_is_respected(rig: Rig, azure: FakeAzure) -> None:
     mini = route(azure, rig, "east/gpt-4.1-mini").mock(return_value=failing(500, "InternalServerError"))
     retries = RetrySettings(max_attempts=3, backoff_initial_seconds=0.001, backoff_max_seconds=0.01)
     with pytest.raises(Undelivered) as caught:
@@ -735,8 +725,8 @@ async def test_max_attempts_is_respected(rig: Rig, azure: respx.MockRouter) -> N
     assert isinstance(caught.value.error, UpstreamError) and caught.value.error.status == 500
 
 
-async def test_max_attempts_counts_fallback_models_too(rig: Rig, azure: respx.MockRouter) -> None:
-    mini = route(azure, rig, "east/gpt-4.1-mini").mock(side_effect=httpx.ConnectError("refused"))
+async def test_max_attempts_counts_fallback_models_too(rig: Rig, azure: FakeAzure) -> None:
+    mini = route(azure, rig, "east/gpt-4.1-mini").mock(side_effect=HANG_UP)
     turbo = route(azure, rig, "east/gpt-35-turbo").mock(return_value=failing(500, "InternalServerError"))
     retries = RetrySettings(max_attempts=2)
     with pytest.raises(Undelivered) as caught:
@@ -748,7 +738,7 @@ async def test_max_attempts_counts_fallback_models_too(rig: Rig, azure: respx.Mo
     ]
 
 
-async def test_the_keys_own_budget_spent_is_refused_without_any_attempt(rig: Rig, azure: respx.MockRouter) -> None:
+async def test_the_keys_own_budget_spent_is_refused_without_any_attempt(rig: Rig, azure: FakeAzure) -> None:
     east = route(azure, rig, "east/gpt-4.1").mock(return_value=ok())
     assert (await rig.limiter.admit([Budget(f"key:{KEY}", KEY_TPM, None)], KEY_TPM)).admitted  # the key's minute
     with pytest.raises(Undelivered) as caught:
@@ -770,35 +760,27 @@ async def test_the_keys_own_budget_spent_is_refused_without_any_attempt(rig: Rig
 # -- streams ---------------------------------------------------------------------------------------------
 
 
-async def test_a_stream_is_committed_with_its_first_chunk_and_asks_azure_for_usage(
-    rig: Rig, azure: respx.MockRouter
-) -> None:
+async def test_a_stream_is_committed_with_its_first_chunk_and_asks_azure_for_usage(rig: Rig, azure: FakeAzure) -> None:
     events = [b'data: {"choices":[{"delta":{"content":"Hi"}}]}\n\n', b"data: [DONE]\n\n"]
     east = route(azure, rig, "east/gpt-4.1").mock(
-        return_value=httpx.Response(200, headers={"content-type": "text/event-stream"}, content=b"".join(events))
+        return_value=reply(200, headers={"content-type": "text/event-stream"}, content=b"".join(events))
     )
     delivery = await make_dispatcher(rig).dispatch(job(stream=True), "gpt-4.1")
     assert delivery.body is None and delivery.chunks is not None
     assert delivery.strip_usage_chunk
     assert b"".join([chunk async for chunk in delivery.chunks]) == b"".join(events)
-    assert orjson.loads(east.calls.last.request.content)["stream_options"] == {"include_usage": True}
+    assert orjson.loads(east.last_request.content)["stream_options"] == {"include_usage": True}
     assert summary(delivery) == [("gpt-4.1", "east/gpt-4.1", 200, True)]
 
 
-class _Stalled(httpx.AsyncByteStream):
-    """A stream whose first chunk never comes."""
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        await asyncio.Event().wait()
-        yield b""
+# A stream whose first chunk never comes.
+STALLED = reply(200, headers={"content-type": "text/event-stream"}, chunks=[], then="stall")
 
 
 async def test_a_stream_without_a_first_chunk_is_billed_and_the_next_deployment_answers(
-    rig: Rig, azure: respx.MockRouter
+    rig: Rig, azure: FakeAzure
 ) -> None:
-    route(azure, rig, "east/gpt-4.1").mock(
-        return_value=httpx.Response(200, headers={"content-type": "text/event-stream"}, stream=_Stalled())
-    )
+    route(azure, rig, "east/gpt-4.1").mock(return_value=STALLED)
     route(azure, rig, "west/gpt-4.1").mock(return_value=ok())
     retries = RetrySettings(first_chunk_timeout_seconds=0.05)
     delivery = await make_dispatcher(rig, retries=retries).dispatch(job(stream=True), "gpt-4.1")

@@ -1,15 +1,17 @@
-"""The relay of Azure's answer to the client: against respx-mocked Azure, and run as an ASGI response."""
+"""The relay of Azure's answer to the client: against Azure on loopback (tests/upstream/_fake_azure.py), with
+hand-made answers where the test needs each chunk and failure exactly, and run as an ASGI response."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+import gzip
+from collections.abc import AsyncIterator, Mapping
 
+import aiohttp
 import anyio
-import httpx
 import orjson
 import pytest
-import respx
+from multidict import CIMultiDict, CIMultiDictProxy
 from openai import APIError, AsyncOpenAI
 from openai.types.chat import ChatCompletionMessageParam
 from starlette.applications import Starlette
@@ -20,15 +22,22 @@ from starlette.types import Message
 
 from gateway.reply.relay import RelayedBody, RelayedStream, StreamOutcome, UpstreamStreamCut, relay
 from gateway.reply.sse_usage import LARGEST_READ_EVENT
-from gateway.upstream.answer import is_streamed, raise_for_error, read_whole
+from gateway.upstream.answer import first_chunk, is_streamed, raise_for_error, read_whole
 from gateway.upstream.client import UpstreamClient
 from tests.support.servers import uvicorn_on_loopback
-from tests.upstream._respx import URL, mocked_azure, upstream_client, upstream_request
+from tests.upstream._fake_azure import PATH, FakeAzure, fake_azure, upstream_client, upstream_request
 
 CONTENT = b'data: {"id":"c","choices":[{"index":0,"delta":{"content":"hi"}}],"usage":null}\n\n'
 USAGE = b'data: {"id":"c","choices":[],"usage":{"prompt_tokens":5,"completion_tokens":2,"total_tokens":7}}\n\n'
 DONE = b"data: [DONE]\n\n"
 GATEWAY = {"x-request-id": "req-1", "x-gateway-model": "gpt-4.1", "x-gateway-deployment": "east/gpt-4.1"}
+
+
+def cut_short(name: str = "ClientPayloadError") -> aiohttp.ClientError:
+    """How aiohttp says Azure's body was cut short: a body short of its length, or the connection closed."""
+    if name == "ServerDisconnectedError":
+        return aiohttp.ServerDisconnectedError()
+    return aiohttp.ClientPayloadError("Response payload is not completed")
 
 
 @pytest.fixture
@@ -38,17 +47,17 @@ async def client() -> AsyncIterator[UpstreamClient]:
 
 
 @pytest.fixture
-def azure() -> Iterator[respx.MockRouter]:
-    with mocked_azure() as router:
-        yield router
+async def azure() -> AsyncIterator[FakeAzure]:
+    async with fake_azure() as served:
+        yield served
 
 
 async def ignore_end(outcome: StreamOutcome) -> None:
     return None
 
 
-async def relay_of(client: UpstreamClient) -> tuple[int, bytes, dict[str, str]]:
-    upstream = await client.send(upstream_request())
+async def relay_of(client: UpstreamClient, azure: FakeAzure) -> tuple[int, bytes, dict[str, str]]:
+    upstream = await client.send(upstream_request(azure.url + PATH))
     await raise_for_error(upstream, "azure/gpt-4.1")
     assert not is_streamed(upstream)
     body = await read_whole(upstream, "azure/gpt-4.1")
@@ -56,13 +65,13 @@ async def relay_of(client: UpstreamClient) -> tuple[int, bytes, dict[str, str]]:
     return response.status_code, bytes(response.body), dict(response.headers)
 
 
-async def test_success_body_and_azure_headers_pass_through(client: UpstreamClient, azure: respx.MockRouter) -> None:
-    azure.post(URL).respond(
+async def test_success_body_and_azure_headers_pass_through(client: UpstreamClient, azure: FakeAzure) -> None:
+    azure.post(PATH).respond(
         200,
         json={"id": "chatcmpl-1", "prompt_filter_results": []},
-        headers={"x-ratelimit-remaining-tokens": "990", "apim-request-id": "a-1"},
+        headers={"X-RateLimit-Remaining-Tokens": "990", "apim-request-id": "a-1"},
     )
-    status, body, headers = await relay_of(client)
+    status, body, headers = await relay_of(client, azure)
     assert status == 200
     assert orjson.loads(body) == {"id": "chatcmpl-1", "prompt_filter_results": []}
     assert headers["x-ratelimit-remaining-tokens"] == "990"
@@ -70,21 +79,33 @@ async def test_success_body_and_azure_headers_pass_through(client: UpstreamClien
     assert headers["x-request-id"] == "r"
 
 
-async def test_sse_cut_midway_ends_with_an_error_event(client: UpstreamClient, azure: respx.MockRouter) -> None:
-    class CutStream(httpx.AsyncByteStream):
-        async def __aiter__(self) -> AsyncIterator[bytes]:
-            yield b'data: {"choices":[]}\n\n'
-            raise httpx.ReadError("connection reset")
+async def test_a_compressed_body_is_relayed_decoded_without_its_content_encoding(
+    client: UpstreamClient, azure: FakeAzure
+) -> None:
+    answer = b'{"id":"chatcmpl-1"}'
+    azure.post(PATH).respond(
+        200,
+        content=gzip.compress(answer),
+        headers={"content-type": "application/json", "content-encoding": "gzip"},
+    )
+    status, body, headers = await relay_of(client, azure)
+    assert (status, body) == (200, answer)
+    assert "content-encoding" not in headers and headers["content-length"] == str(len(answer))
 
-    azure.post(URL).respond(200, headers={"content-type": "text/event-stream"}, stream=CutStream())
-    upstream = await client.send(upstream_request())
+
+async def test_sse_cut_midway_ends_with_an_error_event(client: UpstreamClient, azure: FakeAzure) -> None:
+    azure.post(PATH).respond(
+        200, headers={"content-type": "text/event-stream"}, chunks=[b'data: {"choices":[]}\n\n'], then="cut"
+    )
+    upstream = await client.send(upstream_request(azure.url + PATH))
     outcomes: list[StreamOutcome] = []
 
     async def record_end(outcome: StreamOutcome) -> None:
         outcomes.append(outcome)
 
     assert is_streamed(upstream)
-    response = relay(upstream, None, upstream.aiter_bytes(), "azure/gpt-4.1", {}, record_end)
+    chunks = await first_chunk(upstream, "azure/gpt-4.1", within_s=5)
+    response = relay(upstream, None, chunks, "azure/gpt-4.1", {}, record_end)
     sent: list[bytes] = []
 
     async def receive() -> dict[str, str]:
@@ -101,19 +122,39 @@ async def test_sse_cut_midway_ends_with_an_error_event(client: UpstreamClient, a
     last_event = orjson.loads(body.rsplit(b"data: ", 1)[1])
     assert last_event["error"]["code"] == "upstream_stream_interrupted"
     assert b"[DONE]" not in body
-    assert outcomes[0].error is not None and "interrupted" in outcomes[0].error
+    assert outcomes[0].error == "The stream from Azure deployment azure/gpt-4.1 was interrupted (ClientPayloadError)."
 
 
-class Upstream(httpx.AsyncByteStream):
-    """Azure's body, chunk by chunk: then a failure, or a stall that only the client leaving ends."""
+async def test_a_client_that_leaves_closes_azures_connection(client: UpstreamClient, azure: FakeAzure) -> None:
+    azure.post(PATH).respond(200, headers={"content-type": "text/event-stream"}, chunks=[CONTENT], then="stall")
+    upstream = await client.send(upstream_request(azure.url + PATH))
+    chunks = await first_chunk(upstream, "azure/gpt-4.1", within_s=5)
+    leaving = Client(disconnects=True)
+    await run(relay(upstream, None, chunks, "azure/gpt-4.1", GATEWAY, leaving.on_end), leaving)
+    assert leaving.outcomes[0].client_disconnected
+    assert await azure.ending() == "client left"  # Azure can stop generating for nobody
 
-    def __init__(self, chunks: list[bytes], then: Exception | None = None, stall: bool = False) -> None:
+
+class Upstream:
+    """Azure's answer as the relay reads it (an UpstreamResponse's status, headers and closing), its body
+    chunk by chunk: then a failure, or a stall that only the client leaving ends."""
+
+    def __init__(
+        self,
+        chunks: list[bytes],
+        then: Exception | None = None,
+        stall: bool = False,
+        status: int = 200,
+        headers: Mapping[str, str] | list[tuple[str, str]] | None = None,
+    ) -> None:
         self._chunks = chunks
         self._then = then
         self._stall = stall
+        self.status_code = status
+        self.headers = CIMultiDictProxy(CIMultiDict(headers or {}))
         self.closed = False
 
-    async def __aiter__(self) -> AsyncIterator[bytes]:
+    async def aiter_bytes(self) -> AsyncIterator[bytes]:
         for chunk in self._chunks:
             yield chunk
         if self._stall:
@@ -123,6 +164,11 @@ class Upstream(httpx.AsyncByteStream):
 
     async def aclose(self) -> None:
         self.closed = True
+
+
+def answered(status: int, headers: Mapping[str, str] | list[tuple[str, str]] | None = None) -> Upstream:
+    """A whole answer's status and headers (its body is relayed from what was read)."""
+    return Upstream([], status=status, headers=headers)
 
 
 class Client:
@@ -166,8 +212,9 @@ class Client:
         )
 
 
-def upstream_response(stream: Upstream, content_type: str, **headers: str) -> httpx.Response:
-    return httpx.Response(200, headers={"content-type": content_type, **headers}, stream=stream)
+def upstream_response(stream: Upstream, content_type: str, **headers: str) -> Upstream:
+    stream.headers = CIMultiDictProxy(CIMultiDict({"content-type": content_type, **headers}))
+    return stream
 
 
 async def run(response: object, client: Client) -> None:
@@ -177,7 +224,7 @@ async def run(response: object, client: Client) -> None:
 async def test_a_whole_body_is_reported_ended_before_it_is_sent() -> None:
     client = Client()
     body = b'{"id":"chatcmpl-1","usage":{"prompt_tokens":3,"completion_tokens":4,"total_tokens":7}}'
-    upstream = httpx.Response(200, headers={"content-type": "application/json"})
+    upstream = answered(200, {"content-type": "application/json"})
     response = relay(upstream, body, None, "east/gpt-4.1", GATEWAY, client.on_end)
     assert isinstance(response, RelayedBody)
     await run(response, client)
@@ -191,9 +238,9 @@ async def test_a_whole_body_is_reported_ended_before_it_is_sent() -> None:
 
 async def test_a_whole_body_carries_azures_headers_lower_cased_and_the_gateways() -> None:
     client = Client()
-    upstream = httpx.Response(
+    upstream = answered(
         201,
-        headers=[
+        [
             ("Content-Type", "application/json"),
             ("X-RateLimit-Remaining-Tokens", "990"),
             ("apim-request-id", "a-1"),
@@ -213,7 +260,7 @@ async def test_a_whole_body_carries_azures_headers_lower_cased_and_the_gateways(
 
 async def test_a_missing_body_is_sent_empty() -> None:
     client = Client()
-    await run(relay(httpx.Response(204), None, None, "east/gpt-4.1", GATEWAY, client.on_end), client)
+    await run(relay(answered(204), None, None, "east/gpt-4.1", GATEWAY, client.on_end), client)
     assert client.body == b"" and client.outcomes == [StreamOutcome(bytes_sent=0, usage=None)]
 
 
@@ -283,7 +330,7 @@ async def test_a_client_that_asked_for_usage_gets_azures_events_each_once_it_has
 
 async def test_a_stream_cut_before_its_usage_reports_none() -> None:
     client = Client()
-    stream = Upstream([SPACED_CONTENT, SPACED_USAGE[:40]], then=httpx.ReadError("connection reset"))
+    stream = Upstream([SPACED_CONTENT, SPACED_USAGE[:40]], then=cut_short())
     upstream = upstream_response(stream, "text/event-stream")
     await run(relay(upstream, None, upstream.aiter_bytes(), "east/gpt-4.1", GATEWAY, client.on_end, True), client)
     [outcome] = client.outcomes
@@ -303,7 +350,7 @@ async def test_a_binary_stream_is_passed_on_and_reads_no_usage() -> None:
 
 async def test_a_binary_stream_cut_midway_is_cut_for_the_client_too() -> None:
     client = Client()
-    stream = Upstream([b"ID3\x04"], then=httpx.ReadError("connection reset"))
+    stream = Upstream([b"ID3\x04"], then=cut_short())
     upstream = upstream_response(stream, "audio/mpeg")
     raised: list[Exception] = []
     try:
@@ -311,7 +358,7 @@ async def test_a_binary_stream_cut_midway_is_cut_for_the_client_too() -> None:
     except* UpstreamStreamCut as cut:
         raised.extend(cut.exceptions)
     assert [str(error) for error in raised] == [
-        "The stream from Azure deployment east/tts was interrupted (ReadError)."
+        "The stream from Azure deployment east/tts was interrupted (ClientPayloadError)."
     ]
     [outcome] = client.outcomes
     assert outcome.bytes_sent == 4 and outcome.error == str(raised[0])
@@ -321,7 +368,7 @@ async def test_a_binary_stream_cut_midway_is_cut_for_the_client_too() -> None:
 
 async def test_a_binary_stream_cut_is_raised_as_the_middleware_expects() -> None:
     client = Client()
-    upstream = upstream_response(Upstream([b"ID3\x04"], then=httpx.ReadError("reset")), "audio/mpeg")
+    upstream = upstream_response(Upstream([b"ID3\x04"], then=cut_short()), "audio/mpeg")
     with pytest.raises(UpstreamStreamCut):
         await run(relay(upstream, None, upstream.aiter_bytes(), "east/tts", GATEWAY, client.on_end), client)
 
@@ -347,13 +394,25 @@ async def test_a_client_socket_that_fails_ends_the_stream_as_a_disconnect() -> N
     assert stream.closed
 
 
+async def test_azures_connection_reset_is_a_cut_not_the_client_leaving() -> None:
+    # aiohttp's socket errors are OSErrors too: still Azure's failure, never taken for the client's.
+    client = Client()
+    stream = Upstream([CONTENT], then=aiohttp.ClientOSError(104, "Connection reset by peer"))
+    upstream = upstream_response(stream, "text/event-stream")
+    await run(relay(upstream, None, upstream.aiter_bytes(), "east/gpt-4.1", GATEWAY, client.on_end), client)
+    [outcome] = client.outcomes
+    assert not outcome.client_disconnected
+    assert outcome.error == "The stream from Azure deployment east/gpt-4.1 was interrupted (ClientOSError)."
+    assert orjson.loads(client.body.rsplit(b"data: ", 1)[1])["error"]["code"] == "upstream_stream_interrupted"
+
+
 def bodies(client: Client) -> list[Message]:
     return [event for event in client.events if isinstance(event, dict) and event["type"] == "http.response.body"]
 
 
 async def test_a_chat_stream_cut_inside_an_event_ends_in_a_well_formed_error_event() -> None:
     client = Client()  # a client that asked for usage: nothing is removed, yet no part of an event is sent
-    stream = Upstream([SPACED_CONTENT + SPACED_USAGE[:40]], then=httpx.ReadError("connection reset"))
+    stream = Upstream([SPACED_CONTENT + SPACED_USAGE[:40]], then=cut_short())
     upstream = upstream_response(stream, "text/event-stream")
     await run(relay(upstream, None, upstream.aiter_bytes(), "east/gpt-4.1", GATEWAY, client.on_end), client)
     head, error_event = client.body.split(b"\r\n\r\n", 1)[0] + b"\r\n\r\n", client.body.split(b"\r\n\r\n", 1)[1]
@@ -361,7 +420,7 @@ async def test_a_chat_stream_cut_inside_an_event_ends_in_a_well_formed_error_eve
     assert orjson.loads(error_event.removeprefix(b"data: "))["error"]["code"] == "upstream_stream_interrupted"
     assert bodies(client)[-1].get("more_body", False) is False  # the response ends cleanly
     [outcome] = client.outcomes
-    assert outcome.error == "The stream from Azure deployment east/gpt-4.1 was interrupted (ReadError)."
+    assert outcome.error == "The stream from Azure deployment east/gpt-4.1 was interrupted (ClientPayloadError)."
     assert outcome.bytes_sent == len(SPACED_CONTENT)
 
 
@@ -455,11 +514,11 @@ async def test_a_responses_stream_cut_ends_in_an_error_event_after_the_last_one_
     client = Client()
     sent = b"".join(RESPONSES_EVENTS[:5])  # up to the first delta, number 4
     chunks = [sent + RESPONSES_EVENTS[5][:30]] if cut_inside_an_event else [sent[:50], sent[50:]]
-    stream = Upstream(chunks, then=httpx.RemoteProtocolError("peer closed connection"))
+    stream = Upstream(chunks, then=cut_short("ServerDisconnectedError"))
     await run(responses_relay(stream, client), client)
     assert client.body.startswith(sent)
     event_line, data = last_event(client.body)
-    message = "The stream from Azure deployment east/gpt-4.1 was interrupted (RemoteProtocolError)."
+    message = "The stream from Azure deployment east/gpt-4.1 was interrupted (ServerDisconnectedError)."
     assert event_line == b"event: error"
     assert data == {
         "type": "error",
@@ -478,7 +537,7 @@ async def test_a_responses_stream_cut_ends_in_an_error_event_after_the_last_one_
 
 async def test_a_responses_stream_cut_before_any_event_ends_in_error_event_number_zero() -> None:
     client = Client()
-    await run(responses_relay(Upstream([RESPONSES_EVENTS[0][:20]], then=httpx.ReadError("reset")), client), client)
+    await run(responses_relay(Upstream([RESPONSES_EVENTS[0][:20]], then=cut_short()), client), client)
     event_line, data = last_event(client.body)
     assert (event_line, data["sequence_number"]) == (b"event: error", 0)
     assert client.body.startswith(b"event: error\n")
@@ -487,7 +546,7 @@ async def test_a_responses_stream_cut_before_any_event_ends_in_error_event_numbe
 async def test_a_stream_cut_inside_an_oversize_event_is_cut_for_the_client_too() -> None:
     client = Client()
     huge = sse({"type": "response.output_text.delta", **TEXT_PART, "delta": "x" * LARGEST_READ_EVENT}, 4)
-    stream = Upstream([RESPONSES_EVENTS[0], huge[:-100]], then=httpx.ReadError("reset"))
+    stream = Upstream([RESPONSES_EVENTS[0], huge[:-100]], then=cut_short())
     with pytest.raises(UpstreamStreamCut):
         await run(responses_relay(stream, client), client)
     assert client.body == RESPONSES_EVENTS[0] + huge[:-101]  # no error event glued to half an event
@@ -556,7 +615,7 @@ async def test_the_openai_sdk_reads_a_whole_responses_stream() -> None:
 async def test_the_openai_sdk_raises_on_a_cut_responses_stream() -> None:
     outcomes: list[StreamOutcome] = []
     chunks = [b"".join(RESPONSES_EVENTS[:5]) + RESPONSES_EVENTS[5][:25]]
-    app = scripted_gateway(chunks, httpx.ReadError("connection reset"), outcomes)
+    app = scripted_gateway(chunks, cut_short(), outcomes)
     texts: list[str] = []
     async with uvicorn_on_loopback(app) as url:
         sdk = AsyncOpenAI(base_url=f"{url}/v1", api_key="k", max_retries=0)
@@ -564,14 +623,14 @@ async def test_the_openai_sdk_raises_on_a_cut_responses_stream() -> None:
             await read_response_texts(sdk, texts)
         await sdk.close()
     assert texts == ["Hi"]  # what arrived before the cut
-    assert raised.value.message == "The stream from Azure deployment east/gpt-4.1 was interrupted (ReadError)."
+    assert raised.value.message == "The stream from Azure deployment east/gpt-4.1 was interrupted (ClientPayloadError)."
     assert raised.value.code == "upstream_stream_interrupted"
     assert [outcome.error for outcome in outcomes] == [raised.value.message]
 
 
 async def test_the_openai_sdk_raises_on_a_chat_stream_cut_inside_an_event() -> None:
     outcomes: list[StreamOutcome] = []
-    app = scripted_gateway([SPACED_CONTENT + SPACED_USAGE[:40]], httpx.ReadError("connection reset"), outcomes)
+    app = scripted_gateway([SPACED_CONTENT + SPACED_USAGE[:40]], cut_short(), outcomes)
     texts: list[str | None] = []
     async with uvicorn_on_loopback(app) as url:
         sdk = AsyncOpenAI(base_url=f"{url}/v1", api_key="k", max_retries=0)
@@ -580,3 +639,15 @@ async def test_the_openai_sdk_raises_on_a_chat_stream_cut_inside_an_event() -> N
         await sdk.close()
     assert texts == ["hi"]
     assert raised.value.code == "upstream_stream_interrupted"
+
+
+@pytest.mark.parametrize("streamed", [False, True], ids=["whole", "stream"])
+async def test_header_bytes_that_are_not_utf8_reach_the_client_as_azure_sent_them(streamed: bool) -> None:
+    # aiohttp decodes header values as UTF-8 and keeps any other byte as a surrogate: b"Gen\xe8ve" is "Gen\udce8ve".
+    client = Client()
+    headers = {"content-type": "text/event-stream", "x-ms-region": "Gen\udce8ve", "apim-request-id": "café"}
+    upstream = Upstream([DONE], headers=headers)
+    chunks = upstream.aiter_bytes() if streamed else None
+    await run(relay(upstream, None if streamed else DONE, chunks, "east/gpt-4.1", GATEWAY, client.on_end), client)
+    sent = dict(client.start["headers"])
+    assert (sent[b"x-ms-region"], sent[b"apim-request-id"]) == (b"Gen\xe8ve", b"caf\xc3\xa9")
