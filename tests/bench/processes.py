@@ -68,7 +68,14 @@ class ServerGroup:
 
     def pid_of(self, name: str) -> int:
         """The process id of the server started under `name` (for reading its memory use)."""
-        return next(server.process.pid for server in self._servers if server.name == name)
+        return self._named(name).process.pid
+
+    def stop(self, name: str) -> None:
+        """Stop one server before the block ends, so it holds no CPU or memory while others are measured."""
+        _stop(self._named(name).process)
+
+    def _named(self, name: str) -> Server:
+        return next(server for server in self._servers if server.name == name)
 
     def start(
         self,
@@ -95,6 +102,14 @@ class ServerGroup:
         self._servers.append(server)
         _wait_ready(server, ready_path)
         return server
+
+
+def rss_mib(pid: int) -> float:
+    """Resident memory of one process, as the kernel counts it (VmRSS), in MiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
 
 
 def _wait_ready(server: Server, path: str | None) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 import websockets
 
-from tests.bench.processes import HOST, ServerGroup
+from tests.bench.processes import HOST, ServerGroup, rss_mib
 from tests.bench.stats import percentile
 from tests.bench.suite import Check, SuiteResult
 from tests.bench.targets import CLIENT_KEY, SIMULATOR_KEY, start_gateway, start_simulator
@@ -91,7 +91,7 @@ async def _event(socket: Any, kind: str) -> dict[str, Any]:
 
 
 async def _idle_sessions(url: str, headers: dict[str, str], gateway_pid: int) -> dict[str, Any]:
-    rss_before = _rss_mib(gateway_pid)
+    rss_before = rss_mib(gateway_pid)
     sockets: list[Any] = []
     failures: list[str] = []
 
@@ -107,7 +107,7 @@ async def _idle_sessions(url: str, headers: dict[str, str], gateway_pid: int) ->
         for start in range(0, IDLE_SESSIONS, 100):  # batches, so the accept backlog is never the limit
             await asyncio.gather(*(open_one() for _ in range(min(100, IDLE_SESSIONS - start))))
         round_trip = await _round_trip(sockets[0]) if sockets else None
-        rss_after = _rss_mib(gateway_pid)
+        rss_after = rss_mib(gateway_pid)
     finally:
         await asyncio.gather(*(socket.close() for socket in sockets), return_exceptions=True)
     per_thousand = (rss_after - rss_before) / max(1, len(sockets)) * 1000
@@ -120,13 +120,6 @@ async def _idle_sessions(url: str, headers: dict[str, str], gateway_pid: int) ->
         "rss_mib_per_1k": per_thousand,
         "round_trip_ms": round(round_trip, 3) if round_trip is not None else None,
     }
-
-
-def _rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def _print(data: dict[str, Any]) -> None:

@@ -8,7 +8,6 @@ routed while a ticker measures how long the event loop goes without running othe
 from __future__ import annotations
 
 import asyncio
-import random
 import time
 from pathlib import Path
 from typing import Any
@@ -21,18 +20,12 @@ from gateway.inbound.json_body import parse_json_body
 from gateway.routing.router import Router
 from gateway.routing.setup import build_router, warm_tokenizers
 from gateway.settings import load_config
+from tests.bench.prose import summary_prompt
 from tests.bench.stats import percentile
 from tests.bench.suite import Check, SuiteResult
 from tests.bench.targets import REPO_ROOT
 
 ENV = {"AZURE_OPENAI_ENDPOINT": "http://127.0.0.1:9", "AZURE_OPENAI_API_KEY": "bench"}
-# Prose that never repeats itself: repeated sentences would flatter any cache keyed on text.
-_PROSE = (
-    "the quarterly report shows revenue growth across northern and southern regions while customer churn "
-    "declined after the pricing change introduced in march analysts expect margins to widen as logistics "
-    "costs fall and the new warehouse in rotterdam reaches capacity the board approved a dividend of 0.42 "
-    "per share and authorised a buyback programme worth 150 million euros over eighteen months"
-)
 TARGET_1K_P50_MS = 0.2
 
 
@@ -68,17 +61,8 @@ def routing_cost(workdir: Path) -> SuiteResult:
     return SuiteResult("routing_cost", data, checks)
 
 
-def _prose(count: int, salt: int) -> str:
-    chooser = random.Random(salt)
-    words = _PROSE.split()
-    return " ".join(
-        chooser.choice(words) if chooser.random() > 0.08 else str(chooser.randrange(10**6)) for _ in range(count)
-    )
-
-
 def _body(sentences: int, salt: int) -> Any:
-    text = _prose(sentences * 10, salt)
-    payload = {"model": "auto", "messages": [{"role": "user", "content": f"Summarise this report: {text}"}]}
+    payload = {"model": "auto", "messages": [{"role": "user", "content": summary_prompt(sentences * 10, salt)}]}
     return parse_json_body(ENDPOINTS["chat/completions"], "application/json", orjson.dumps(payload))
 
 

@@ -1,10 +1,12 @@
 """`make bench`: run every suite in SUITES, print pass/fail, and save the numbers to .bench/results.json.
 
 Exits 1 when a check fails, so CI can gate on it; the numbers are written either way.
+`python -m tests.bench.run --suite NAME` runs only the suites named (repeatable).
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import math
 import os
@@ -19,7 +21,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from tests.bench.admission_cost import admission_cost
+from tests.bench.memory_use import memory_use
 from tests.bench.proxy_overhead import proxy_overhead
 from tests.bench.realtime_cost import realtime_cost
 from tests.bench.routing_cost import routing_cost
@@ -27,12 +29,12 @@ from tests.bench.suite import Suite, SuiteResult
 from tests.bench.targets import REPO_ROOT
 from tests.bench.wrk import ensure_wrk
 
-# Later suites (routing decision cost, admission cost with Redis, realtime) are appended here.
-SUITES: list[Suite] = [proxy_overhead, routing_cost, admission_cost, realtime_cost]
+SUITES: list[Suite] = [proxy_overhead, memory_use, routing_cost, realtime_cost]
 RESULTS_PATH = REPO_ROOT / ".bench" / "results.json"
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    suites = _chosen_suites(argv)
     # `kill` or make's own termination must still reach ServerGroup.__exit__ and stop the servers.
     signal.signal(signal.SIGTERM, _exit_on_signal)
     wrk = ensure_wrk()
@@ -40,7 +42,7 @@ def main() -> int:
     print("machine: " + ", ".join(f"{key} {value}" for key, value in machine.items()), flush=True)
     started = time.monotonic()
     results: list[SuiteResult] = []
-    for suite in SUITES:
+    for suite in suites:
         print(f"\n== {suite.__name__}", flush=True)
         with tempfile.TemporaryDirectory(prefix=f"bench-{suite.__name__}-") as workdir:
             results.append(suite(Path(workdir)))
@@ -52,6 +54,16 @@ def main() -> int:
     passed = all(check.passed for result in results for check in result.checks)
     print(f"\n{'all checks passed' if passed else 'SOME CHECKS FAILED'}; results in {RESULTS_PATH}")
     return 0 if passed else 1
+
+
+def _chosen_suites(argv: list[str] | None) -> list[Suite]:
+    by_name = {suite.__name__: suite for suite in SUITES}
+    parser = argparse.ArgumentParser(prog="python -m tests.bench.run", description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--suite", action="append", choices=list(by_name), help="run only this suite (repeatable; default: all)"
+    )
+    chosen = parser.parse_args(argv).suite
+    return [by_name[name] for name in chosen] if chosen else list(SUITES)
 
 
 def _exit_on_signal(signum: int, frame: FrameType | None) -> None:

@@ -1,11 +1,17 @@
-"""The three servers a request can go through, started as processes, and how a client addresses each.
+"""The servers a request can go through, started as processes, and how a client addresses each.
 
-Shared by the suites: later ones (routing cost, admission with Redis) start a gateway with another
-config through `start_gateway`'s `overrides`.
+    direct      the Azure simulator itself, the upstream of every other target
+    floor       bare Starlette + raw aiohttp, forwarding and nothing else (floor_proxy.py)
+    bare-httpx  the same over httpx with the httpx-aiohttp transport (bare_httpx_proxy.py), for reference
+    gateway     `gateway serve` on the shipped config: client keys on, the routing log written to a file
+
+Suites start a gateway with another config through `start_gateway`'s `overrides` (top-level keys of the
+YAML, replaced whole); `HEADLINE` is the one the issue's figures are taken with.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 import urllib.error
 import urllib.request
@@ -25,6 +31,8 @@ SIMULATOR_KEY = "bench-simulator-key"
 CLIENT_KEY = "bench-client-key"
 API_VERSION = "2025-04-01-preview"
 MODEL = "gpt-4.1"
+# So high that nothing is ever refused: the bench measures the bookkeeping of a budget, not refusals.
+UNREACHABLE_TPM = 10**9
 _DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
@@ -37,12 +45,27 @@ class Target:
     headers: Mapping[str, str] = field(default_factory=dict)
 
 
-def chat_body(stream: bool = False) -> bytes:
-    # A short prompt: the bench measures the proxy's cost per request, not body copying.
-    body: dict[str, Any] = {"model": MODEL, "messages": [{"role": "user", "content": "Say hello to the benchmark."}]}
+def chat_body(
+    stream: bool = False, *, model: str = MODEL, content: str = "Say hello to the benchmark.", n: int = 1
+) -> bytes:
+    # Short by default: the bench measures the proxy's cost per request, not body copying.
+    body: dict[str, Any] = {"model": model, "messages": [{"role": "user", "content": content}]}
     if stream:
         body["stream"] = True
+    if n != 1:
+        body["n"] = n
     return orjson.dumps(body)
+
+
+def with_tpm_budget(model: str = MODEL, tpm: int = UNREACHABLE_TPM) -> dict[str, Any]:
+    """Overrides giving `model`'s deployments of the shipped config a TPM budget (and so Azure's derived RPM)."""
+    deployments = yaml.safe_load(BASE_CONFIG.read_text())["deployments"]
+    return {"deployments": [dict(item, tpm=tpm) if item["model"] == model else item for item in deployments]}
+
+
+# The gateway the issue's figures are taken with: shipped config, auth on, routing log on, a TPM budget on
+# the deployment of the named model, kept in memory.
+HEADLINE: Mapping[str, Any] = with_tpm_budget()
 
 
 def start_simulator(servers: ServerGroup) -> tuple[Server, Target]:
@@ -53,19 +76,36 @@ def start_simulator(servers: ServerGroup) -> tuple[Server, Target]:
     return server, Target("direct", url, {"api-key": SIMULATOR_KEY})
 
 
-def start_bare_proxy(servers: ServerGroup, simulator: Server) -> Target:
+def start_floor(servers: ServerGroup, simulator: Server, workers: int = 1, name: str = "floor") -> Target:
+    return _start_pass_through(servers, simulator, "tests.bench.floor_proxy", name, ["--workers", str(workers)])
+
+
+def start_bare_httpx(servers: ServerGroup, simulator: Server) -> Target | None:
+    """The previous floor, or None where httpx-aiohttp is no longer installed."""
+    if importlib.util.find_spec("httpx_aiohttp") is None:
+        return None
+    return _start_pass_through(servers, simulator, "tests.bench.bare_httpx_proxy", "bare-httpx", [])
+
+
+def _start_pass_through(servers: ServerGroup, simulator: Server, module: str, name: str, extra: list[str]) -> Target:
     port = free_port()
-    argv = [sys.executable, "-m", "tests.bench.bare_proxy", "--port", str(port)]
-    argv += ["--upstream", simulator.base_url, "--api-key", SIMULATOR_KEY]
+    argv = [sys.executable, "-m", module, "--port", str(port), "--upstream", simulator.base_url]
     # No health route on purpose (it is a single catch-all POST): uvicorn accepts only after startup.
-    server = servers.start("bare-proxy", argv, port, None, cwd=REPO_ROOT)
-    return Target("bare-proxy", f"{server.base_url}/v1/chat/completions")
+    server = servers.start(name, [*argv, "--api-key", SIMULATOR_KEY, *extra], port, None, cwd=REPO_ROOT)
+    return Target(name, f"{server.base_url}/v1/chat/completions")
 
 
 def start_gateway(
-    servers: ServerGroup, workdir: Path, simulator: Server, overrides: Mapping[str, Any] | None = None
+    servers: ServerGroup,
+    workdir: Path,
+    simulator: Server,
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    workers: int = 1,
+    name: str = "gateway",
 ) -> Target:
-    """The gateway on the shipped config, its routing log written to a file as in production."""
+    """The gateway on the shipped config, its routing log written to `workdir`/routing.log as in production."""
+    workdir.mkdir(parents=True, exist_ok=True)
     config = yaml.safe_load(BASE_CONFIG.read_text())
     config["log"] = {"routing_log": str(workdir / "routing.log")}
     # The copy lives elsewhere: paths the shipped file gives relative to itself must stay pointing home.
@@ -75,13 +115,14 @@ def start_gateway(
     config_path.write_text(yaml.safe_dump(config, sort_keys=False))
     port = free_port()
     argv = [sys.executable, "-m", "gateway", "serve", "--config", str(config_path), "--host", HOST]
+    argv += ["--port", str(port), "--workers", str(workers)]
     env = {
         "AZURE_OPENAI_ENDPOINT": simulator.base_url,
         "AZURE_OPENAI_API_KEY": SIMULATOR_KEY,
         "GATEWAY_API_KEYS": CLIENT_KEY,
     }
-    server = servers.start("gateway", [*argv, "--port", str(port)], port, "/healthz", env, REPO_ROOT)
-    return Target("gateway", f"{server.base_url}/v1/chat/completions", {"authorization": f"Bearer {CLIENT_KEY}"})
+    server = servers.start(name, argv, port, "/healthz", env, REPO_ROOT)
+    return Target(name, f"{server.base_url}/v1/chat/completions", {"authorization": f"Bearer {CLIENT_KEY}"})
 
 
 def probe(target: Target, body: bytes) -> None:

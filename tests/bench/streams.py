@@ -1,8 +1,10 @@
-"""Streamed time-to-first-chunk on one keep-alive connection, with a minimal HTTP/1.1 client.
+"""Streamed answers on one keep-alive connection, with a minimal HTTP/1.1 client: time to the first chunk, and
+SSE chunks delivered per second.
 
 A raw asyncio client rather than aiohttp or httpx: their own per-request cost would be added to every
-target alike and blur sub-millisecond differences. The clock starts before the request is written
-and stops when the first body chunk of the SSE response has been read.
+target alike and blur sub-millisecond differences. The clock starts before the request is written; the
+first chunk is the first body chunk of the response read, and a stream's rate is its SSE events (each a
+chat.completion.chunk, counted by their blank-line ends) over the time from request to last byte.
 """
 
 from __future__ import annotations
@@ -21,14 +23,17 @@ _REQUEST_TIMEOUT_S = 10.0
 # Stop early against a broken target rather than spend the whole budget on timeouts.
 _MAX_ERRORS = 10
 _DONE = b"data: [DONE]"
+_EVENT_END = b"\n\n"
 
 
 @dataclass(frozen=True)
-class TtfcResult:
+class StreamResult:
     requests: int
-    p50_ms: float
+    p50_ms: float  # to the first chunk
     p99_ms: float
     total_p50_ms: float  # the whole stream, first byte written to last byte read
+    chunks: int  # SSE events in one stream (the last one measured)
+    chunks_per_s_p50: float
     errors: int
     first_error: str | None
 
@@ -66,11 +71,11 @@ def _header_map(head: bytes) -> dict[bytes, bytes]:
     return {name.strip().lower(): value.strip() for name, _, value in fields}
 
 
-def measure_ttfc(url: str, body: bytes, headers: Mapping[str, str], requests: int, warmup: int) -> TtfcResult:
+def measure_streams(url: str, body: bytes, headers: Mapping[str, str], requests: int, warmup: int) -> StreamResult:
     return uvloop.run(_measure(url, body, headers, requests, warmup))
 
 
-async def _measure(url: str, body: bytes, headers: Mapping[str, str], requests: int, warmup: int) -> TtfcResult:
+async def _measure(url: str, body: bytes, headers: Mapping[str, str], requests: int, warmup: int) -> StreamResult:
     parts = urlsplit(url)
     target = parts.path + (f"?{parts.query}" if parts.query else "")
     lines = [f"POST {target} HTTP/1.1", f"Host: {parts.netloc}", f"Content-Length: {len(body)}"]
@@ -80,6 +85,8 @@ async def _measure(url: str, body: bytes, headers: Mapping[str, str], requests: 
     connection: _Connection | None = None
     firsts: list[float] = []
     totals: list[float] = []
+    rates: list[float] = []
+    chunks = 0
     errors, first_error = 0, None
     try:
         for index in range(warmup + requests):
@@ -101,16 +108,20 @@ async def _measure(url: str, body: bytes, headers: Mapping[str, str], requests: 
                 connection = None
                 continue
             if index >= warmup:
+                chunks = received.count(_EVENT_END)
                 firsts.append(first_ns / 1e6)
                 totals.append(total_ns / 1e6)
+                rates.append(chunks / (total_ns / 1e9))
     finally:
         if connection is not None:
             connection.writer.close()
-    return TtfcResult(
+    return StreamResult(
         requests=len(firsts),
         p50_ms=round(percentile(firsts, 50), 3),
         p99_ms=round(percentile(firsts, 99), 3),
         total_p50_ms=round(percentile(totals, 50), 3),
+        chunks=chunks,
+        chunks_per_s_p50=round(percentile(rates, 50), 1),
         errors=errors,
         first_error=first_error,
     )

@@ -1,9 +1,9 @@
-"""The floor the gateway is measured against: a pass-through proxy doing nothing but forwarding.
+"""A reference beside the floor: the same pass-through as floor_proxy.py, over httpx instead of raw aiohttp.
 
-It uses the gateway's own upstream client (httpx over aiohttp, same limits and timeouts) and the same
-uvicorn stack, so the difference between the two is the gateway's own work, not the plumbing's.
+httpx with the httpx-aiohttp transport was the gateway's upstream client (and this, the bench's floor) before
+issue 14; kept to show what the httpx layer costs by itself next to raw aiohttp.
 
-    python -m tests.bench.bare_proxy --port P --upstream http://127.0.0.1:9100 --api-key K
+    python -m tests.bench.bare_httpx_proxy --port P --upstream http://127.0.0.1:9100 --api-key K
 """
 
 from __future__ import annotations
