@@ -21,6 +21,7 @@ from gateway.admin.probes import healthz, readyz
 from gateway.errors import GatewayError, openai_error_body
 from gateway.inbound.azure_paths import check_dated_api_version, check_v1_api_version, model_from_path
 from gateway.inbound.endpoints import ENDPOINTS, Endpoint
+from gateway.inbound.hot_paths import GatewayApp
 from gateway.inbound.middleware import RequestIdMiddleware
 from gateway.observe.routing_log import RequestRecord
 from gateway.realtime.session import endpoint as realtime_endpoint
@@ -50,9 +51,8 @@ def create_app(
             app.state.services = services
             yield
 
-    routes = [
-        Route(f"/v1/{name}", _endpoint_handler(endpoint), methods=["POST"]) for name, endpoint in ENDPOINTS.items()
-    ]
+    openai_handlers = {f"/v1/{name}": _endpoint_handler(endpoint) for name, endpoint in ENDPOINTS.items()}
+    routes = [Route(path, handler, methods=["POST"]) for path, handler in openai_handlers.items()]
     # Azure's own URLs for the same endpoints (inbound/azure_paths.py).
     routes += [
         Route(f"/openai/v1/{name}", _endpoint_handler(endpoint, check=check_v1_api_version), methods=["POST"])
@@ -87,7 +87,7 @@ def create_app(
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
     ]
-    app = Starlette(
+    app = GatewayApp(
         routes=[*routes, *(WebSocketRoute(path, realtime_endpoint) for path in _REALTIME_PATHS)],
         lifespan=lifespan,
         middleware=[Middleware(RequestIdMiddleware)],
@@ -96,6 +96,7 @@ def create_app(
     # Starlette answers a path with a stray trailing slash by a 307 to a Location built from the client's
     # Host header, before any authentication: an unknown path is a 404 here, like any other.
     app.router.redirect_slashes = False
+    app.serve_hot_paths(openai_handlers)
     return app
 
 
