@@ -15,7 +15,9 @@ failed command is retried once at once, on a fresh connection; this makes the st
 connections left by a Redis restart heal without the caller noticing, and is safe because the
 scripts are idempotent (a retried admit finds its reservation and does not charge it twice).
 redis-py reconnects by itself, and `register_script` loads a script again when Redis has lost it
-(`EVALSHA`, then `SCRIPT LOAD` on NOSCRIPT).
+(`EVALSHA`, then `SCRIPT LOAD` on NOSCRIPT). Several scripts in one pipeline (settling and observing after a
+response) are plain EVALSHAs with the same recovery done here, so a request costs two round trips: admit,
+then settle.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from importlib import resources
 
 from redis.commands.core import AsyncScript
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import ReadOnlyError
+from redis.exceptions import NoScriptError, ReadOnlyError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from gateway.limits.budget import (
@@ -156,15 +158,37 @@ class RedisLimiter:
         )
 
     async def _run_pipelined(self, calls: Sequence[_ScriptCall]) -> None:
-        """Several scripts in one round trip (a pipeline, not a transaction: each script is atomic itself)."""
+        """Several scripts in one round trip (a pipeline, not a transaction: each script is atomic itself).
+
+        Plain EVALSHAs, not redis-py's scripts in a pipeline: those cost a `SCRIPT EXISTS` round trip before
+        every pipeline. Instead the calls whose script Redis has lost (a restart, `SCRIPT FLUSH`) answer
+        NOSCRIPT, and only those are sent again, in one more pipeline that loads their scripts first; the
+        calls that did run are not repeated.
+        """
         try:
             async with asyncio.timeout(self._call_timeout):
-                pipe = self._redis.pipeline(transaction=False)
-                for script, keys, args in calls:
-                    await script(keys=keys, args=args, client=pipe)
-                await pipe.execute()
+                replies = await self._pipeline(calls, load=())
+                lost = [call for call, reply in zip(calls, replies, strict=True) if isinstance(reply, NoScriptError)]
+                errors = [reply for reply in _errors(replies) if not isinstance(reply, NoScriptError)]
+                if lost:
+                    scripts = list(dict.fromkeys(script for script, _, _ in lost))
+                    # The loads' replies come first: a failed load is raised, not the NOSCRIPT it then causes.
+                    errors += _errors(await self._pipeline(lost, load=scripts))
+                if errors:
+                    # As a single call raises it: a script failing is a bug; READONLY (a replica) is Redis away.
+                    raise errors[0]
         except _UNAVAILABLE as error:
             raise LimiterUnavailable(f"Redis is unavailable: {error!r}") from error
+
+    async def _pipeline(self, calls: Sequence[_ScriptCall], *, load: Sequence[AsyncScript]) -> list[object]:
+        """Every reply, errors not raised: the `SCRIPT LOAD` of each script in `load`, then the calls'."""
+        pipe = self._redis.pipeline(transaction=False)
+        for script in load:
+            pipe.script_load(script.script)
+        for script, keys, args in calls:
+            pipe.evalsha(script.sha, len(keys), *keys, *args)
+        replies: list[object] = await pipe.execute(raise_on_error=False)
+        return replies
 
     async def refund(self, reservation: Reservation) -> None:
         if reservation.keys:
@@ -204,6 +228,10 @@ class RedisLimiter:
 
 
 _ScriptCall = tuple[AsyncScript, list[str], list[str | int]]
+
+
+def _errors(replies: Sequence[object]) -> list[ResponseError]:
+    return [reply for reply in replies if isinstance(reply, ResponseError)]
 
 
 def _or_none(limit: int | None) -> int:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
+from collections.abc import Awaitable
 from importlib import resources
-from typing import Any
 
 import pytest
 import redis.asyncio as aioredis
@@ -87,6 +87,11 @@ async def test_one_command_per_call(redis_url: str, clock: SimulatedClock) -> No
         assert await commands_sent(redis_url, limiter.settle(admission.reservation, 20)) == ["EVALSHA"]
         assert await commands_sent(redis_url, limiter.refund(admission.reservation)) == ["EVALSHA"]
         assert await commands_sent(redis_url, limiter.cool_down(DEP.key, 1)) == ["EVALSHA"]
+        clock.advance(1)  # past the cool-down
+        again = await limiter.admit(budgets, 10)
+        assert again.reservation is not None
+        settling = limiter.settle_and_observe(again.reservation, 5, [Observation(DEP.key, DEP, 900)])
+        assert await commands_sent(redis_url, settling) == ["EVALSHA", "EVALSHA"]  # no SCRIPT EXISTS first
     finally:
         await limiter.aclose()
 
@@ -130,31 +135,82 @@ async def test_redis_that_never_answers_raises_promptly() -> None:
             await limiter.aclose()
 
 
-async def test_settle_and_observe_is_one_pipelined_round_trip(redis_url: str) -> None:
+async def round_trips(redis_url: str, call: Awaitable[object]) -> int:
+    """The requests clients wrote to Redis, each then waited for, while `call` ran: one command, one script call or
+    one whole pipeline each (Redis reads a pipeline written at once in one go: `total_reads_processed`)."""
+    async with aioredis.Redis.from_url(redis_url) as counter:
+        before = (await counter.info("stats"))["total_reads_processed"]
+        await call
+        after = (await counter.info("stats"))["total_reads_processed"]
+    return int(after) - int(before) - 1  # the second INFO's own read
+
+
+async def test_a_request_costs_two_round_trips(redis_url: str) -> None:
     limiter = RedisLimiter(redis_url, burst_fraction=None)
-    budget = Budget("dep:one-trip", 1000, 100)
-    admission = await limiter.admit([budget], 300)
-    assert admission.reservation is not None
-    executed: list[int] = []
-    real_pipeline = limiter._redis.pipeline
+    budget, key_budget = Budget("dep:two-trips", 1000, 100), Budget("key:two-trips", 5000, None)
 
-    def counting_pipeline(*args: Any, **kwargs: Any) -> Any:
-        pipe = real_pipeline(*args, **kwargs)
-        real_execute = pipe.execute
+    async def request(observed: list[Observation]) -> None:
+        admission = await limiter.admit([budget, key_budget], 300)
+        assert admission.reservation is not None
+        await limiter.settle_and_observe(admission.reservation, 100, observed)
 
-        async def execute(*a: Any, **k: Any) -> Any:
-            executed.append(len(pipe.command_stack))
-            return await real_execute(*a, **k)
+    try:
+        await request([])  # connects and loads the scripts: once per process, not per request
+        # Admit, then settle and observe in one pipeline.
+        assert await round_trips(redis_url, request([Observation(budget.key, budget, 500)])) == 2
+        states = await limiter.states([budget, key_budget])
+        assert states[0].remaining_tokens == 500  # 200 settled leave 800; Azure's 500 is lower and wins
+        assert states[1].remaining_tokens == 4800  # both requests settled at 100
+    finally:
+        await limiter.aclose()
 
-        pipe.execute = execute
-        return pipe
 
-    limiter._redis.pipeline = counting_pipeline  # type: ignore[method-assign]
-    await limiter.settle_and_observe(admission.reservation, 100, [Observation(budget.key, budget, 500)])
-    assert executed == [2]  # settle and observe went out together, in one pipeline
-    state = (await limiter.admit([budget], 0)).states[0]
-    assert state.remaining_tokens == 500  # 100 settled leaves 900; Azure's 500 is lower and wins
-    await limiter.aclose()
+async def test_settling_recovers_from_a_flushed_script_cache(redis_url: str) -> None:
+    limiter = RedisLimiter(redis_url, burst_fraction=None)
+    budget, other = Budget("dep:flushed", 1000, None), Budget("dep:observed", 1000, None)
+    try:
+        admission = await limiter.admit([budget], 300)
+        assert admission.reservation is not None
+        async with aioredis.Redis.from_url(redis_url) as client:
+            await client.script_flush()  # as a restart leaves it, the data and the connections kept
+            settling = limiter.settle_and_observe(admission.reservation, 100, [Observation(other.key, other, 400)])
+            # NOSCRIPT, then one pipeline that loads both scripts and runs the settle and the observe again.
+            assert await round_trips(redis_url, settling) == 2
+            assert await client.script_exists(limiter._admit_script.sha, limiter._settle_script.sha) == [True, True]
+        settled, observed = await limiter.states([budget, other])
+        assert settled.remaining_tokens == 900  # the settle ran: 300 reserved became 100
+        assert observed.remaining_tokens == 400  # and the observe: Azure's 400
+    finally:
+        await limiter.aclose()
+
+
+async def test_settling_after_a_restart(own_redis_server: RedisServer) -> None:
+    limiter = RedisLimiter(own_redis_server.url, burst_fraction=None)
+    try:
+        admission = await limiter.admit([DEP], 300)
+        assert admission.reservation is not None
+        own_redis_server.restart()  # a dead pooled connection, and no scripts loaded
+        observed = [Observation(DEP.key, DEP, 400)]
+        await asyncio.wait_for(limiter.settle_and_observe(admission.reservation, 100, observed), 5)
+        assert (await limiter.states([DEP]))[0].remaining_tokens == 400  # the reservation went with the data
+    finally:
+        await limiter.aclose()
+
+
+async def test_settling_against_a_read_only_replica_is_redis_unavailable(own_redis_server: RedisServer) -> None:
+    """A failover can leave the client on a replica: in a pipeline as in a single call, that is Redis away."""
+    limiter = RedisLimiter(own_redis_server.url, burst_fraction=None)
+    try:
+        admission = await limiter.admit([DEP], 300)
+        assert admission.reservation is not None
+        async with aioredis.Redis.from_url(own_redis_server.url) as client:
+            with socket.socket() as sock:  # a primary that is never there: the server just turns read-only
+                sock.bind(("127.0.0.1", 0))
+                await client.replicaof("127.0.0.1", sock.getsockname()[1])
+        with pytest.raises(LimiterUnavailable, match="ReadOnlyError"):
+            await limiter.settle_and_observe(admission.reservation, 100, [Observation(DEP.key, DEP, 400)])
+    finally:
+        await limiter.aclose()
 
 
 async def test_redis_peek_is_one_round_trip_that_writes_nothing(redis_url: str, clock: SimulatedClock) -> None:
