@@ -3,7 +3,8 @@
 A round trip is one request the gateway writes and then waits for: one command, one script call, or one
 whole pipeline. Redis counts these as read events on client sockets (`total_reads_processed`): a client
 writes a pipeline at once and Redis reads it at once, so it counts once however many commands it holds.
-Note that redis-py runs `SCRIPT EXISTS` before a pipeline holding scripts: one round trip more, and counted.
+A `SCRIPT EXISTS` redis-py may send before a pipeline holding Script objects would count as one more (the
+limiter sends EVALSHA itself to avoid it).
 """
 
 from __future__ import annotations
