@@ -139,7 +139,8 @@ def served_app(config: GatewayConfig, environ: Mapping[str, str] | None = None) 
     from gateway.app import create_app
     from gateway.inbound.in_flight import InFlightLimit
 
-    return InFlightLimit(create_app(config, environ), config.server.max_concurrent_requests)
+    app = create_app(config, environ, freeze_after_start=True)
+    return InFlightLimit(app, config.server.max_concurrent_requests)
 
 
 def served_app_from_environment() -> ASGIApp:

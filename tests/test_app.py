@@ -5,6 +5,7 @@ No Azure is needed: every request here is answered before anything would go upst
 
 from __future__ import annotations
 
+import gc
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -93,6 +94,18 @@ def test_an_unknown_path_is_an_openai_shaped_404(client: TestClient, method: str
 def test_each_response_gets_a_request_id_of_its_own(client: TestClient) -> None:
     ids = {client.get("/v1/nope").headers["x-request-id"] for _ in range(3)}
     assert len(ids) == 3
+
+
+def test_a_served_app_freezes_what_start_up_built(config: tuple[GatewayConfig, dict[str, str]]) -> None:
+    gateway_config, environ = config
+    assert gc.get_freeze_count() == 0
+    try:
+        with TestClient(create_app(gateway_config, environ)):
+            assert gc.get_freeze_count() == 0  # tests and embedders: nothing frozen
+        with TestClient(create_app(gateway_config, environ, freeze_after_start=True)):
+            assert gc.get_freeze_count() > 10_000  # the settings, policy, model table, tokenizer wrappers
+    finally:
+        gc.unfreeze()
 
 
 def test_the_lifespan_builds_the_services_from_the_config(config: tuple[GatewayConfig, dict[str, str]]) -> None:
