@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -51,6 +52,15 @@ class Gateway:
             if time.monotonic() > deadline:
                 raise AssertionError(f"no routing-log line for request {request_id} after {timeout} s")
             time.sleep(0.01)  # the file has no change notification to await
+
+
+@pytest.fixture(autouse=True)
+def _nothing_stays_frozen() -> Iterator[None]:
+    """A test serving the gateway as `gateway serve` does freezes what start-up built (gc.freeze): in a test
+    process that would keep every later test's garbage from the collector. Thawed after each test."""
+    yield
+    if gc.get_freeze_count():
+        gc.unfreeze()
 
 
 @pytest.fixture(scope="session")
