@@ -18,7 +18,7 @@ PACKAGE = ROOT / "gateway"
 TESTS = ROOT / "tests"
 
 # Folders of tests that exercise the whole gateway, or help the tests, rather than one module.
-NOT_MIRRORED_DIRS = frozenset({"e2e", "bench", "support"})
+NOT_MIRRORED_DIRS = frozenset({"e2e", "bench", "support", "deploy"})
 # Test modules that are about the project rather than one module.
 NOT_MIRRORED_FILES = frozenset(
     {
