@@ -17,6 +17,8 @@ from starlette.routing import Route, WebSocketRoute
 from gateway import pipeline
 from gateway.admin.deployments import deployment_status
 from gateway.admin.explain import explain
+from gateway.admin.feed import feed
+from gateway.admin.metrics_endpoint import metrics
 from gateway.admin.models import get_model, list_models
 from gateway.admin.probes import healthz, readyz
 from gateway.errors import GatewayError, openai_error_body
@@ -96,8 +98,10 @@ def create_app(
         *(Route(f"{prefix}/models/{{model:path}}", get_model, methods=["GET"]) for prefix in _MODEL_PREFIXES),
         Route("/gateway/explain/v1/{operation:path}", explain, methods=["POST"]),
         Route("/gateway/deployments", deployment_status, methods=["GET"]),
+        Route("/gateway/feed", feed, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
+        Route("/metrics", metrics, methods=["GET"]),
     ]
     app = GatewayApp(
         routes=[*routes, *(WebSocketRoute(path, realtime_endpoint) for path in _REALTIME_PATHS)],

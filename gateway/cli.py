@@ -7,7 +7,7 @@ import copy
 import json
 import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from starlette.types import ASGIApp
 
     from gateway.inbound.connection_guard import ServedConfig
+    from gateway.observe.log_filter import StatusMatch
 
 DEFAULT_CONFIG = "config/gateway.yaml"
 LOCAL_ONLY_HOST = "127.0.0.1"
@@ -68,6 +69,7 @@ def _parser() -> argparse.ArgumentParser:
         "--api-key", default=os.environ.get("SIMULATOR_API_KEY", "simulator-key"), help="the key it accepts"
     )
     simulate.set_defaults(run=_simulate)
+    _add_logs_command(commands)
     return parser
 
 
@@ -125,7 +127,11 @@ def _serve(args: argparse.Namespace) -> int:
             os.environ[CONFIG_PATH_VARIABLE] = args.config
             factory = f"{__name__}:{served_app_from_environment.__name__}"
             served = server_config(factory, config, os.environ, host, port, workers=args.workers)
-            Multiprocess(served, sockets=[served.bind_socket()]).run()
+            forget_metrics = _share_metrics_between_workers()
+            try:
+                Multiprocess(served, sockets=[served.bind_socket()]).run()
+            finally:
+                forget_metrics()
             return 0
         server = uvicorn.Server(server_config(served_app(config), config, os.environ, host, port))
         server.run()
@@ -141,6 +147,27 @@ def served_app(config: GatewayConfig, environ: Mapping[str, str] | None = None) 
 
     app = create_app(config, environ, freeze_after_start=True)
     return InFlightLimit(app, config.server.max_concurrent_requests)
+
+
+def _share_metrics_between_workers() -> Callable[[], None]:
+    """prometheus-client's multiprocess mode, so that any worker's /metrics counts every worker's requests: the
+    workers (started after this) write their values to files in PROMETHEUS_MULTIPROC_DIR, which must start
+    empty. The operator's directory, when set, is emptied of those files; else a fresh temporary one is made.
+    The returned function removes what this made, once the workers are gone."""
+    import shutil
+    import tempfile
+
+    from gateway.observe.metrics import MULTIPROCESS_DIR_VARIABLE
+
+    chosen = os.environ.get(MULTIPROCESS_DIR_VARIABLE)
+    if chosen:
+        Path(chosen).mkdir(parents=True, exist_ok=True)
+        for stale in Path(chosen).glob("*.db"):  # a previous run's values would be added to this one's
+            stale.unlink()
+        return lambda: None
+    made = tempfile.mkdtemp(prefix="gateway-metrics-")
+    os.environ[MULTIPROCESS_DIR_VARIABLE] = made
+    return lambda: shutil.rmtree(made, ignore_errors=True)
 
 
 def served_app_from_environment() -> ASGIApp:
@@ -174,6 +201,8 @@ def server_config(
         loop="uvloop",
         access_log=False,
         timeout_keep_alive=config.server.keep_alive_timeout_seconds,
+        # An open live feed (/gateway/feed) or a long stream would otherwise hold a stopping server forever.
+        timeout_graceful_shutdown=config.server.shutdown_timeout_seconds,
         log_config=redacted_log_config(config, environ),
     )
 
@@ -262,6 +291,55 @@ def _simulate(args: argparse.Namespace) -> int:
     print(f"gateway: Azure OpenAI simulator on http://{args.host}:{args.port}", file=sys.stderr)
     uvicorn.run(app, host=args.host, port=args.port, loop="uvloop", http="httptools", access_log=False)
     return 0
+
+
+def _add_logs_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    logs = commands.add_parser(
+        "logs",
+        help="show the routing log: one readable line per request, filtered, or a table of totals",
+        description="Read a routing log (a file, or standard input) and show one line per request: time, key, "
+        "endpoint, requested -> model @ deployment, the last decision steps, tokens in/out, latency, status, "
+        "attempts and fallbacks. Filters combine with and; a repeated filter matches any of its values.",
+    )
+    logs.add_argument("--file", help="the routing log to read, or - for standard input (the default when piped)")
+    logs.add_argument("-f", "--follow", action="store_true", help="keep reading the file as it grows (Ctrl-C stops)")
+    logs.add_argument("--model", action="append", default=[], help="asked for, served by, or tried")
+    logs.add_argument(
+        "--deployment", action="append", default=[], help="served by or tried: resource/name, or the name alone"
+    )
+    logs.add_argument("--key", action="append", default=[], help="a key id, as the log writes it (key-...)")
+    logs.add_argument("--status", type=_status_match, help="e.g. 429, 5xx, or 429,5xx")
+    logs.add_argument("--errors", action="store_true", help="only requests answered with status 400 or more")
+    logs.add_argument("--slower-than", type=float, metavar="MS", help="only requests that took longer than MS")
+    output = logs.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help="pass the matching lines through unchanged")
+    output.add_argument("--stats", action="store_true", help="a table per model and deployment over the matching lines")
+    logs.set_defaults(run=_logs)
+
+
+def _status_match(text: str) -> StatusMatch:
+    from gateway.observe.log_filter import StatusMatch
+
+    try:
+        return StatusMatch.parse(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _logs(args: argparse.Namespace) -> int:
+    from gateway.observe.log_command import LogsOptions, run_logs
+    from gateway.observe.log_filter import LineFilter
+
+    line_filter = LineFilter(
+        models=frozenset(args.model),
+        deployments=frozenset(args.deployment),
+        keys=frozenset(args.key),
+        status=args.status,
+        errors_only=args.errors,
+        slower_than_ms=args.slower_than,
+    )
+    options = LogsOptions(args.file, follow=args.follow, as_json=args.json, stats=args.stats, line_filter=line_filter)
+    return run_logs(options, sys.stdin.buffer, sys.stdout, sys.stderr)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from gateway.dispatch.adapt import ModelAdapter
 from gateway.dispatch.balance import RemainingTokens
 from gateway.dispatch.dispatcher import Dispatcher
 from gateway.health.board import HealthBoard
+from gateway.inbound.admin_auth import AdminKeys
 from gateway.inbound.body_budget import BodyBudget
 from gateway.inbound.client_auth import ClientKeys
 from gateway.limits import Limiter, MemoryLimiter
@@ -36,6 +37,8 @@ class Services:
     config: GatewayConfig
     deployments: DeploymentTable
     client_keys: ClientKeys
+    # Keys for the operators' endpoints (/gateway/deployments, /gateway/feed): never client keys.
+    admin_keys: AdminKeys
     header_policy: HeaderPolicy
     credentials: UpstreamCredentials
     upstream: UpstreamClient
@@ -62,10 +65,13 @@ async def open_services(
     catalog = await anyio.to_thread.run_sync(ModelCatalog)  # one table for routing and for fallbacks
     router = await anyio.to_thread.run_sync(build_router, config, catalog)
     await anyio.to_thread.run_sync(warm_tokenizers, router)
+    # Before anything that needs closing: a refused key set (an admin key also a client key) stops start-up.
+    client_keys = ClientKeys.from_environ(config.client_keys.env, environ)
+    admin_keys = AdminKeys.from_environ(config.admin.env, environ, client_keys)
     limiter = build_limiter(config, limits_clock)
     credentials = UpstreamCredentials(environ)
     upstream = UpstreamClient(config.upstream)
-    routing_log = RoutingLog(config.log.routing_log)
+    routing_log = RoutingLog(config.log.routing_log, config.admin.feed.recent_lines)
     deployments = DeploymentTable.from_config(config)
     health = build_health_board(config, deployments)
     admission = Admission(limiter, BudgetBook(config.deployments, config.client_keys), config.rate_limits)
@@ -90,7 +96,8 @@ async def open_services(
         yield Services(
             config=config,
             deployments=deployments,
-            client_keys=ClientKeys.from_environ(config.client_keys.env, environ),
+            client_keys=client_keys,
+            admin_keys=admin_keys,
             header_policy=header_policy,
             credentials=credentials,
             upstream=upstream,

@@ -14,7 +14,7 @@ from gateway.app import create_app
 from gateway.settings import load_config
 from gateway.simulator import SimulatorSettings, create_simulator_app
 from gateway.simulator.settings import DEFAULT_DEPLOYMENTS
-from tests.support.gateway_config import CLIENT_KEYS, SIMULATOR_KEY, shipped_config, write_config
+from tests.support.gateway_config import ADMIN_KEY, CLIENT_KEYS, SIMULATOR_KEY, shipped_config, write_config
 from tests.support.redis_server import RedisServer, redis_server
 from tests.support.servers import serve
 from tests.support.simulator_control import SimulatorControl
@@ -33,6 +33,7 @@ class Gateway:
     url: str
     routing_log: Path
     client_key: str = CLIENT_KEYS[0]
+    admin_key: str = ADMIN_KEY
 
     def log_lines(self) -> list[dict[str, object]]:
         # Only whole lines: the gateway may be writing the last one while the test reads.
@@ -102,7 +103,11 @@ def make_gateway(simulator: Simulator, tmp_path: Path) -> GatewayFactory:
     def start(yaml_text: str) -> Iterator[Gateway]:
         log_path = tmp_path / "routing.log"
         text = yaml_text.replace("${SIMULATOR_URL}", simulator.url) + f"\nlog: {{routing_log: {log_path}}}\n"
-        environ = {"SIM_KEY": SIMULATOR_KEY, "GATEWAY_API_KEYS": ",".join(CLIENT_KEYS)}
+        environ = {
+            "SIM_KEY": SIMULATOR_KEY,
+            "GATEWAY_API_KEYS": ",".join(CLIENT_KEYS),
+            "GATEWAY_ADMIN_KEYS": f"ops:{ADMIN_KEY}",
+        }
         config = load_config(write_config(tmp_path, text), environ)
         with serve(create_app(config, environ)) as url:
             yield Gateway(url, log_path)

@@ -228,3 +228,19 @@ def test_the_gateways_own_log_lines_are_redacted_when_served(
     err = capsys.readouterr().err
     assert "rate limits: Redis said no to [redacted]" in err
     assert secret not in err and "api-key=abc" not in err
+
+
+def test_a_stopping_server_cuts_what_is_still_open_after_the_shutdown_timeout() -> None:
+    from gateway.cli import server_config
+    from gateway.settings import load_config
+
+    environ = {"AZURE_OPENAI_ENDPOINT": "http://127.0.0.1:9", "AZURE_OPENAI_API_KEY": "k", "GATEWAY_API_KEYS": "x"}
+    config = load_config(SHIPPED_CONFIG, environ)
+    assert (
+        server_config(
+            "gateway.cli:served_app_from_environment", config, environ, "127.0.0.1", 1
+        ).timeout_graceful_shutdown
+        == 30
+    )
+    quick = config.model_copy(update={"server": config.server.model_copy(update={"shutdown_timeout_seconds": 2.5})})
+    assert server_config("x:y", quick, environ, "127.0.0.1", 1).timeout_graceful_shutdown == 2.5

@@ -1,4 +1,5 @@
-"""GET /gateway/deployments: each deployment's health and what is left of its budgets, for operators."""
+"""GET /gateway/deployments: each deployment's health and what is left of its budgets, for operators (an
+admin key: inbound/admin_auth.py)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ async def deployment_status(request: Request) -> Response:
     services: Services = request.app.state.services
     headers = gateway_headers(request.state.request_id)
     try:
-        services.client_keys.authenticate(request.headers)
+        services.admin_keys.authenticate(request.headers)
         await services.health.refresh()  # what other replicas learnt, not only this one
         deployments = services.deployments.all
         try:

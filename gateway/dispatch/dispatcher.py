@@ -43,6 +43,7 @@ from gateway.health.board import HealthBoard
 from gateway.inbound.fields import ClientBody
 from gateway.limits.admission import Admission, Admitted
 from gateway.limits.ledger import Ledger
+from gateway.observe import metrics
 from gateway.routing.policy import Policy
 from gateway.settings.schema import RetrySettings
 from gateway.upstream.answer import first_chunk, is_streamed, raise_for_error, read_whole
@@ -149,6 +150,11 @@ class Dispatcher:
         body = adapted.body
         waited_ms = round(state.waited_s * 1000, 3)
         attempt = Attempt(candidate.model, candidate.deployment.id, waited_ms, changes=list(adapted.changes))
+        tried = state.trace.attempts
+        if tried:
+            metrics.retried(state.last_error)
+        if candidate.fallback_from is not None and (not tried or tried[-1].model != candidate.model):
+            metrics.fell_back(tried[-1].model if tried else state.plan.routed_model, candidate.model, state.reason)
         state.waited_s = 0.0
         state.trace.attempts.append(attempt)
         state.round_tried = True
@@ -156,8 +162,12 @@ class Dispatcher:
         try:
             delivery = await self._send(job, state, candidate, admitted, body, attempt)
         except GatewayError as error:
-            attempt.latency_ms = round((time.perf_counter() - started) * 1000, 3)
+            seconds = time.perf_counter() - started
+            attempt.latency_ms = round(seconds * 1000, 3)
             attempt.error = error.code
+            metrics.attempt_ended(
+                job.body.endpoint.operation, candidate.model, candidate.deployment.id, error.code, seconds
+            )
             await self._after_failure(candidate.deployment, admitted, error, attempt, state.ledger)
             state.last_error = error
             state.reason = error.fallback_reason
@@ -225,6 +235,7 @@ class Dispatcher:
     async def _send(
         self, job: Job, state: LoopState, candidate: Candidate, admitted: Admitted, body: ClientBody, attempt: Attempt
     ) -> Delivery:
+        sent = time.perf_counter()
         outbound = await build_upstream_request(
             candidate.deployment, body, job.client_headers, job.request_id, self._header_policy, self._credentials
         )
@@ -236,6 +247,8 @@ class Dispatcher:
         if is_streamed(response):
             limit, left = self._settings.first_chunk_timeout_seconds, job.deadline - time.monotonic()
             chunks = await first_chunk(response, deployment_id, left if limit is None else min(limit, left))
+            seconds = time.perf_counter() - sent
+            metrics.attempt_first_chunk(job.body.endpoint.operation, candidate.model, deployment_id, seconds)
             return Delivery(candidate, admitted, response, None, chunks, strip, state.trace)
         whole = await read_whole(response, deployment_id)
         return Delivery(candidate, admitted, response, whole, None, strip, state.trace)

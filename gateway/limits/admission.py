@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from gateway.errors import ModelNotFound, RateLimited
 from gateway.limits import BudgetState, Limiter, Observation, Reservation
 from gateway.limits.budget_book import BudgetBook
+from gateway.observe import metrics
 from gateway.settings.schema import RateLimitSettings
 from gateway.upstream.deployments import Deployment
 from gateway.upstream.retry_after import retry_after_seconds
@@ -60,7 +61,9 @@ class Admission:
                     return Admitted(deployment, None, estimate, ())
                 decision = await self._limiter.admit(budgets, estimate)
                 if decision.admitted:
+                    metrics.admitted(deployment.id)
                     return Admitted(deployment, decision.reservation, estimate, tuple(decision.states))
+                metrics.refused(deployment.id, decision.blocked_by)
                 refusal = _refusal(model, estimate, decision.retry_after_s, decision.blocked_by, decision.states)
                 if refusal.by_client_key:
                     refused = refusal

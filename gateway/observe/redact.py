@@ -72,6 +72,7 @@ def secret_values(config: GatewayConfig, environ: Mapping[str, str]) -> list[str
         if isinstance(resource.auth, ApiKeyAuth)
     ]
     values.extend(client_key_values(environ.get(config.client_keys.env, "")))
+    values.extend(client_key_values(environ.get(config.admin.env, "")))  # same format: "name:key,..."
     values.extend(environ.get(name, "") for name in ENTRA_SECRET_VARIABLES)
     if config.rate_limits.redis_url:
         values.append(urlsplit(config.rate_limits.redis_url).password or "")

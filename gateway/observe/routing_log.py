@@ -1,4 +1,8 @@
-"""The routing log: one JSON line per request, written when the request is over (streams included)."""
+"""The routing log: one JSON line per request, written when the request is over (streams included).
+
+Each line also goes to this process's `live` lines (observe/live_lines.py), which the operators' feed
+(/gateway/feed) serves.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,11 @@ from datetime import UTC, datetime
 from typing import IO, Any
 
 import orjson
+
+from gateway.observe.live_lines import LiveLines
+
+# Lines kept in memory for the live feed unless the config says otherwise (admin.feed.recent_lines).
+RECENT_LINES = 1000
 
 
 @dataclass(slots=True)
@@ -52,14 +61,18 @@ _LOGGED_FIELDS = tuple(name for name in RequestRecord.__dataclass_fields__ if na
 
 
 class RoutingLog:
-    def __init__(self, destination: str) -> None:
+    def __init__(self, destination: str, recent_lines: int = RECENT_LINES) -> None:
         self._owns_stream = destination != "stdout"
         self._stream: IO[bytes] = sys.stdout.buffer if not self._owns_stream else open(destination, "ab")  # noqa: SIM115
+        self.live = LiveLines(recent_lines)
 
     def write(self, record: RequestRecord) -> None:
-        self._stream.write(record.as_json() + b"\n")
+        line = record.as_json()
+        self._stream.write(line + b"\n")
         self._stream.flush()  # operators tail this live
+        self.live.add(line)
 
     def close(self) -> None:
+        self.live.close()
         if self._owns_stream:
             self._stream.close()

@@ -24,6 +24,7 @@ from gateway.errors import GatewayError, UpstreamError
 from gateway.inbound.azure_paths import check_api_version_of
 from gateway.inbound.endpoints import REALTIME
 from gateway.limits.admission import Admitted
+from gateway.observe import metrics
 from gateway.observe.routing_log import RequestRecord
 from gateway.realtime.denial import deny
 from gateway.realtime.handshake import Hello, admit, authenticate, call_azure, read_hello, route
@@ -71,6 +72,7 @@ async def handle(services: Services, websocket: WebSocket, request_id: str) -> N
     finally:
         if slot_holder is not None:
             services.realtime_slots.release(slot_holder)
+        metrics.request_ended(record)
         services.routing_log.write(record)
 
 
@@ -96,7 +98,8 @@ async def _run(
         except OSError:
             pass  # the client left while Azure was being called: nothing to relay
         else:
-            ending = await relay(websocket, azure, meter, counts)
+            with metrics.realtime_session_open():
+                ending = await relay(websocket, azure, meter, counts)
     except Exception:
         logger.exception("realtime session %s failed", record.request_id)
         ending = Ending("gateway", INTERNAL_ERROR, "the gateway failed", "internal_error")

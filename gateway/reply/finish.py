@@ -11,6 +11,8 @@ refunded. Ending is shielded from cancellation, so a cancelled request still giv
 
 from __future__ import annotations
 
+import time
+
 import anyio
 from starlette.responses import JSONResponse
 
@@ -19,6 +21,7 @@ from gateway.errors import GatewayError
 from gateway.inbound.fields import ClientBody
 from gateway.limits.admission import Admission
 from gateway.limits.ledger import Ledger
+from gateway.observe import metrics
 from gateway.observe.routing_log import RequestRecord, RoutingLog
 from gateway.reply.headers import error_response, gateway_headers
 from gateway.reply.relay import StreamOutcome
@@ -33,6 +36,7 @@ class Finish:
         self._routing_log = routing_log
         self._routed_model: str | None = None  # named in headers before any deployment answered
         self._delivery: Delivery | None = None
+        self._delivered_at = 0.0  # time.perf_counter() when the answering attempt was committed
         self._finished = False
 
     @property
@@ -59,9 +63,11 @@ class Finish:
 
     def delivered(self, delivery: Delivery) -> dict[str, str]:
         """Note the answering attempt; the headers the client's response carries."""
-        self._delivery = delivery
+        self._delivery, self._delivered_at = delivery, time.perf_counter()
         self.record.model, self.record.deployment = delivery.candidate.model, delivery.candidate.deployment.id
         self.record.upstream_status = delivery.response.status_code
+        if delivery.chunks is not None:  # a stream is committed once Azure's first chunk is in hand
+            metrics.first_token(self.record, delivery.candidate.model)
         self._traced(delivery.trace)
         return self._headers(delivery.trace)
 
@@ -77,6 +83,8 @@ class Finish:
             # A cut stream's usage is unknown: the estimate stays charged, as Azure bills what it generated.
             await self.ledger.settle(delivery.admitted, total_tokens(outcome.usage), delivery.response.headers)
             await self.ledger.refund_open()
+        self._answering_attempt_ended(delivery, outcome.error)
+        metrics.request_ended(record)
         self._routing_log.write(record)
 
     async def refused(self, error: GatewayError, trace: Trace | None = None) -> JSONResponse:
@@ -99,7 +107,14 @@ class Finish:
         self.record.finish(status, code)
         with anyio.CancelScope(shield=True):
             await self.ledger.refund_open()
+        metrics.request_ended(self.record)
         self._routing_log.write(self.record)
+
+    def _answering_attempt_ended(self, delivery: Delivery, error: str | None) -> None:
+        # The dispatcher timed the attempt until it was committed; a stream goes on until the relay ends it.
+        attempt = delivery.trace.attempts[-1]
+        seconds = (attempt.latency_ms or 0.0) / 1000 + (time.perf_counter() - self._delivered_at)
+        metrics.attempt_ended(self.record.endpoint, attempt.model, attempt.deployment, error, seconds)
 
     def _traced(self, trace: Trace) -> None:
         record = self.record

@@ -35,6 +35,9 @@ class ServerSettings(Strict):
     # Requests served at once (realtime sessions and the /healthz and /readyz probes not counted); more get
     # 503 with retry-after, before their body is read.
     max_concurrent_requests: Annotated[int, Field(gt=0)] = 1000
+    # On SIGTERM, requests in flight get this long to finish; then what is still open (a live feed, a long
+    # stream) is cut and the server stops.
+    shutdown_timeout_seconds: Annotated[float, Field(gt=0, le=3600)] = 30.0
 
 
 class RateLimit(Strict):
@@ -54,6 +57,25 @@ class ClientKeySettings(Strict):
     # Every key's limits, unless `per_key` (by key name or id) says otherwise.
     limits: KeyRateLimit = KeyRateLimit()
     per_key: dict[str, KeyRateLimit] = Field(default_factory=dict)
+
+
+class FeedSettings(Strict):
+    """The live feed of routing-log lines (GET /gateway/feed), per gateway process."""
+
+    # Lines each process keeps in memory for a new watcher, and the most one watcher may fall behind by
+    # before its oldest pending lines are dropped (and counted to it).
+    recent_lines: Annotated[int, Field(ge=1, le=100_000)] = 1000
+    # A comment line this often on a quiet feed, so proxies and browsers keep the connection open.
+    keep_alive_seconds: Annotated[float, Field(gt=0, le=300)] = 15.0
+
+
+class AdminSettings(Strict):
+    """The operators' endpoints (/gateway/deployments, /gateway/feed): admin keys, never client keys."""
+
+    # Comma-separated admin keys, each optionally named, as client_keys.env. None configured: the operators'
+    # endpoints answer 403, unless the gateway has no client keys either (local only, nothing authenticated).
+    env: str = "GATEWAY_ADMIN_KEYS"
+    feed: FeedSettings = FeedSettings()
 
 
 class RateLimitSettings(Strict):
@@ -232,5 +254,6 @@ class GatewayConfig(Strict):
     retries: RetrySettings = RetrySettings()
     health: HealthSettings = HealthSettings()
     realtime: RealtimeSettings = RealtimeSettings()
+    admin: AdminSettings = AdminSettings()
     resources: dict[str, ResourceSettings]
     deployments: Annotated[tuple[DeploymentSettings, ...], Field(min_length=1)]

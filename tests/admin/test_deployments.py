@@ -1,4 +1,4 @@
-"""GET /gateway/deployments through the app: each deployment's health and budgets."""
+"""GET /gateway/deployments through the app: each deployment's health and budgets, for an admin key."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from gateway.errors import LimitsUnavailable
+from gateway.settings import GatewayConfig
 from gateway.upstream.deployments import Deployment
 from tests.admin._app import (
     AUTH,
@@ -33,6 +34,10 @@ deployments:
   - {name: whisper, model: whisper, resource: east, rpm: 3}
 """
 
+ADMIN_KEY = "admin-key-one"
+ADMIN = {"authorization": f"Bearer {ADMIN_KEY}"}
+CLIENT = AUTH  # a client key: not enough here
+
 HEALTHY = {
     "state": "healthy",
     "until": None,
@@ -42,14 +47,19 @@ HEALTHY = {
 }
 
 
+def with_admin_key(configured: tuple[GatewayConfig, dict[str, str]]) -> tuple[GatewayConfig, dict[str, str]]:
+    config, environ = configured
+    return config, {**environ, "GATEWAY_ADMIN_KEYS": f"ops:{ADMIN_KEY}"}
+
+
 @pytest.fixture
 def client(tmp_path: Path) -> Iterator[TestClient]:
-    with started(*config_from(tmp_path, CONFIG)) as started_client:
+    with started(*with_admin_key(config_from(tmp_path, CONFIG))) as started_client:
         yield started_client
 
 
 def rows(client: TestClient) -> dict[str, dict[str, Any]]:
-    response = client.get("/gateway/deployments", headers=AUTH)
+    response = client.get("/gateway/deployments", headers=ADMIN)
     assert response.status_code == 200, response.text
     assert_gateway_headers(response)
     body = response.json()
@@ -63,7 +73,7 @@ def deployment(client: TestClient, deployment_id: str) -> Deployment:
 
 
 def test_every_deployment_in_config_order_with_its_budgets(client: TestClient) -> None:
-    response = client.get("/gateway/deployments", headers=AUTH)
+    response = client.get("/gateway/deployments", headers=ADMIN)
     assert response.status_code == 200
     assert_gateway_headers(response)
     assert response.json() == {
@@ -115,6 +125,34 @@ def test_a_missing_or_wrong_key_is_401(client: TestClient, headers: dict[str, st
     error = assert_openai_error(response, 401, "invalid_api_key")
     assert "data" not in response.json() and error["type"] == "authentication_error"
     assert_gateway_headers(response)
+
+
+def test_the_admin_key_may_come_as_api_key(client: TestClient) -> None:
+    response = client.get("/gateway/deployments", headers={"api-key": ADMIN_KEY})
+    assert response.status_code == 200 and len(response.json()["data"]) == 3
+
+
+def test_a_client_key_is_403(client: TestClient) -> None:
+    response = client.get("/gateway/deployments", headers=CLIENT)
+    error = assert_openai_error(response, 403, "admin_key_required")
+    assert "data" not in response.json() and error["type"] == "permission_error"
+    assert "GATEWAY_ADMIN_KEYS" in str(error["message"])
+    assert_gateway_headers(response)
+
+
+def test_without_admin_keys_it_is_off_and_says_how_to_turn_it_on(tmp_path: Path) -> None:
+    with started(*config_from(tmp_path, CONFIG)) as client:
+        response = client.get("/gateway/deployments", headers=CLIENT)
+    error = assert_openai_error(response, 403, "admin_keys_not_configured")
+    assert "Set GATEWAY_ADMIN_KEYS" in str(error["message"]) and "data" not in response.json()
+
+
+def test_the_variable_is_the_configs(tmp_path: Path) -> None:
+    config, environ = config_from(tmp_path, CONFIG + "admin: {env: OPS_KEYS}\n")
+    with started(config, {**environ, "OPS_KEYS": ADMIN_KEY}) as client:
+        assert client.get("/gateway/deployments", headers=ADMIN).status_code == 200
+        error = assert_openai_error(client.get("/gateway/deployments"), 401, "invalid_api_key")
+    assert "OPS_KEYS" in str(error["message"])
 
 
 def test_failures_open_the_breaker_and_show_when_it_closes(client: TestClient) -> None:
@@ -170,11 +208,11 @@ def test_unreadable_budgets_still_show_health(client: TestClient, monkeypatch: p
     assert row["last_error"] == "upstream_timeout"
 
 
-def test_without_client_keys_it_is_open(tmp_path: Path) -> None:
+def test_without_any_keys_it_is_open_as_the_local_gateway_is(tmp_path: Path) -> None:
     with started(*config_from(tmp_path, CONFIG, client_keys=False)) as client:
         response = client.get("/gateway/deployments")
     assert response.status_code == 200 and len(response.json()["data"]) == 3
 
 
 def test_it_is_get_only(client: TestClient) -> None:
-    assert_openai_error(client.post("/gateway/deployments", headers=AUTH), 405, None)
+    assert_openai_error(client.post("/gateway/deployments", headers=ADMIN), 405, None)

@@ -57,7 +57,7 @@ def attempts_of(gateway: Gateway, response: httpx.Response) -> list[dict[str, ob
 
 def earliest_cool_down_left_ms(gateway: Gateway) -> float:
     """How long until the first deployment stops cooling down, as the gateway's status endpoint says now."""
-    headers = {"authorization": f"Bearer {gateway.client_key}"}
+    headers = {"authorization": f"Bearer {gateway.admin_key}"}
     rows = httpx.get(f"{gateway.url}/gateway/deployments", headers=headers).json()["data"]
     assert {row["state"] for row in rows} == {"cooling_down"}
     return (min(datetime.fromisoformat(row["until"]).timestamp() for row in rows) - time.time()) * 1000

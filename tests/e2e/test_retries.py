@@ -283,7 +283,7 @@ def test_a_failing_deployment_opens_its_breaker_and_is_skipped(
         third = chat(gateway)
         assert [a["deployment"] for a in attempts_of(gateway, third)] == ["sim/gpt-4.1-b"]
         status = httpx.get(
-            f"{gateway.url}/gateway/deployments", headers={"authorization": f"Bearer {gateway.client_key}"}
+            f"{gateway.url}/gateway/deployments", headers={"authorization": f"Bearer {gateway.admin_key}"}
         ).json()
         rows = {row["id"]: row for row in status["data"]}
         assert rows["sim/gpt-4.1"]["state"] == "open" and rows["sim/gpt-4.1"]["until"]
@@ -297,7 +297,7 @@ resources:
 deployments: [{name: gpt-4.1, model: gpt-4.1, resource: sim, tpm: 10000}]
 """
     with make_gateway(config) as gateway:
-        headers = {"authorization": f"Bearer {gateway.client_key}"}
+        headers = {"authorization": f"Bearer {gateway.admin_key}"}
         assert chat(gateway, max_tokens=20).status_code == 200
         (row,) = httpx.get(f"{gateway.url}/gateway/deployments", headers=headers).json()["data"]
         assert row["limit_tokens"] == 10000 and 0 < row["remaining_tokens"] < 10000

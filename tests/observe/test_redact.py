@@ -34,6 +34,7 @@ ENVIRON = {
     "EAST_KEY": AZURE_KEY,
     "TEAM_KEYS": f"team-a:{CLIENT_KEY}, bare-client-key-0123 ,",
     "AZURE_CLIENT_SECRET": "entra-client-secret-0123",
+    "GATEWAY_ADMIN_KEYS": "ops:admin-key-0123456",
     "UNRELATED": "not-a-secret-at-all",
 }
 
@@ -120,6 +121,8 @@ def test_the_secrets_of_a_config_are_its_keys_from_the_environment(tmp_path: Pat
         "bare-client-key-0123",
         "entra-client-secret-0123",
         "redis-password-123",
+        "ops:admin-key-0123456",
+        "admin-key-0123456",
     }
     redactor = Redactor.from_config(config, ENVIRON)
     text = " ".join([*found, "not-a-secret-at-all"])

@@ -7,7 +7,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from gateway.observe.routing_log import RequestRecord, RoutingLog
+from gateway.observe.routing_log import RECENT_LINES, RequestRecord, RoutingLog
 
 FIELDS = {
     "request_id", "endpoint", "time", "key_id", "model_requested", "features", "path", "notes", "prompt_tokens",
@@ -95,3 +95,32 @@ def test_stdout_gets_the_lines_and_is_never_closed(capsysbinary: pytest.CaptureF
     log.write(RequestRecord("req-2", "audio/speech"))  # still open
     written = capsysbinary.readouterr().out
     assert [orjson.loads(line)["request_id"] for line in written.splitlines()] == ["req-1", "req-2"]
+
+
+def test_every_line_written_is_also_kept_live_as_written(tmp_path: Path) -> None:
+    path = tmp_path / "routing.log"
+    log = RoutingLog(str(path), recent_lines=2)
+    for number in range(3):
+        record = RequestRecord(f"req-{number}", "embeddings", key_id="team-a")
+        record.finish(200)
+        log.write(record)
+    assert log.live.recent == path.read_bytes().splitlines()[1:]  # the same bytes, the newest two
+    log.close()
+
+
+def test_the_live_ring_holds_a_thousand_lines_unless_told(tmp_path: Path) -> None:
+    log = RoutingLog(str(tmp_path / "routing.log"))
+    for number in range(RECENT_LINES + 5):
+        log.write(RequestRecord(f"req-{number}", "embeddings"))
+    recent = log.live.recent
+    assert RECENT_LINES == 1000 and len(recent) == RECENT_LINES
+    assert orjson.loads(recent[0])["request_id"] == "req-5"
+    log.close()
+
+
+async def test_closing_the_log_ends_its_live_watchers(tmp_path: Path) -> None:
+    log = RoutingLog(str(tmp_path / "routing.log"))
+    with log.live.watch() as watcher:
+        log.close()
+        assert watcher.closed
+        assert (await watcher.take(3600)).lines == []
