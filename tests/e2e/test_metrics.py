@@ -89,21 +89,24 @@ def moved(before: Samples, after: Samples, name: str, **labels: str) -> float:
     return total(after) - total(before)
 
 
-def client(url: str) -> openai.OpenAI:
-    return openai.OpenAI(base_url=f"{url}/v1", api_key=CLIENT_KEYS[0], max_retries=0)
+@contextmanager
+def client(url: str) -> Iterator[openai.OpenAI]:
+    # Closed after use: an SDK client left to the collector leaves its pooled sockets open (ResourceWarning).
+    with openai.OpenAI(base_url=f"{url}/v1", api_key=CLIENT_KEYS[0], max_retries=0) as sdk:
+        yield sdk
 
 
 def test_requests_tokens_and_latency(gateway_url: str, sim: SimulatorControl) -> None:
     before = scrape(gateway_url)
-    sdk = client(gateway_url)
-    whole = sdk.chat.completions.create(model="gpt-4.1-mini", messages=MESSAGES)
-    stream = sdk.chat.completions.create(
-        model="gpt-4.1-mini",
-        messages=MESSAGES,
-        stream=True,
-        stream_options={"include_usage": True},
-    )
-    streamed_usage = [chunk.usage for chunk in stream if chunk.usage is not None]
+    with client(gateway_url) as sdk:
+        whole = sdk.chat.completions.create(model="gpt-4.1-mini", messages=MESSAGES)
+        stream = sdk.chat.completions.create(
+            model="gpt-4.1-mini",
+            messages=MESSAGES,
+            stream=True,
+            stream_options={"include_usage": True},
+        )
+        streamed_usage = [chunk.usage for chunk in stream if chunk.usage is not None]
     after = scrape(gateway_url)
 
     assert whole.usage is not None and len(streamed_usage) == 1
@@ -133,7 +136,8 @@ def test_requests_tokens_and_latency(gateway_url: str, sim: SimulatorControl) ->
 def test_a_failing_model_falls_back_and_its_retries_are_counted(gateway_url: str, sim: SimulatorControl) -> None:
     sim.add_fault(deployment="gpt-4.1", status=503, times=-1)
     before = scrape(gateway_url)
-    answer = client(gateway_url).chat.completions.with_raw_response.create(model="auto", messages=MESSAGES)
+    with client(gateway_url) as sdk:
+        answer = sdk.chat.completions.with_raw_response.create(model="auto", messages=MESSAGES)
     after = scrape(gateway_url)
 
     assert answer.headers["x-gateway-model"] == "gpt-4.1-mini"
@@ -153,8 +157,8 @@ def test_a_failing_model_falls_back_and_its_retries_are_counted(gateway_url: str
 
 def test_a_budget_refusal_is_a_429_counted_by_its_budget(gateway_url: str, sim: SimulatorControl) -> None:
     before = scrape(gateway_url)
-    with pytest.raises(openai.RateLimitError):
-        client(gateway_url).chat.completions.create(model="gpt-4o", messages=MESSAGES, max_tokens=2000)
+    with client(gateway_url) as sdk, pytest.raises(openai.RateLimitError):
+        sdk.chat.completions.create(model="gpt-4o", messages=MESSAGES, max_tokens=2000)
     after = scrape(gateway_url)
 
     assert sim.requests() == []  # refused by the gateway's own budget: Azure never heard of it
@@ -166,7 +170,8 @@ def test_a_budget_refusal_is_a_429_counted_by_its_budget(gateway_url: str, sim: 
 
 
 def test_no_client_key_appears_in_any_label(gateway_url: str, sim: SimulatorControl) -> None:
-    client(gateway_url).chat.completions.create(model="gpt-4.1-mini", messages=MESSAGES)
+    with client(gateway_url) as sdk:
+        sdk.chat.completions.create(model="gpt-4.1-mini", messages=MESSAGES)
     text = httpx.get(f"{gateway_url}/metrics", headers=ADMIN, timeout=30).text
     assert all(key not in text for key in (*CLIENT_KEYS, ADMIN_KEY, SIMULATOR_KEY))
 
