@@ -14,10 +14,13 @@ The folders are the request's steps, in the order `pipeline.py` calls them:
     │   ├── health/  circuit breakers and cool-downs per deployment
     │   └── upstream/  the deployments, the request Azure receives, the HTTP call, reading its answer
     ├── reply/       relay Azure's answer (whole or streamed), read its usage, finish: settle, then log
-    ├── observe/     the routing log (one line per request), and secrets kept out of every log line
+    ├── responses/   the Responses API's state: which resource holds each response, and its follow-ups
+    ├── observe/     the routing log (one line per request) and its live feed, Prometheus metrics, secrets
+    │                kept out of every log line, and `gateway logs` (reading the log in a terminal)
     │
     ├── realtime/    /v1/realtime over WebSocket: the same steps, for a session
-    ├── admin/       endpoints about the gateway: /v1/models, explain, deployment status, probes
+    ├── admin/       endpoints about the gateway: /v1/models, explain, deployment status, probes, the live
+    │                feed and /metrics (admin keys)
     ├── settings/    the YAML config, validated
     └── simulator/   a local stand-in for Azure OpenAI, for `make run` and the tests
 
