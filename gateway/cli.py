@@ -303,6 +303,10 @@ def _add_logs_command(commands: argparse._SubParsersAction[argparse.ArgumentPars
     )
     logs.add_argument("--file", help="the routing log to read, or - for standard input (the default when piped)")
     logs.add_argument("-f", "--follow", action="store_true", help="keep reading the file as it grows (Ctrl-C stops)")
+    logs.add_argument(
+        "--url",
+        help="a running gateway's base URL: read its live feed (admin key from GATEWAY_ADMIN_KEY; Ctrl-C stops)",
+    )
     logs.add_argument("--model", action="append", default=[], help="asked for, served by, or tried")
     logs.add_argument(
         "--deployment", action="append", default=[], help="served by or tried: resource/name, or the name alone"
@@ -338,7 +342,17 @@ def _logs(args: argparse.Namespace) -> int:
         errors_only=args.errors,
         slower_than_ms=args.slower_than,
     )
-    options = LogsOptions(args.file, follow=args.follow, as_json=args.json, stats=args.stats, line_filter=line_filter)
+    from gateway.observe.feed_lines import ADMIN_KEY_VARIABLE
+
+    options = LogsOptions(
+        args.file,
+        follow=args.follow,
+        url=args.url,
+        admin_key=os.environ.get(ADMIN_KEY_VARIABLE),
+        as_json=args.json,
+        stats=args.stats,
+        line_filter=line_filter,
+    )
     return run_logs(options, sys.stdin.buffer, sys.stdout, sys.stderr)
 
 

@@ -15,8 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TextIO
 
+import httpx
 from rich.console import Console
 
+from gateway.observe.feed_lines import FeedRefused, feed_lines
 from gateway.observe.log_entry import parse_entry
 from gateway.observe.log_filter import LineFilter
 from gateway.observe.log_reader import follow_lines, read_lines
@@ -32,12 +34,19 @@ UNBOUNDED_COLUMNS = 10_000  # what a table is measured against when no terminal 
 class LogsOptions:
     file: str | None  # None: standard input, when it is not a terminal
     follow: bool = False
+    url: str | None = None  # a running gateway's live feed instead of a file
+    admin_key: str | None = None
     as_json: bool = False
     stats: bool = False
     line_filter: LineFilter = field(default_factory=LineFilter)
 
 
 def run_logs(options: LogsOptions, stdin: IO[bytes], stdout: TextIO, stderr: TextIO) -> int:
+    if options.url is not None:
+        if options.file is not None or options.follow:
+            print("gateway logs: --url reads a live feed: it takes no --file or --follow", file=stderr)
+            return USAGE_ERROR
+        return _run_view(options, stdin, stdout, stderr)
     reading_stdin = options.file in (None, STANDARD_INPUT)
     if options.file is None and stdin.isatty():
         print("gateway logs: no log to read: give --file PATH, or pipe the log into standard input", file=stderr)
@@ -45,10 +54,20 @@ def run_logs(options: LogsOptions, stdin: IO[bytes], stdout: TextIO, stderr: Tex
     if options.follow and reading_stdin:
         print("gateway logs: --follow needs --file PATH (standard input is read until it ends)", file=stderr)
         return USAGE_ERROR
+    return _run_view(options, stdin, stdout, stderr)
+
+
+def _run_view(options: LogsOptions, stdin: IO[bytes], stdout: TextIO, stderr: TextIO) -> int:
     view = _LogView(options, stdout)
+    dropped = 0
+
+    def count_dropped(missed: int) -> None:
+        nonlocal dropped
+        dropped += missed
+
     try:
         try:
-            for raw in _lines(options, stdin, view.flush):
+            for raw in _lines(options, stdin, view.flush, count_dropped):
                 view.show(raw)
         except KeyboardInterrupt:
             pass  # Ctrl-C ends --follow: what was read is still summed up below
@@ -56,6 +75,9 @@ def run_logs(options: LogsOptions, stdin: IO[bytes], stdout: TextIO, stderr: Tex
     except BrokenPipeError:
         _quiet_closed_stdout(stdout)  # `gateway logs ... | head` closed the pipe: nothing more to show
         return 0
+    except (FeedRefused, httpx.HTTPError) as error:
+        print(f"gateway logs: cannot read the live feed: {error}", file=stderr)
+        return 1
     except OSError as error:
         # Opening or reading the log names its file; anything else (writing the output) is said as it is.
         problem = f"cannot read {error.filename}: {error.strerror}" if error.filename else str(error)
@@ -63,11 +85,17 @@ def run_logs(options: LogsOptions, stdin: IO[bytes], stdout: TextIO, stderr: Tex
         return 1
     if view.skipped:
         print(f"gateway logs: skipped {view.skipped} line(s) that are not routing-log JSON", file=stderr)
+    if dropped:
+        print(f"gateway logs: the feed dropped {dropped} line(s) this reader was too slow for", file=stderr)
     return 0
 
 
-def _lines(options: LogsOptions, stdin: IO[bytes], idle: Callable[[], None]) -> Iterator[bytes]:
-    if options.file in (None, STANDARD_INPUT):
+def _lines(
+    options: LogsOptions, stdin: IO[bytes], idle: Callable[[], None], on_dropped: Callable[[int], None]
+) -> Iterator[bytes]:
+    if options.url is not None:
+        yield from feed_lines(options.url, options.admin_key, on_dropped)
+    elif options.file in (None, STANDARD_INPUT):
         yield from read_lines(stdin)
     elif options.follow:
         yield from follow_lines(Path(options.file), idle=idle)
