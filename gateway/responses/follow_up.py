@@ -29,6 +29,7 @@ from gateway.services import Services
 from gateway.upstream.answer import is_streamed, raise_for_error, read_whole
 from gateway.upstream.azure_urls import responses_url
 from gateway.upstream.client import UpstreamRequest
+from gateway.upstream.outbound import upstream_headers
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,9 +60,9 @@ async def follow_up(services: Services, request: Request, action: FollowUp, requ
         if deployment is None:
             raise ResponseNotFound.named(response_id)
         record.model, record.deployment = deployment.model, deployment.id
-        headers = services.header_policy.outbound(request.headers, request_id)
-        name, value = await services.credentials.header(deployment)
-        headers[name] = value
+        headers = await upstream_headers(
+            deployment, request.headers, request_id, services.header_policy, services.credentials
+        )
         url = responses_url(deployment, "/" + quote(response_id, safe="") + action.suffix)
         query = [(key, item) for key, item in request.query_params.multi_items() if key in action.passed_query]
         if query:

@@ -24,17 +24,29 @@ async def build_upstream_request(
     header_policy: HeaderPolicy,
     credentials: UpstreamCredentials,
 ) -> UpstreamRequest:
-    headers = header_policy.outbound(client_headers, request_id)
-    name, value = await credentials.header(deployment)
-    headers[name] = value
     add_usage = _needs_stream_usage(body)
     return UpstreamRequest(
         deployment_id=deployment.id,
         url=upstream_url(deployment, body.endpoint.operation),
-        headers=headers,
+        headers=await upstream_headers(deployment, client_headers, request_id, header_policy, credentials),
         body=_body_for(deployment, body, add_usage),
         adds_stream_usage=add_usage,
     )
+
+
+async def upstream_headers(
+    deployment: Deployment,
+    client_headers: Headers,
+    request_id: str,
+    header_policy: HeaderPolicy,
+    credentials: UpstreamCredentials,
+) -> dict[str, str]:
+    """What every HTTP call to Azure carries: the client's allow-listed headers, then the deployment's credential
+    (never the client's own)."""
+    headers = header_policy.outbound(client_headers, request_id)
+    name, value = await credentials.header(deployment)
+    headers[name] = value
+    return headers
 
 
 def _body_for(deployment: Deployment, body: ClientBody, add_usage: bool) -> bytes:
