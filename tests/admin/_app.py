@@ -21,6 +21,20 @@ from tests.support.gateway_config import CLIENT_KEYS, shipped_config, write_conf
 NOWHERE = "http://127.0.0.1:9"
 AUTH = {"authorization": f"Bearer {CLIENT_KEYS[0]}"}
 REQUEST_ID = re.compile(r"^[0-9a-f]{32}$")
+# Two resources serving gpt-4.1 (one with a TPM budget) and whisper with an RPM budget.
+CONFIG = """\
+health: {consecutive_failures: 2, open_seconds: 30}
+resources:
+  east: {endpoint: "${AZURE}", auth: {type: api-key, api_key_env: AZ_KEY}}
+  west: {endpoint: "${AZURE}", auth: {type: api-key, api_key_env: AZ_KEY}}
+deployments:
+  - {name: gpt-4.1, model: gpt-4.1, resource: east, tpm: 10000}
+  - {name: gpt-4.1, model: gpt-4.1, resource: west, priority: 1, weight: 3}
+  - {name: whisper, model: whisper, resource: east, rpm: 3}
+"""
+
+ADMIN_KEY = "admin-key-one"  # GATEWAY_ADMIN_KEYS, with with_admin_key
+ADMIN = {"authorization": f"Bearer {ADMIN_KEY}"}
 
 
 def config_from(directory: Path, yaml_text: str, *, client_keys: bool = True) -> tuple[GatewayConfig, dict[str, str]]:
@@ -83,3 +97,8 @@ def assert_openai_error(response: Answer, status: int, code: str | None) -> dict
     assert set(error) == {"message", "type", "param", "code"} and error["message"]
     assert error["code"] == code
     return dict(error)
+
+
+def with_admin_key(configured: tuple[GatewayConfig, dict[str, str]]) -> tuple[GatewayConfig, dict[str, str]]:
+    config, environ = configured
+    return config, {**environ, "GATEWAY_ADMIN_KEYS": f"ops:{ADMIN_KEY}"}

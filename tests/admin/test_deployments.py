@@ -11,31 +11,21 @@ import pytest
 from starlette.testclient import TestClient
 
 from gateway.errors import LimitsUnavailable
-from gateway.settings import GatewayConfig
 from gateway.upstream.deployments import Deployment
 from tests.admin._app import (
+    ADMIN,
+    ADMIN_KEY,
     AUTH,
+    CONFIG,
     assert_gateway_headers,
     assert_openai_error,
     config_from,
     on_app_loop,
     services_of,
     started,
+    with_admin_key,
 )
 
-CONFIG = """\
-health: {consecutive_failures: 2, open_seconds: 30}
-resources:
-  east: {endpoint: "${AZURE}", auth: {type: api-key, api_key_env: AZ_KEY}}
-  west: {endpoint: "${AZURE}", auth: {type: api-key, api_key_env: AZ_KEY}}
-deployments:
-  - {name: gpt-4.1, model: gpt-4.1, resource: east, tpm: 10000}
-  - {name: gpt-4.1, model: gpt-4.1, resource: west, priority: 1, weight: 3}
-  - {name: whisper, model: whisper, resource: east, rpm: 3}
-"""
-
-ADMIN_KEY = "admin-key-one"
-ADMIN = {"authorization": f"Bearer {ADMIN_KEY}"}
 CLIENT = AUTH  # a client key: not enough here
 
 HEALTHY = {
@@ -45,11 +35,6 @@ HEALTHY = {
     "recent_error_rate": 0.0,
     "last_error": None,
 }
-
-
-def with_admin_key(configured: tuple[GatewayConfig, dict[str, str]]) -> tuple[GatewayConfig, dict[str, str]]:
-    config, environ = configured
-    return config, {**environ, "GATEWAY_ADMIN_KEYS": f"ops:{ADMIN_KEY}"}
 
 
 @pytest.fixture

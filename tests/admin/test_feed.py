@@ -24,7 +24,7 @@ from gateway.admin.feed import KEEP_ALIVE, OPENED, encoded, events
 from gateway.app import create_app
 from gateway.observe.live_lines import Batch, LiveLines
 from gateway.observe.routing_log import RequestRecord, RoutingLog
-from tests.admin._app import AUTH, REQUEST_ID, assert_openai_error, config_from, started
+from tests.admin._app import ADMIN, ADMIN_KEY, AUTH, REQUEST_ID, assert_openai_error, config_from, started
 from tests.support.feed_reader import AsyncFeedReader
 from tests.support.servers import serve_config_in_loop
 
@@ -34,8 +34,6 @@ resources:
 deployments:
   - {name: gpt-4.1, model: gpt-4.1, resource: east}
 """
-ADMIN_KEY = "admin-key-one"
-ADMIN = {"authorization": f"Bearer {ADMIN_KEY}"}
 GUARD = 30.0  # only for a feed that never delivers: the test fails instead of hanging
 
 
