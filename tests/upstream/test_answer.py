@@ -4,7 +4,6 @@ bodies, streams and their first chunk, and every way Azure can fail while it is 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import pytest
 from starlette.responses import JSONResponse
@@ -20,7 +19,6 @@ from tests.upstream._fake_azure import (
     FakeAzure,
     Reply,
     Then,
-    fake_azure,
     reply,
     upstream_client,
     upstream_request,
@@ -39,18 +37,6 @@ CONTENT_FILTER = {
         },
     }
 }
-
-
-@pytest.fixture
-async def azure() -> AsyncIterator[FakeAzure]:
-    async with fake_azure() as served:
-        yield served
-
-
-@pytest.fixture
-async def client() -> AsyncIterator[UpstreamClient]:
-    async with upstream_client() as upstream:
-        yield upstream
 
 
 async def answer_of(client: UpstreamClient, azure: FakeAzure) -> bytes:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import gzip
-from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
@@ -19,25 +18,12 @@ from tests.upstream._fake_azure import (
     PATH,
     SILENT,
     FakeAzure,
-    fake_azure,
     upstream_client,
     upstream_request,
 )
 
 # Longer than any test may take: a call that ends is one the client ended itself, not this guard.
 GUARD_SECONDS = 20
-
-
-@pytest.fixture
-async def azure() -> AsyncIterator[FakeAzure]:
-    async with fake_azure() as served:
-        yield served
-
-
-@pytest.fixture
-async def client() -> AsyncIterator[UpstreamClient]:
-    async with upstream_client() as upstream:
-        yield upstream
 
 
 async def test_the_request_goes_out_as_built_with_the_headers_the_httpx_client_sent(

@@ -4,27 +4,14 @@ as it arrives, and what closing it does to the connection."""
 from __future__ import annotations
 
 import gzip
-from collections.abc import AsyncIterator
 
 import pytest
 
 from gateway.upstream.client import UpstreamClient
 from gateway.upstream.response import UpstreamReadFailure
-from tests.upstream._fake_azure import PATH, FakeAzure, fake_azure, reply, upstream_client, upstream_request
+from tests.upstream._fake_azure import PATH, FakeAzure, reply, upstream_request
 
 EVENTS = [b'data: {"choices":[]}\n\n', b"data: [DONE]\n\n"]
-
-
-@pytest.fixture
-async def azure() -> AsyncIterator[FakeAzure]:
-    async with fake_azure() as served:
-        yield served
-
-
-@pytest.fixture
-async def client() -> AsyncIterator[UpstreamClient]:
-    async with upstream_client() as upstream:
-        yield upstream
 
 
 async def test_status_and_headers_read_in_any_case_with_every_value_kept(
