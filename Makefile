@@ -6,13 +6,13 @@ STAMP := $(VENV)/.installed
 CONFIG ?= config/gateway.yaml
 SIMULATOR_PORT ?= 9100
 
-.PHONY: run test lint typecheck bench check clean redis-server lock models
+.PHONY: run test lint typecheck bench check clean redis-server chromium lock models
 
 # Without AZURE_OPENAI_ENDPOINT the gateway runs the local Azure simulator in-process and uses it.
 run: $(STAMP)
 	$(BIN)/gateway serve --config $(CONFIG) --local-simulator --simulator-port $(SIMULATOR_PORT)
 
-test: $(STAMP) redis-server
+test: $(STAMP) redis-server chromium
 	$(BIN)/ruff check gateway tests scripts
 	$(BIN)/ruff format --check gateway tests scripts
 	$(BIN)/mypy
@@ -50,7 +50,7 @@ $(STAMP): requirements-dev.txt pyproject.toml
 LOCK_FLAGS := --quiet --upgrade --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links
 lock: $(STAMP)
 	CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile $(LOCK_FLAGS) -o requirements.txt pyproject.toml
-	CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile $(LOCK_FLAGS) --extra test --extra lock --all-build-deps \
+	CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile $(LOCK_FLAGS) --extra test --extra lock --extra otel --all-build-deps \
 		-c requirements.txt -o requirements-dev.txt pyproject.toml
 
 # Regenerates gateway/routing/models.yaml from the installed litellm's model data and the seed corrections in
@@ -63,6 +63,14 @@ redis-server:
 	@command -v redis-server >/dev/null || { \
 		echo "installing redis-server from Debian's packages"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server >/dev/null; }
+
+# The /gateway/ui test drives a real headless Chromium through ChromeDriver (Debian's packages, no download at
+# test time).
+chromium:
+	@{ command -v chromium >/dev/null && command -v chromedriver >/dev/null; } || { \
+		echo "installing chromium and chromium-driver from Debian's packages"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+			chromium chromium-driver >/dev/null; }
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
