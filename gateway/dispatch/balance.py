@@ -54,6 +54,8 @@ def balanced_order(
     """Lowest priority number first; within a priority, a weighted draw without replacement, so that
     traffic splits by weight times share of TPM left, and the rest follow as fallbacks in the same manner.
     """
+    if len(deployments) == 1:
+        return [deployments[0]]  # most models have one deployment: nothing to draw
     ordered: list[Deployment] = []
     for _, group in groupby(sorted(deployments, key=lambda item: item.priority), key=lambda item: item.priority):
         pool = list(group)

@@ -11,12 +11,13 @@ from starlette.datastructures import Headers
 from gateway.dispatch.attempts import Attempt
 from gateway.dispatch.plan import Candidate
 from gateway.errors import GatewayError
+from gateway.frozen import frozen
 from gateway.inbound.fields import ClientBody
 from gateway.limits.admission import Admitted
 from gateway.upstream.response import UpstreamResponse
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Job:
     key_id: str
     body: ClientBody

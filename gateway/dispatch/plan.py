@@ -9,13 +9,13 @@ When the round has nothing left, the caller may wait and start a new round from 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 from gateway.errors import FallbackReason
+from gateway.frozen import frozen
 from gateway.upstream.deployments import Deployment
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Candidate:
     model: str
     deployment: Deployment

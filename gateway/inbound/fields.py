@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from gateway.frozen import frozen
 from gateway.inbound.endpoints import Endpoint
 
 
@@ -16,7 +17,7 @@ class FilePart:
     size: int
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ClientBody:
     endpoint: Endpoint
     raw: bytes

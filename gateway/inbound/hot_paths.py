@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from gateway.inbound.header_map import MappedRequest
 from gateway.inbound.middleware import RequestIdMiddleware
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -38,6 +39,6 @@ class GatewayApp(Starlette):
         await super().__call__(scope, receive, send)
 
     async def _serve_hot(self, scope: Scope, receive: Receive, send: Send) -> None:
-        request = Request(scope, receive, send)
+        request = MappedRequest(scope, receive, send)
         response = await self.hot_paths[scope["path"]](request)
         await response(scope, receive, send)

@@ -6,7 +6,7 @@ A bug becomes a logged traceback and an OpenAI-shaped 500 for the client, never 
 from __future__ import annotations
 
 import logging
-import secrets
+import random
 
 from starlette.datastructures import MutableHeaders
 from starlette.responses import JSONResponse
@@ -27,8 +27,9 @@ class RequestIdMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        # 32 hex digits from os.urandom, as uuid4().hex, without building a UUID object on every request.
-        request_id = secrets.token_hex(16)
+        # 32 hex digits, as uuid4().hex, from the process's Mersenne Twister (reseeded in each forked worker):
+        # an id must be unique, not secret, and os.urandom's system call cost ~1.5% of a request's CPU.
+        request_id = f"{random.getrandbits(128):032x}"
         scope.setdefault("state", {})["request_id"] = request_id
         response_started = False
 

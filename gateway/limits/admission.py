@@ -11,9 +11,9 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 from gateway.errors import ModelNotFound, RateLimited
+from gateway.frozen import frozen
 from gateway.limits import BudgetState, Limiter, Observation, Reservation
 from gateway.limits.budget_book import BudgetBook
 from gateway.observe import metrics
@@ -22,7 +22,7 @@ from gateway.upstream.deployments import Deployment
 from gateway.upstream.retry_after import retry_after_seconds
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Admitted:
     deployment: Deployment
     reservation: Reservation | None  # None: no budget applies to this request
@@ -35,6 +35,7 @@ class Admission:
         self._limiter = limiter
         self._book = book
         self._settings = settings
+        self.suspends = limiter.suspends
 
     def estimate(self, prompt_tokens: int, output_tokens: int | None, generates_text: bool) -> int:
         """Tokens to reserve, as Azure estimates them: prompt plus the most the answer may use."""

@@ -9,9 +9,10 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from fractions import Fraction
 from typing import Protocol
+
+from gateway.frozen import frozen
 
 WINDOW_S = 60
 """The sliding window every per-minute limit is checked over."""
@@ -27,7 +28,7 @@ class LimiterUnavailable(Exception):
     """The shared store could not be reached in time; the caller decides whether to fail open or closed."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Budget:
     """A named limit, e.g. `dep:azure/gpt-4.1` or `key:key-3f2a:model:gpt-4.1`; None means unlimited."""
 
@@ -40,7 +41,7 @@ class Budget:
         return self.tokens_per_minute is not None or self.requests_per_minute is not None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Reservation:
     """What one admitted request holds: its id, the budgets it was charged to and the tokens reserved."""
 
@@ -49,7 +50,7 @@ class Reservation:
     tokens: int
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class BudgetState:
     """One budget's per-minute numbers, for the `x-ratelimit-*` headers.
 
@@ -71,7 +72,7 @@ class BudgetState:
     cooling_down_s: float = 0.0
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class LimitDecision:
     """The answer to `admit`.
 
@@ -89,7 +90,7 @@ class LimitDecision:
     blocked_by: str | None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Observation:
     """Azure's `x-ratelimit-remaining-tokens` for budget `key` (whose limits `limit` gives)."""
 
@@ -99,6 +100,10 @@ class Observation:
 
 
 class Limiter(Protocol):
+    # False: every method ends without yielding to the event loop (an in-process store), so no cancellation
+    # can land midway and ending a request needs no shield from it.
+    suspends: bool
+
     async def admit(self, budgets: Sequence[Budget], tokens: int) -> LimitDecision: ...
     async def states(self, budgets: Sequence[Budget]) -> tuple[BudgetState, ...]:
         """Each limited budget's state now, as `admit` would report it, reserving and counting nothing."""

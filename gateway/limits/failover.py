@@ -20,6 +20,8 @@ LOG_EVERY_SECONDS = 10.0
 
 
 class FailoverLimiter:
+    suspends = True  # its primary is Redis
+
     def __init__(self, primary: Limiter, fallback: Limiter | None, retry_after_seconds: float = 1.0) -> None:
         """`fallback` None fails closed: requests get a 503 while Redis is away."""
         self._primary = primary

@@ -17,6 +17,7 @@ class Ledger:
     def __init__(self, admission: Admission) -> None:
         self._admission = admission
         self._open: list[Admitted] = []
+        self.suspends = admission.suspends  # whether settling or refunding can yield to the event loop
 
     def opened(self, admitted: Admitted) -> None:
         self._open.append(admitted)

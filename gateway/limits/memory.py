@@ -240,6 +240,8 @@ def _reset(newest: int | None, now: int) -> float:
 class MemoryLimiter:
     """Budgets kept in this process (one replica, or the fallback while Redis is away)."""
 
+    suspends = False  # no method awaits anything
+
     def __init__(
         self, *, burst_fraction: float | None = DEFAULT_BURST_FRACTION, clock: Callable[[], float] = time.monotonic
     ) -> None:

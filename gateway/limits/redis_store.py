@@ -66,6 +66,8 @@ class RedisLimiter:
     with their own clocks would disagree about the window.
     """
 
+    suspends = True
+
     def __init__(
         self,
         url: str,

@@ -13,7 +13,7 @@ from starlette.types import Receive, Scope, Send
 from gateway.reply.sse_usage import SseUsageReader
 from gateway.reply.stream_cut import EventStream, last_sequence_number, stream_cut_event
 from gateway.reply.usage import extract_usage
-from gateway.upstream.headers import inbound_response_headers
+from gateway.upstream.headers import passed_on_raw
 from gateway.upstream.response import UpstreamReadFailure, UpstreamResponse
 
 
@@ -39,7 +39,7 @@ def relay(
     """The client's response to a successful upstream answer: `body` when it was read whole, else `chunks`
     as they arrive. Either way its end is reported once through `on_end`, before the last byte is sent.
     `event_stream`: the form of an SSE answer's events (chat completions', or the Responses API's)."""
-    headers = inbound_response_headers(upstream.headers.items())
+    headers = passed_on_raw(upstream.raw_headers)
     if chunks is not None:
         return RelayedStream(
             upstream, chunks, deployment_id, headers, gateway_headers, on_end, strip_usage_chunk, event_stream
@@ -54,12 +54,12 @@ class RelayedBody(Response):
         self,
         body: bytes,
         status_code: int,
-        upstream_headers: list[tuple[str, str]],
+        upstream_headers: list[tuple[bytes, bytes]],
         gateway_headers: dict[str, str],
         on_end: Callable[[StreamOutcome], Awaitable[None]],
     ) -> None:
         super().__init__(body, status_code=status_code, headers=gateway_headers)
-        self.raw_headers.extend(_encoded(upstream_headers))
+        self.raw_headers.extend(upstream_headers)
         self._on_end = on_end
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -83,7 +83,7 @@ class RelayedStream(Response):
         upstream: UpstreamResponse,
         chunks: AsyncIterator[bytes],
         deployment_id: str,
-        upstream_headers: list[tuple[str, str]],
+        upstream_headers: list[tuple[bytes, bytes]],
         gateway_headers: dict[str, str],
         on_end: Callable[[StreamOutcome], Awaitable[None]],
         strip_usage_chunk: bool = False,
@@ -93,7 +93,7 @@ class RelayedStream(Response):
         self.raw_headers = [
             (name, value) for name, value in self.raw_headers if name not in (b"content-length", b"content-type")
         ]
-        self.raw_headers.extend(_encoded(upstream_headers))
+        self.raw_headers.extend(upstream_headers)
         self._upstream = upstream
         self._chunks = chunks
         self._deployment_id = deployment_id
@@ -173,11 +173,6 @@ class RelayedStream(Response):
     def _note_sequence_number(self, events: bytes) -> None:
         if self._event_stream == "responses" and (found := last_sequence_number(events)) is not None:
             self._last_sequence_number = found
-
-
-def _encoded(upstream_headers: list[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
-    # Each value as the bytes Azure sent: aiohttp decodes them as UTF-8 and keeps any other byte as a surrogate.
-    return [(name.lower().encode(), value.encode("utf-8", "surrogateescape")) for name, value in upstream_headers]
 
 
 class UpstreamStreamCut(Exception):

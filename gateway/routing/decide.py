@@ -10,10 +10,11 @@ is sent even when it lacks a need (Azure has the last word), with a note saying 
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from typing import Any
 
 from gateway.errors import ContextLengthExceeded, InvalidRequest, ModelNotFound
+from gateway.frozen import frozen
 from gateway.routing.conditions import TokenSource
 from gateway.routing.features import Features
 from gateway.routing.model_traits import ModelTraits, ModelTraitsTable
@@ -21,7 +22,7 @@ from gateway.routing.needs import describe, unmet
 from gateway.routing.policy import Leaf, Policy
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Step:
     node: str
     ask: str
@@ -30,7 +31,7 @@ class Step:
     by_default: bool  # the answer had no branch of its own: the question's default was taken
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Decision:
     model: str
     requested: str
@@ -45,7 +46,7 @@ class Decision:
         return [asdict(step) for step in self.path]
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class _Misfit:
     reason: str
     window: bool  # too small a context window, as opposed to a task or input it cannot take

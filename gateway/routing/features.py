@@ -6,8 +6,9 @@ considers, so `PromptSize` counts it when (and for whichever tokenizer) a decisi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Literal
+
+from gateway.frozen import frozen
 
 TaskFamily = Literal[
     "image_generation",
@@ -24,7 +25,7 @@ TaskFamily = Literal[
 TASK_FAMILIES: tuple[str, ...] = TaskFamily.__args__  # type: ignore[attr-defined]
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Features:
     operation: str
     task: TaskFamily

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Literal, cast
 
 from starlette.datastructures import Headers
 
 from gateway.errors import InvalidRequest
+from gateway.frozen import frozen
 
 TaskHint = Literal["code", "creative", "general"]
 
@@ -18,7 +18,7 @@ _ALLOWED = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class RouteHints:
     latency: str = "unspecified"
     cost: str = "unspecified"

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from starlette.datastructures import Headers
 
+from gateway.frozen import frozen
 from gateway.inbound.fields import ClientBody
 from gateway.routing.decide import Decision, decide
 from gateway.routing.features import Features
@@ -17,7 +18,7 @@ from gateway.routing.prompt_size import CountNeeded, PromptSize
 from gateway.routing.token_count import TokenCounter, requested_output_tokens
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Routed:
     features: Features
     decision: Decision

@@ -24,6 +24,7 @@ from typing import Any
 import tiktoken
 from anyio import to_thread
 
+from gateway.frozen import frozen
 from gateway.routing.encodings import Encodings
 from gateway.routing.prompt_parts import PromptParts, gather_prompt
 
@@ -35,7 +36,7 @@ _UNCACHED_BELOW = 64
 _DIGEST_ABOVE = 512
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class PromptTokens:
     total: int  # prompt tokens as Azure would bill them (messages + tools + images, or prompt/input)
     text: int

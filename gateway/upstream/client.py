@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import os
 import ssl
-from dataclasses import dataclass
 
 import aiohttp
 import certifi
 
 from gateway.errors import GatewayError, UpstreamTimeout, UpstreamUnreachable
+from gateway.frozen import frozen
 from gateway.settings.schema import UpstreamSettings
 from gateway.upstream.response import UpstreamResponse
 
@@ -22,7 +22,7 @@ _KEEPALIVE_SECONDS = 60
 _SEND_FAILURES = (aiohttp.ClientError, TimeoutError)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class UpstreamRequest:
     deployment_id: str
     url: str

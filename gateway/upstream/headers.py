@@ -71,6 +71,20 @@ def _may_forward(name: str) -> bool:
     return name not in NEVER_FORWARDED and not name.startswith(NEVER_FORWARDED_PREFIXES)
 
 
+_HOP_BY_HOP_RESPONSE_RAW = frozenset(name.encode() for name in _HOP_BY_HOP_RESPONSE)
+
+
+def passed_on_raw(raw_headers: Iterable[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """`inbound_response_headers` on the bytes Azure sent, for a response the gateway relays: names in lower
+    case, values byte for byte, nothing decoded and encoded again."""
+    passed = []
+    for name, value in raw_headers:
+        lowered = name.lower()
+        if lowered not in _HOP_BY_HOP_RESPONSE_RAW:
+            passed.append((lowered, value))
+    return passed
+
+
 def inbound_response_headers(upstream_headers: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
     """Azure's response headers (rate-limit state, region, apim-request-id, ...) minus hop-by-hop ones."""
     return [(name, value) for name, value in upstream_headers if name.lower() not in _HOP_BY_HOP_RESPONSE]

@@ -18,13 +18,15 @@ UpstreamReadFailure = aiohttp.ClientError
 
 
 class UpstreamResponse:
-    __slots__ = ("_response", "headers", "status_code")
+    __slots__ = ("_response", "headers", "raw_headers", "status_code")
 
     def __init__(self, response: aiohttp.ClientResponse) -> None:
         self._response = response
         self.status_code: int = response.status
         # Case-insensitive; `items()` gives every pair, a repeated header's each value.
         self.headers: CIMultiDictProxy[str] = response.headers
+        # The same headers as Azure sent their bytes, names in its case.
+        self.raw_headers: tuple[tuple[bytes, bytes], ...] = response.raw_headers
 
     def aiter_bytes(self) -> AsyncIterator[bytes]:
         """The body's chunks as they arrive, decoded when Azure compressed it (Content-Encoding)."""

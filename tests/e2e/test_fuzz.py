@@ -85,6 +85,8 @@ class SteppedClock:
 class LedgerLimiter:
     """The gateway's own MemoryLimiter, watched: which reservations are open, and any ended twice."""
 
+    suspends = False
+
     def __init__(self, inner: MemoryLimiter) -> None:
         self.inner = inner
         self.budgets: dict[str, Budget] = {}  # every limited budget a request was admitted against

@@ -75,9 +75,3 @@ def test_defaults_are_empty_and_not_shared() -> None:
     assert (first.json, first.form, first.files) == (None, {}, {})
     first.files["file"] = [FilePart("file", "a.wav", "audio/wav", 4)]
     assert second.files == {}
-
-
-def test_a_body_is_frozen() -> None:
-    body = json_body({"model": "gpt-4.1"})
-    with pytest.raises(AttributeError):
-        body.raw = b"changed"  # type: ignore[misc]

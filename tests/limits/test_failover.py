@@ -57,6 +57,8 @@ class _Switchable:
     """A primary store that can be taken away (`down`) and brought back; `calls` names every call that reached
     it, answered or not."""
 
+    suspends = True
+
     def __init__(self, clock: SimulatedClock) -> None:
         self.store = MemoryLimiter(burst_fraction=None, clock=clock)
         self.down = False

@@ -154,6 +154,11 @@ class Upstream:
         self.headers = CIMultiDictProxy(CIMultiDict(headers or {}))
         self.closed = False
 
+    @property
+    def raw_headers(self) -> tuple[tuple[bytes, bytes], ...]:
+        # As aiohttp keeps them: the bytes sent, which its decoded headers hold as surrogates when not UTF-8.
+        return tuple((name.encode(), value.encode("utf-8", "surrogateescape")) for name, value in self.headers.items())
+
     async def aiter_bytes(self) -> AsyncIterator[bytes]:
         for chunk in self._chunks:
             yield chunk

@@ -4,7 +4,7 @@ import httpx
 import pytest
 from starlette.datastructures import Headers
 
-from gateway.upstream.headers import HeaderPolicy, inbound_response_headers, is_sendable
+from gateway.upstream.headers import HeaderPolicy, inbound_response_headers, is_sendable, passed_on_raw
 
 SDK_HEADERS = Headers(
     {
@@ -104,3 +104,20 @@ def test_a_value_that_cannot_be_sent_on_is_not_forwarded_the_rest_are() -> None:
     }
     # What is forwarded can be encoded the way the upstream client encodes it.
     assert httpx.Request("POST", "https://east.openai.azure.com", headers=headers).headers["x-other"] == "fine"
+
+
+def test_a_relayed_response_passes_azures_header_bytes_on_lower_cased_without_hop_by_hop_ones() -> None:
+    raw = [
+        (b"Content-Type", b"application/json"),
+        (b"Content-Length", b"12"),
+        (b"x-ms-region", b"Sweden Central \xe9"),  # an obs-text byte stays the byte Azure sent
+        (b"Date", b"Fri, 27 Nov 2026 19:00:00 GMT"),
+        (b"apim-request-id", b"abc"),
+        (b"X-Request-Id", b"azure-own"),
+        (b"Transfer-Encoding", b"chunked"),
+    ]
+    assert passed_on_raw(raw) == [
+        (b"content-type", b"application/json"),
+        (b"x-ms-region", b"Sweden Central \xe9"),
+        (b"apim-request-id", b"abc"),
+    ]
