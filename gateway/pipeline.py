@@ -44,6 +44,8 @@ async def handle(
 ) -> Response:
     """`deployment_in_path`: an Azure-style URL's deployment name, which stands for the body's `model`."""
     finish = Finish(services.admission, services.routing_log, RequestRecord(request_id, endpoint.operation))
+    tracing = services.tracing
+    traced = None if tracing is None else tracing.request_span(endpoint.operation, request.headers, request_id)
     # The body's room in the process's budget is held until the request has been dispatched.
     with services.body_budget.lease() as body_room:
         try:
@@ -53,7 +55,8 @@ async def handle(
             if deployment_in_path is not None:
                 body = named_by_path(body, deployment_in_path)
             finish.asked(body)
-            routed = await services.router.route(body, request.headers)
+            routing = services.router.route(body, request.headers)
+            routed = await (routing if traced is None else traced.routing(routing, body.model))
             finish.routed(routed)
             deadline = request_deadline(services.config.retries, request.headers)
             job = Job(key_id, body, request.headers, request_id, _estimate(services, routed), deadline)
@@ -63,15 +66,23 @@ async def handle(
                 if pin is not None:
                     finish.noted(pin.note)
             pinned = pin.deployment if pin is not None else None
-            delivery = await services.dispatcher.dispatch(job, routed.decision.model, finish.ledger, pinned)
+            delivery = await services.dispatcher.dispatch(job, routed.decision.model, finish.ledger, pinned, traced)
             if endpoint.operation == RESPONSES and stores_response(body):
                 await remember_home(services.response_homes, delivery)
         except Undelivered as undelivered:
-            return await finish.refused(undelivered.error, undelivered.trace)
+            refusal = await finish.refused(undelivered.error, undelivered.trace)
+            if traced is not None:
+                traced.end(finish.record)
+            return refusal
         except GatewayError as error:
-            return await finish.refused(error)
+            refusal = await finish.refused(error)
+            if traced is not None:
+                traced.end(finish.record)
+            return refusal
         except BaseException as error:
             await finish.failed(error)  # its log line, its budget back; the middleware answers 500
+            if traced is not None:
+                traced.end(finish.record)
             raise
     headers = finish.delivered(delivery)
     return relay(
@@ -80,7 +91,7 @@ async def handle(
         delivery.chunks,
         delivery.candidate.deployment.id,
         headers,
-        finish.answered,
+        finish.answered if traced is None else traced.ending(finish),
         strip_usage_chunk=delivery.strip_usage_chunk,
         event_stream="responses" if endpoint.operation == RESPONSES else "chat",
     )

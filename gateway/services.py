@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import anyio
 
@@ -20,6 +21,7 @@ from gateway.limits.admission import Admission
 from gateway.limits.budget_book import BudgetBook
 from gateway.limits.failover import FailoverLimiter
 from gateway.observe.routing_log import RoutingLog
+from gateway.observe.tracing import start_tracing
 from gateway.realtime.slots import SessionSlots
 from gateway.responses.homes import MemoryHomes, ResponseHomes
 from gateway.routing.model_facts import ModelCatalog
@@ -30,6 +32,9 @@ from gateway.upstream.client import UpstreamClient
 from gateway.upstream.credentials import UpstreamCredentials
 from gateway.upstream.deployments import DeploymentTable
 from gateway.upstream.headers import HeaderPolicy
+
+if TYPE_CHECKING:
+    from gateway.observe.spans import Tracing  # imports opentelemetry: only when tracing is on
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +60,8 @@ class Services:
     response_homes: ResponseHomes = field(default_factory=MemoryHomes)
     # Realtime sessions open per client key on this replica (realtime.max_sessions_per_key).
     realtime_slots: SessionSlots = field(default_factory=SessionSlots)
+    # OpenTelemetry traces (observe/tracing.py): None when off, which each hook tests first.
+    tracing: Tracing | None = None
 
 
 @asynccontextmanager
@@ -77,6 +84,7 @@ async def open_services(
     admission = Admission(limiter, BudgetBook(config.deployments, config.client_keys), config.rate_limits)
     header_policy = HeaderPolicy(config.upstream.forward_headers)
     remaining_tokens = RemainingTokens()
+    tracing = start_tracing(environ)
     dispatcher = Dispatcher(
         deployments,
         router.policy,
@@ -89,6 +97,7 @@ async def open_services(
         remaining_tokens,
         ModelAdapter(catalog),
         vision_of=lambda model: traits.vision if (traits := router.traits.get(model)) is not None else None,
+        tracing=tracing,
     )
     response_homes = build_response_homes(config)
     await health.start()
@@ -109,6 +118,7 @@ async def open_services(
             remaining_tokens=remaining_tokens,
             body_budget=BodyBudget(config.limits.buffered_bytes),
             response_homes=response_homes,
+            tracing=tracing,
         )
     finally:
         await response_homes.aclose()
@@ -117,6 +127,8 @@ async def open_services(
         await upstream.aclose()
         await credentials.aclose()
         routing_log.close()
+        if tracing is not None:
+            await anyio.to_thread.run_sync(tracing.shutdown)  # exports the spans still batched
 
 
 def build_response_homes(config: GatewayConfig) -> ResponseHomes:

@@ -21,6 +21,7 @@ import asyncio
 import random
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from tenacity import AsyncRetrying, retry_if_exception
 
@@ -53,6 +54,9 @@ from gateway.upstream.deployments import Deployment, DeploymentTable
 from gateway.upstream.headers import HeaderPolicy
 from gateway.upstream.outbound import build_upstream_request
 
+if TYPE_CHECKING:
+    from gateway.observe.spans import RequestSpan, Tracing  # imports opentelemetry: only when tracing is on
+
 
 class Dispatcher:
     def __init__(
@@ -69,9 +73,11 @@ class Dispatcher:
         adapter: ModelAdapter,
         vision_of: Callable[[str], bool | None] = lambda model: None,
         choose: Callable[[], float] = random.random,
+        tracing: Tracing | None = None,
     ) -> None:
         """`remaining`: each deployment's TPM left as last seen, shared with the status endpoint.
-        `vision_of(model)`: whether the model's deployments take images, as configured (None: unknown)."""
+        `vision_of(model)`: whether the model's deployments take images, as configured (None: unknown).
+        `tracing`: None when off; on, each admission and each attempt is a span of the request's."""
         self._deployments = deployments
         self._policy = policy
         self._admission = admission
@@ -85,21 +91,31 @@ class Dispatcher:
         self._vision_of = vision_of
         self._remaining = remaining
         self._adapter = adapter
+        self._tracing = tracing
 
     async def dispatch(
-        self, job: Job, model: str, ledger: Ledger | None = None, pinned: Deployment | None = None
+        self,
+        job: Job,
+        model: str,
+        ledger: Ledger | None = None,
+        pinned: Deployment | None = None,
+        traced: RequestSpan | None = None,
     ) -> Delivery:
         """`ledger`: where every reservation taken is recorded, for the caller to end whatever happens (the
         request's finish step); failed attempts' are ended here at once. None: the dispatcher keeps its own.
         `pinned`: the one deployment the request may go to (a conversation held by its resource): tried even
-        when resting, since no other could answer; retried there, never elsewhere."""
+        when resting, since no other could answer; retried there, never elsewhere.
+        `traced`: the request's span, when tracing is on: the parent of the admit and attempt spans."""
         if pinned is not None:
             plan = _pinned_plan(pinned)
         else:
             plan = Plan(model, self._ordered_deployments, self._fallbacks_of, self._is_available)
         state = LoopState(plan, Ledger(self._admission) if ledger is None else ledger)
         try:
-            return await self._attempts(job, state)
+            if traced is None:
+                return await self._attempts(job, state)
+            with traced.dispatching():
+                return await self._attempts(job, state)
         except GatewayError as error:
             raise Undelivered(error, state.trace) from None
 
@@ -159,8 +175,12 @@ class Dispatcher:
         state.trace.attempts.append(attempt)
         state.round_tried = True
         started = time.perf_counter()
+        sending = self._send(job, state, candidate, admitted, body, attempt)
+        if self._tracing is not None:
+            operation = job.body.endpoint.operation
+            sending = self._tracing.attempting(sending, candidate.deployment, attempt, operation, len(tried) - 1)
         try:
-            delivery = await self._send(job, state, candidate, admitted, body, attempt)
+            delivery = await sending
         except GatewayError as error:
             seconds = time.perf_counter() - started
             attempt.latency_ms = round(seconds * 1000, 3)
@@ -192,10 +212,13 @@ class Dispatcher:
                     state.trace.notes.append(f"fallback {candidate.model} skipped: {why_not}")
                     continue
                 adapted = self._adapter.adapt(job.body, candidate.model)
+            admitting = self._admission.admit(
+                job.key_id, candidate.model, [candidate.deployment], job.estimate, wait=False
+            )
+            if self._tracing is not None:
+                admitting = self._tracing.admitting(admitting, candidate.deployment.id, job.estimate)
             try:
-                admitted = await self._admission.admit(
-                    job.key_id, candidate.model, [candidate.deployment], job.estimate, wait=False
-                )
+                admitted = await admitting
             except RateLimited as refused:
                 if refused.by_client_key:
                     raise
@@ -239,6 +262,8 @@ class Dispatcher:
         outbound = await build_upstream_request(
             candidate.deployment, body, job.client_headers, job.request_id, self._header_policy, self._credentials
         )
+        if self._tracing is not None:
+            self._tracing.propagate(outbound.headers)  # the attempt's span, as Azure's parent
         response = await self._upstream.send(outbound, time_left=job.deadline - time.monotonic())
         attempt.status = response.status_code
         deployment_id = candidate.deployment.id
