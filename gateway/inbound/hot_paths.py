@@ -29,7 +29,7 @@ class GatewayApp(Starlette):
 
     def serve_hot_paths(self, handlers: Mapping[str, Handler]) -> None:
         self.hot_paths = dict(handlers)
-        self._hot = RequestIdMiddleware(self._serve_hot)
+        self._hot = RequestIdMiddleware(self._serve_hot, responses_carry_id=True)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "POST" and scope["path"] in self.hot_paths:

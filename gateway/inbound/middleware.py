@@ -20,8 +20,11 @@ logger = logging.getLogger("gateway")
 
 
 class RequestIdMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, responses_carry_id: bool = False) -> None:
+        """`responses_carry_id`: every response `app` sends has the gateway's headers already (the hot paths':
+        the pipeline builds each with them), so they are not looked for again in each response's headers."""
         self.app = app
+        self._responses_carry_id = responses_carry_id
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -37,6 +40,9 @@ class RequestIdMiddleware:
             nonlocal response_started
             if message["type"] == "http.response.start":
                 response_started = True
+                if self._responses_carry_id:
+                    await send(message)
+                    return
                 headers = MutableHeaders(scope=message)
                 for name, value in gateway_headers(request_id).items():
                     headers.setdefault(name, value)

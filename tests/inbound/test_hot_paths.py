@@ -10,13 +10,20 @@ from starlette.routing import Route
 
 from gateway.inbound.hot_paths import GatewayApp
 from gateway.inbound.middleware import RequestIdMiddleware
+from gateway.reply.headers import gateway_headers
 
 SEEN: list[str] = []
 
 
 async def chat(request: Request) -> Response:
     SEEN.append(request.state.request_id)
-    return JSONResponse({"path": request.url.path, "body": (await request.body()).decode(), "app": request.app.title})
+    body = {"path": request.url.path, "body": (await request.body()).decode(), "app": request.app.title}
+    # As the pipeline does: every response it makes carries the gateway's headers already.
+    return JSONResponse(body, headers=gateway_headers(request.state.request_id))
+
+
+async def no_headers(request: Request) -> Response:
+    return PlainTextResponse("bare")
 
 
 async def broken(request: Request) -> Response:
@@ -35,7 +42,7 @@ def _app() -> GatewayApp:
         exception_handlers={HTTPException: not_found},
     )
     app.title = "the gateway"
-    app.serve_hot_paths({"/v1/chat": chat, "/v1/broken": broken})
+    app.serve_hot_paths({"/v1/chat": chat, "/v1/broken": broken, "/v1/bare": no_headers})
     return app
 
 
@@ -49,6 +56,14 @@ async def test_a_hot_path_is_served_with_its_request_id_and_the_app(client: http
     answer = await client.post("/v1/chat", content=b"hello")
     assert answer.json() == {"path": "/v1/chat", "body": "hello", "app": "the gateway"}
     assert answer.headers["x-request-id"] == SEEN[0] and len(SEEN[0]) == 32
+    assert answer.headers.get_list("x-request-id") == [SEEN[0]]
+
+
+async def test_a_hot_paths_response_is_sent_with_the_headers_its_handler_gave(client: httpx.AsyncClient) -> None:
+    # The hot paths' handlers (the pipeline) set the gateway's headers themselves: none are looked for again.
+    answer = await client.post("/v1/bare")
+    assert answer.text == "bare"
+    assert "x-request-id" not in answer.headers
 
 
 async def test_everything_else_goes_through_starlette(client: httpx.AsyncClient) -> None:
