@@ -41,6 +41,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.server import ServerState
 
 from gateway.errors import openai_error_body
+from gateway.inbound.response_writes import HeadWithBody
 from gateway.reply.headers import gateway_headers
 from gateway.settings.schema import ServerSettings
 
@@ -185,7 +186,10 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._reading_body = True
         self._body_started = self._body_last_read = self.loop.time()
         self._paused_before_body = self._flow.paused_seconds if self._flow is not None else 0.0
+        previous = self.cycle
         super().on_headers_complete()
+        if self.cycle is not previous and self.cycle is not None:  # a new request's cycle (not an upgrade)
+            self.cycle.transport = HeadWithBody(self.transport, self.loop)  # type: ignore[assignment]
 
     def on_message_complete(self) -> None:
         self._reading_body = False
