@@ -20,8 +20,21 @@ class BudgetBook:
             f"{item.resource}/{item.name}": _deployment_limit(item) for item in deployments if item.tpm or item.rpm
         }
         self._keys = keys
+        # Each (deployment, key, model)'s budgets, built once: the config bounds how many there are, since only
+        # an authenticated key's id and a routed model (one the config knows) reach here.
+        self._for_request: dict[tuple[str, str, str], tuple[Budget, ...]] = {}
+        self._of_deployment = {
+            deployment_id: Budget(f"dep:{deployment_id}", limit.tpm, limit.rpm)
+            for deployment_id, limit in self._deployments.items()
+        }
 
     def for_request(self, deployment: Deployment, key_id: str, model: str) -> list[Budget]:
+        found = self._for_request.get((deployment.id, key_id, model))
+        if found is None:
+            found = self._for_request[deployment.id, key_id, model] = tuple(self._built(deployment, key_id, model))
+        return list(found)
+
+    def _built(self, deployment: Deployment, key_id: str, model: str) -> list[Budget]:
         budgets = []
         deployment_limit = self._deployments.get(deployment.id)
         if deployment_limit is not None:
@@ -35,8 +48,7 @@ class BudgetBook:
         return budgets
 
     def deployment_budget(self, deployment: Deployment) -> Budget | None:
-        limit = self._deployments.get(deployment.id)
-        return Budget(f"dep:{deployment.id}", limit.tpm, limit.rpm) if limit else None
+        return self._of_deployment.get(deployment.id)
 
 
 def _deployment_limit(item: DeploymentSettings) -> RateLimit:

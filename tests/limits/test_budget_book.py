@@ -43,6 +43,15 @@ def test_a_deployments_quota_is_its_budget() -> None:
     assert book.deployment_budget(EAST) == Budget("dep:east/gpt-4.1", 1000, 100)
 
 
+def test_a_requests_budgets_are_built_once_and_a_callers_list_is_its_own() -> None:
+    book = BudgetBook([settings("east", tpm=1000, rpm=100)], NO_KEY_LIMITS)
+    first = book.for_request(EAST, "team-a", "gpt-4.1")
+    first.clear()
+    again = book.for_request(EAST, "team-a", "gpt-4.1")
+    assert again == [Budget("dep:east/gpt-4.1", 1000, 100)]
+    assert again[0] is book.for_request(EAST, "team-a", "gpt-4.1")[0]
+
+
 @pytest.mark.parametrize(
     ("tpm", "rpm"),
     [
