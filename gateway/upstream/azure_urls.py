@@ -16,6 +16,13 @@ _FIRST_RESPONSES_VERSION = "2025-03-01"
 
 def upstream_url(deployment: Deployment, operation: str) -> str:
     """The URL for `operation` (e.g. "chat/completions", "responses") on `deployment`."""
+    url = deployment.urls.get(operation)
+    if url is None:
+        url = deployment.urls[operation] = _built_url(deployment, operation)
+    return url
+
+
+def _built_url(deployment: Deployment, operation: str) -> str:
     if deployment.api_style == "classic":
         if operation == RESPONSES:
             return responses_url(deployment, "")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from gateway.errors import ModelNotFound
 from gateway.settings.schema import ApiKeyAuth, ApiStyle, EntraAuth, GatewayConfig, RealtimeApi
@@ -25,6 +25,8 @@ class Deployment:
     weight: int = 1  # share of traffic among deployments of one priority
     tpm: int | None = None  # Azure's quota, when configured
     realtime_api: RealtimeApi | None = None  # None: follows api_style (gateway/realtime/upstream.py)
+    # Each operation's URL once built (upstream/azure_urls.py): the same on every request, and quoting is not free.
+    urls: dict[str, str] = field(default_factory=dict, init=False, compare=False, hash=False, repr=False)
 
 
 class DeploymentTable:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from gateway.settings.schema import ApiKeyAuth
@@ -81,3 +83,11 @@ def test_follow_up_urls_on_both_styles() -> None:
         "https://res.openai.azure.com/openai/responses/resp_1?api-version=2025-04-01-preview"
     )
     assert upstream_url(deployment("v1", None), "responses") == "https://res.openai.azure.com/openai/v1/responses"
+
+
+def test_a_deployment_changed_by_replace_gets_its_own_urls() -> None:
+    first = deployment("classic", "2025-04-01-preview")
+    assert upstream_url(first, "chat/completions").startswith("https://res.openai.azure.com/")
+    moved = dataclasses.replace(first, endpoint="https://west.example")
+    assert upstream_url(moved, "chat/completions").startswith("https://west.example/")
+    assert upstream_url(first, "chat/completions").startswith("https://res.openai.azure.com/")
