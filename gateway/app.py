@@ -21,6 +21,8 @@ from gateway.admin.feed import feed
 from gateway.admin.metrics_endpoint import metrics
 from gateway.admin.models import get_model, list_models
 from gateway.admin.probes import healthz, readyz
+from gateway.admin.stats import stats
+from gateway.admin.ui import asset, page
 from gateway.errors import GatewayError, openai_error_body
 from gateway.inbound.azure_paths import check_dated_api_version, check_v1_api_version, model_from_path
 from gateway.inbound.endpoints import ENDPOINTS, Endpoint
@@ -99,6 +101,9 @@ def create_app(
         Route("/gateway/explain/v1/{operation:path}", explain, methods=["POST"]),
         Route("/gateway/deployments", deployment_status, methods=["GET"]),
         Route("/gateway/feed", feed, methods=["GET"]),
+        Route("/gateway/stats", stats, methods=["GET"]),
+        Route("/gateway/ui", page, methods=["GET"]),
+        Route("/gateway/ui/{name}", asset, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),
@@ -129,12 +134,14 @@ def _with_api_version_rule(check: ApiVersionRule | None, operation: str, serve: 
     """`serve`, once the URL's query passes the api-version rule of its style (Azure's URLs; None for OpenAI's
     /v1 URLs). A refused request gets its routing-log line under `operation`."""
 
+    if check is None:
+        return serve
+
     async def handler(request: Request) -> Response:
-        if check is not None:
-            try:
-                check(request.query_params)
-            except GatewayError as error:
-                return await _refused_before_the_pipeline(request, operation, error)
+        try:
+            check(request.query_params)
+        except GatewayError as error:
+            return await _refused_before_the_pipeline(request, operation, error)
         return await serve(request)
 
     return handler

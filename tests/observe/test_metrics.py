@@ -72,7 +72,8 @@ def test_an_unrouted_requests_model_is_never_a_label() -> None:
 
 
 def test_a_stream_s_first_token_is_timed_from_the_requests_arrival() -> None:
-    record = RequestRecord("r3", "chat/completions", started=time.perf_counter() - 60)  # arrived a minute ago
+    record = RequestRecord("r3", "chat/completions")
+    record.started = time.perf_counter() - 60  # arrived a minute ago
     record.model_requested, record.features = "gpt-4.1-mini", {}
     labels = {"gen_ai_operation_name": "chat", "gen_ai_request_model": "gpt-4.1-mini", "gen_ai_response_model": "m1"}
     metrics.first_token(record, "m1")

@@ -1,7 +1,8 @@
 from __future__ import annotations
 
+import re
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
@@ -28,7 +29,8 @@ def test_a_new_record_is_stamped_and_otherwise_empty() -> None:
 
 
 def test_finish_sets_status_and_latency_from_the_start() -> None:
-    record = RequestRecord("req-1", "embeddings", started=time.perf_counter() - 0.25)
+    record = RequestRecord("req-1", "embeddings")
+    record.started = time.perf_counter() - 0.25
     record.finish(200)
     assert record.status == 200 and record.error is None
     assert record.latency_ms is not None and 250 <= record.latency_ms < 60_000
@@ -124,3 +126,12 @@ async def test_closing_the_log_ends_its_live_watchers(tmp_path: Path) -> None:
         log.close()
         assert watcher.closed
         assert (await watcher.take(3600)).lines == []
+
+
+def test_a_records_time_is_utc_iso_8601_to_the_millisecond_as_datetime_writes_it() -> None:
+    before = datetime.now(UTC)
+    stamps = [RequestRecord("r", "chat/completions").time for _ in range(3)]
+    after = datetime.now(UTC)
+    for stamp in stamps:
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00", stamp)
+        assert before.replace(microsecond=before.microsecond // 1000 * 1000) <= datetime.fromisoformat(stamp) <= after
