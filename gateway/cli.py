@@ -68,6 +68,9 @@ def _parser() -> argparse.ArgumentParser:
     simulate.add_argument(
         "--api-key", default=os.environ.get("SIMULATOR_API_KEY", "simulator-key"), help="the key it accepts"
     )
+    simulate.add_argument(
+        "--tpm", type=int, default=1_000_000, help="the tokens per minute its x-ratelimit-* headers report"
+    )
     simulate.set_defaults(run=_simulate)
     _add_logs_command(commands)
     return parser
@@ -287,7 +290,7 @@ def _simulate(args: argparse.Namespace) -> int:
 
     from gateway.simulator import SimulatorSettings, create_simulator_app
 
-    app = create_simulator_app(SimulatorSettings(api_key=args.api_key))
+    app = create_simulator_app(SimulatorSettings(api_key=args.api_key, tokens_per_minute=args.tpm))
     print(f"gateway: Azure OpenAI simulator on http://{args.host}:{args.port}", file=sys.stderr)
     uvicorn.run(app, host=args.host, port=args.port, loop="uvloop", http="httptools", access_log=False)
     return 0

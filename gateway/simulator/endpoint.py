@@ -56,9 +56,6 @@ HANDLERS: Mapping[Operation, Callable[[Call], Reply]] = MappingProxyType(
     }
 )
 
-# Plausible fixed quota figures; the simulator does not rate-limit unless a fault says so.
-_LIMIT_REQUESTS, _LIMIT_TOKENS = 6_000, 1_000_000
-
 
 @dataclass(frozen=True, slots=True)
 class _Body:
@@ -191,14 +188,17 @@ def _azure_headers(
     settings: SimulatorSettings, request_headers: Headers, body_size: int, deployment: str | None
 ) -> dict[str, str]:
     request_id = str(uuid.uuid4())
+    # Plausible quota figures; the simulator does not rate-limit unless a fault says so.
+    limit_tokens = settings.tokens_per_minute
+    limit_requests = max(1, limit_tokens * 6 // 1000)
     headers = {
         "apim-request-id": request_id,
         "x-request-id": request_id,
         "x-ms-region": settings.region,
-        "x-ratelimit-limit-requests": str(_LIMIT_REQUESTS),
-        "x-ratelimit-remaining-requests": str(_LIMIT_REQUESTS - 1),
-        "x-ratelimit-limit-tokens": str(_LIMIT_TOKENS),
-        "x-ratelimit-remaining-tokens": str(max(0, _LIMIT_TOKENS - body_size // 4)),
+        "x-ratelimit-limit-requests": str(limit_requests),
+        "x-ratelimit-remaining-requests": str(limit_requests - 1),
+        "x-ratelimit-limit-tokens": str(limit_tokens),
+        "x-ratelimit-remaining-tokens": str(max(0, limit_tokens - body_size // 4)),
     }
     client_request_id = request_headers.get("x-ms-client-request-id")
     if client_request_id is not None:

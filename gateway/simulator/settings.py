@@ -43,6 +43,9 @@ class SimulatorSettings:
     api_key: str = "simulator-key"
     deployments: Mapping[str, str] = DEFAULT_DEPLOYMENTS
     region: str = "swedencentral"
+    # The quota its x-ratelimit-* headers report (RPM as Azure derives it: 6 per 1,000 TPM). A gateway whose
+    # config gives the deployment another TPM believes Azure over its own count when Azure has less left.
+    tokens_per_minute: int = 1_000_000
 
     def __post_init__(self) -> None:
         unknown = sorted(model for model in self.deployments.values() if model not in MODELS)

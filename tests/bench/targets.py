@@ -70,7 +70,20 @@ HEADLINE: Mapping[str, Any] = with_tpm_budget()
 
 def start_simulator(servers: ServerGroup) -> tuple[Server, Target]:
     port = free_port()
-    argv = [sys.executable, "-m", "gateway", "simulate", "--host", HOST, "--port", str(port)]
+    # Its headers report the TPM the gateway's budget has: Azure saying it has less left than the gateway counts
+    # would fill the budget (and send every request to a fallback model).
+    argv = [
+        sys.executable,
+        "-m",
+        "gateway",
+        "simulate",
+        "--host",
+        HOST,
+        "--port",
+        str(port),
+        "--tpm",
+        str(UNREACHABLE_TPM),
+    ]
     server = servers.start("simulator", [*argv, "--api-key", SIMULATOR_KEY], port, "/sim/health", cwd=REPO_ROOT)
     url = f"{server.base_url}/openai/deployments/{MODEL}/chat/completions?api-version={API_VERSION}"
     return server, Target("direct", url, {"api-key": SIMULATOR_KEY})

@@ -113,6 +113,15 @@ async def test_remaining_tokens_shrink_with_the_request_body(client: httpx.Async
     assert 9_990 <= drop <= 10_010
 
 
+async def test_the_reported_quota_is_the_one_the_simulator_was_given() -> None:
+    app = create_simulator_app(SimulatorSettings(tokens_per_minute=10**9))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://sim.test") as client:
+        answer = await client.post(CHAT, json=BODY, headers=AUTH)
+    assert answer.headers["x-ratelimit-limit-tokens"] == str(10**9)
+    assert answer.headers["x-ratelimit-limit-requests"] == str(6 * 10**6)  # 6 per 1,000 TPM, as Azure derives it
+    assert 10**9 - int(answer.headers["x-ratelimit-remaining-tokens"]) < 20
+
+
 async def test_faults_without_a_deployment_also_answer_the_models_listing(client: httpx.AsyncClient) -> None:
     await add_fault(client, deployment="gpt-4.1", status=500)
     assert (await client.get("/openai/v1/models", headers=AUTH)).status_code == 200
