@@ -116,6 +116,8 @@ class _Window:
             min(self.recent_tokens + tokens - token_burst, self.recent_tokens) if token_burst is not None else 0
         )
         need_recent_requests = self.recent_requests + 1 - request_burst if request_burst is not None else 0
+        if need_tokens <= 0 and need_requests <= 0 and need_recent_tokens <= 0 and need_recent_requests <= 0:
+            return max(self.cool_until - now, 0)  # room in both windows: nothing to walk (most admissions)
         window_wait = self._wait(self.head, False, need_tokens, need_requests, _WINDOW, now)
         recent_wait = self._wait(self.recent_head, True, need_recent_tokens, need_recent_requests, _BURST_WINDOW, now)
         if window_wait is None or recent_wait is None:
@@ -259,21 +261,22 @@ class MemoryLimiter:
         limited = limited_budgets(budgets)
         now = self._now()
         self._sweep(now)
-        windows = [(budget, self._window(budget.key, now)) for budget in limited]
-        waits = [window.wait(now, tokens, budget, self._burst_fraction) for budget, window in windows]
-        blocked = _blocking(waits)
-        if blocked is not None:
+        windows = [self._window(budget.key, now) for budget in limited]
+        fraction = self._burst_fraction
+        waits = [window.wait(now, tokens, budget, fraction) for budget, window in zip(limited, windows, strict=True)]
+        if waits.count(0) != len(waits):  # some budget has no room now (None: never)
+            blocked = _blocking(waits)
+            assert blocked is not None
             wait = waits[blocked]
-            states = tuple(window.state(now, budget) for budget, window in windows)
+            states = tuple(window.state(now, budget) for budget, window in zip(limited, windows, strict=True))
             retry_after = to_seconds(wait) if wait is not None else None
             return LimitDecision(False, None, retry_after, states, limited[blocked].key)
         seq = next(self._seqs)
         reservation = Reservation(f"{self._id_prefix}{seq:x}", tuple(budget.key for budget in limited), tokens)
-        for _, window in windows:
+        for window in windows:
             window.add(seq, now, tokens, 1)
-        return LimitDecision(
-            True, reservation, None, tuple(window.state(now, budget) for budget, window in windows), None
-        )
+        states = tuple(window.state(now, budget) for budget, window in zip(limited, windows, strict=True))
+        return LimitDecision(True, reservation, None, states, None)
 
     async def states(self, budgets: Sequence[Budget]) -> tuple[BudgetState, ...]:
         now = self._now()
