@@ -16,12 +16,16 @@ PARSED_WHOLE_UP_TO = 64 * 1024
 # A usage object is a few hundred bytes: the search for its end stops here, so a cut one costs little.
 _LARGEST_USAGE_OBJECT = 64 * 1024
 _KEY = b'"usage"'
+_KEY_COLON = b'"usage":'
 _THEN_OBJECT = re.compile(rb"[ \t\r\n]*:[ \t\r\n]*\{")
 
 
 def extract_usage(body: bytes) -> dict[str, Any] | None:
     """The usage object of a whole answer (JSON, or an SSE stream read whole), or None."""
     if len(body) <= PARSED_WHOLE_UP_TO:
+        trailing = _trailing_usage(body)
+        if trailing is not None:
+            return trailing
         try:
             parsed = orjson.loads(body)
         except orjson.JSONDecodeError:
@@ -30,6 +34,21 @@ def extract_usage(body: bytes) -> dict[str, Any] | None:
             usage = parsed.get("usage") if isinstance(parsed, dict) else None
             return usage if isinstance(usage, dict) else None
     return last_usage_object(body)
+
+
+def _trailing_usage(body: bytes) -> dict[str, Any] | None:
+    """The usage object when it is the answer's last key, as Azure writes it: parsed alone, a fraction of the
+    whole body. Only a top-level last key parses: a nested one leaves closing brackets after its object."""
+    if not body.endswith(b"}"):
+        return None
+    position = body.rfind(_KEY_COLON)
+    if position < 0 or _is_escaped(body, position):
+        return None
+    try:
+        found = orjson.loads(body[position + len(_KEY_COLON) : -1])
+    except orjson.JSONDecodeError:
+        return None
+    return found if isinstance(found, dict) else None
 
 
 def last_usage_object(body: bytes) -> dict[str, Any] | None:

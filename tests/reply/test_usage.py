@@ -192,3 +192,20 @@ def test_usage_of_a_responses_stream_read_whole() -> None:
     created = b'event: response.created\ndata: {"type":"response.created","response":{"usage":null}}\n\n'
     completed = b'event: response.completed\ndata: {"type":"response.completed","response":' + response_body("Hi")
     assert extract_usage(created + completed + b"}\n\n") == RESPONSE_USAGE
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (b'{"id":"x","usage":{"total_tokens":3}}', {"total_tokens": 3}),
+        (b'{"usage":{"total_tokens":3},"id":"x"}', {"total_tokens": 3}),  # not last: the whole body is parsed
+        (b'{"a":{"usage":{"total_tokens":9}},"usage":{"total_tokens":3}}', {"total_tokens": 3}),
+        (b'{"usage":{"total_tokens":3},"a":{"usage":{"total_tokens":9}}}', {"total_tokens": 3}),  # nested last
+        (b'{"a":[{"usage":{"total_tokens":9}}]}', None),
+        (b'{"id":"x","usage":null}', None),
+        (b'{"id":"x \\"usage\\":{\\"total_tokens\\":9}"}', None),  # inside a string
+        (b'{"k\\"usage":{"total_tokens":9}}', None),  # a key that only ends in usage
+    ],
+)
+def test_only_the_top_level_usage_of_a_whole_answer_is_read(body: bytes, expected: object) -> None:
+    assert extract_usage(body) == expected
