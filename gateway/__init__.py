@@ -15,12 +15,13 @@ The folders are the request's steps, in the order `pipeline.py` calls them:
     │   └── upstream/  the deployments, the request Azure receives, the HTTP call, reading its answer
     ├── reply/       relay Azure's answer (whole or streamed), read its usage, finish: settle, then log
     ├── responses/   the Responses API's state: which resource holds each response, and its follow-ups
-    ├── observe/     the routing log (one line per request) and its live feed, Prometheus metrics, secrets
-    │                kept out of every log line, and `gateway logs` (reading the log in a terminal)
+    ├── observe/     the routing log (one line per request), its live feed and 15-minute stats, Prometheus
+    │                metrics, OpenTelemetry traces (optional), secrets kept out of every log line, and
+    │                `gateway logs` (reading the log in a terminal)
     │
     ├── realtime/    /v1/realtime over WebSocket: the same steps, for a session
-    ├── admin/       endpoints about the gateway: /v1/models, explain, deployment status, probes, the live
-    │                feed and /metrics (admin keys)
+    ├── admin/       endpoints about the gateway: /v1/models, explain, deployment status, probes, and for
+    │                operators (admin keys) the live page /gateway/ui, its feed and stats, and /metrics
     ├── settings/    the YAML config, validated
     └── simulator/   a local stand-in for Azure OpenAI, for `make run` and the tests
 

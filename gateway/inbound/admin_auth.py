@@ -1,4 +1,5 @@
-"""Who may use the operators' endpoints (/gateway/deployments, /gateway/feed): an admin key, never a client key.
+"""Who may use the operators' endpoints (/gateway/deployments, /gateway/feed, /gateway/stats, /metrics; the
+/gateway/ui page holds no data and asks for the key itself): an admin key, never a client key.
 
 Admin keys come from their own variable (`admin.env`, GATEWAY_ADMIN_KEYS) in the client keys' format,
 "name:key,...", and are held as client keys are (client_auth.py): SHA-256 digests only, found by a digest

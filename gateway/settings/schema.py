@@ -70,7 +70,8 @@ class FeedSettings(Strict):
 
 
 class AdminSettings(Strict):
-    """The operators' endpoints (/gateway/deployments, /gateway/feed): admin keys, never client keys."""
+    """The operators' endpoints (/gateway/deployments, /gateway/feed, /gateway/stats, /metrics): admin keys,
+    never client keys."""
 
     # Comma-separated admin keys, each optionally named, as client_keys.env. None configured: the operators'
     # endpoints answer 403, unless the gateway has no client keys either (local only, nothing authenticated).
