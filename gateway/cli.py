@@ -203,6 +203,9 @@ def server_config(
         port=port,
         loop="uvloop",
         access_log=False,
+        # Nothing reads a client's address or scheme (logs name keys, not addresses): uvicorn's proxy-headers
+        # middleware would only wrap every request for nothing.
+        proxy_headers=False,
         timeout_keep_alive=config.server.keep_alive_timeout_seconds,
         # An open live feed (/gateway/feed) or a long stream would otherwise hold a stopping server forever.
         timeout_graceful_shutdown=config.server.shutdown_timeout_seconds,

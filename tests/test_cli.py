@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from starlette.applications import Starlette
 
 from tests.support.gateway_config import SHIPPED_CONFIG, write_config
 from tests.support.servers import free_port
@@ -244,3 +245,15 @@ def test_a_stopping_server_cuts_what_is_still_open_after_the_shutdown_timeout() 
     )
     quick = config.model_copy(update={"server": config.server.model_copy(update={"shutdown_timeout_seconds": 2.5})})
     assert server_config("x:y", quick, environ, "127.0.0.1", 1).timeout_graceful_shutdown == 2.5
+
+
+def test_the_served_app_is_not_wrapped_in_uvicorns_proxy_headers_middleware() -> None:
+    from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+    from gateway.cli import server_config
+    from gateway.settings import load_config
+
+    environ = {"AZURE_OPENAI_ENDPOINT": "http://127.0.0.1:9", "AZURE_OPENAI_API_KEY": "k", "GATEWAY_API_KEYS": "x"}
+    served = server_config(Starlette(), load_config(SHIPPED_CONFIG, environ), environ, "127.0.0.1", 1)
+    served.load()
+    assert not isinstance(served.loaded_app, ProxyHeadersMiddleware)
