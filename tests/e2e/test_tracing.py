@@ -3,6 +3,7 @@ simulator as Azure (it records the headers it received), the openai SDK as the c
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import httpx
@@ -61,8 +62,15 @@ def only(spans: list[ReadableSpan]) -> ReadableSpan:
     return spans[0]
 
 
-def request_span(spans: InMemorySpanExporter) -> ReadableSpan:
-    return only([span for span in spans.get_finished_spans() if span.kind is SpanKind.SERVER])
+def request_span(spans: InMemorySpanExporter, timeout: float = 10.0) -> ReadableSpan:
+    """The request's SERVER span. A stream's ends just after its last byte went out, so a client that read the
+    whole stream can look before it has: the exporter is read until it holds one."""
+    deadline = time.monotonic() + timeout
+    while not (found := [span for span in spans.get_finished_spans() if span.kind is SpanKind.SERVER]):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no request span after {timeout} s")
+        time.sleep(0.01)  # the in-memory exporter has no notification to await
+    return only(found)
 
 
 def attempt_spans(spans: InMemorySpanExporter) -> list[ReadableSpan]:
