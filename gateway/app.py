@@ -42,6 +42,10 @@ _MODEL_PREFIXES = ("/v1", "/openai", "/openai/v1")
 _REALTIME_PATHS = ("/v1/realtime", "/openai/v1/realtime", "/openai/realtime")
 
 
+# The collector's thresholds in a served gateway (young, middle, old generations): see create_app.
+SERVED_GC_THRESHOLDS = (20_000, 20, 20)
+
+
 def create_app(
     config: GatewayConfig,
     environ: Mapping[str, str] | None = None,
@@ -65,6 +69,11 @@ def create_app(
                 # object of the settings, policy and model table (a pause of milliseconds otherwise, at p99).
                 gc.collect()
                 gc.freeze()
+                # A request makes ~1,000 objects, most freed at once by reference counting; at CPython's default
+                # (a young collection every 700 allocations) the collector ran about once a request, scanning
+                # the live objects of every request in flight: ~6% of the gateway's CPU. Collected 30x less
+                # often, each collection still finds every cycle, and memory stays flat (make bench).
+                gc.set_threshold(*SERVED_GC_THRESHOLDS)
             yield
 
     openai_handlers = {f"/v1/{name}": _endpoint_handler(endpoint) for name, endpoint in ENDPOINTS.items()}

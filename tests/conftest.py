@@ -58,10 +58,13 @@ class Gateway:
 @pytest.fixture(autouse=True)
 def _nothing_stays_frozen() -> Iterator[None]:
     """A test serving the gateway as `gateway serve` does freezes what start-up built (gc.freeze): in a test
-    process that would keep every later test's garbage from the collector. Thawed after each test."""
+    process that would keep every later test's garbage from the collector, and sets the collector's thresholds.
+    Thawed and reset after each test."""
+    thresholds = gc.get_threshold()
     yield
     if gc.get_freeze_count():
         gc.unfreeze()
+    gc.set_threshold(*thresholds)
 
 
 @pytest.fixture(scope="session")

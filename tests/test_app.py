@@ -14,7 +14,7 @@ import orjson
 import pytest
 from starlette.testclient import TestClient, WebSocketDenialResponse
 
-from gateway.app import CONFIG_PATH_VARIABLE, app_from_environment, create_app
+from gateway.app import CONFIG_PATH_VARIABLE, SERVED_GC_THRESHOLDS, app_from_environment, create_app
 from gateway.inbound.client_auth import key_id
 from gateway.inbound.endpoints import ENDPOINTS
 from gateway.services import Services
@@ -101,9 +101,11 @@ def test_a_served_app_freezes_what_start_up_built(config: tuple[GatewayConfig, d
     gc.unfreeze()  # an earlier test may have served the gateway in this process the way `gateway serve` does
     try:
         with TestClient(create_app(gateway_config, environ)):
-            assert gc.get_freeze_count() == 0  # tests and embedders: nothing frozen
+            assert gc.get_freeze_count() == 0  # tests and embedders: nothing frozen, the collector as it was
+            assert gc.get_threshold() != SERVED_GC_THRESHOLDS
         with TestClient(create_app(gateway_config, environ, freeze_after_start=True)):
             assert gc.get_freeze_count() > 10_000  # the settings, policy, model table, tokenizer wrappers
+            assert gc.get_threshold() == SERVED_GC_THRESHOLDS
     finally:
         gc.unfreeze()
 
