@@ -98,7 +98,9 @@ def test_each_response_gets_a_request_id_of_its_own(client: TestClient) -> None:
 
 def test_a_served_app_freezes_what_start_up_built(config: tuple[GatewayConfig, dict[str, str]]) -> None:
     gateway_config, environ = config
-    gc.unfreeze()  # an earlier test may have served the gateway in this process the way `gateway serve` does
+    # An earlier test may have served the gateway in this process the way `gateway serve` does.
+    gc.unfreeze()
+    gc.set_threshold(700, 10, 10)  # CPython's defaults
     try:
         with TestClient(create_app(gateway_config, environ)):
             assert gc.get_freeze_count() == 0  # tests and embedders: nothing frozen, the collector as it was
