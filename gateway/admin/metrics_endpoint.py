@@ -20,7 +20,7 @@ from starlette.responses import Response
 
 from gateway.errors import GatewayError
 from gateway.observe.deployment_metrics import DeploymentGauges
-from gateway.observe.metrics import MULTIPROCESS_DIR_VARIABLE
+from gateway.observe.metrics import MULTIPROCESS_DIR_VARIABLE, fold_pending
 from gateway.reply.headers import error_response, gateway_headers
 from gateway.services import Services
 
@@ -50,5 +50,6 @@ def recorded_registry() -> CollectorRegistry:
     from prometheus_client import multiprocess
 
     registry = CollectorRegistry()
+    registry.register(fold_pending())  # this worker's pending updates into its files, before they are read
     multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
     return registry

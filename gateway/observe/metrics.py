@@ -19,8 +19,9 @@ whose deployment is `deployment`. No label holds a client key: `key` is the key'
 digest-based id, as in the routing log. Per-deployment health and budgets are read at scrape time instead
 (admin/metrics_endpoint.py), so requests pay nothing for them.
 
-The hot path stays cheap: each label combination's child is looked up once and cached (`_Children`), so a
-request costs a dict lookup per metric instead of prometheus-client's label validation and lock.
+The hot path stays cheap: a request's updates are summed per label values (metric_batches.py) and added to
+the metrics when they are read, so a request costs a dict lookup and an addition per update instead of
+prometheus-client's label validation, lock and bucket walk.
 
 Under `gateway serve --workers N` (N > 1) the CLI points PROMETHEUS_MULTIPROC_DIR at a fresh directory before
 the workers start: each worker's values then live in files there, and any worker's /metrics sums them all.
@@ -31,14 +32,13 @@ from __future__ import annotations
 import atexit
 import os
 import time
-from collections.abc import Callable
 from contextlib import AbstractContextManager
-from typing import Any, Generic, TypeVar
+from typing import Any
 
-from prometheus_client import Counter, Gauge, Histogram
-from prometheus_client.metrics import MetricWrapperBase
+from prometheus_client import REGISTRY, Counter, Gauge, Histogram
 
 from gateway.errors import FallbackReason, GatewayError, RateLimited
+from gateway.observe.metric_batches import Batches, FoldBeforeCollect, PendingCounter, PendingHistogram
 from gateway.observe.routing_log import RequestRecord
 
 MULTIPROCESS_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
@@ -53,6 +53,11 @@ _TOKEN_BUCKETS = tuple(float(4**power) for power in range(14))  # 1, 4, 16 ... 6
 _USAGE_PARTS = (("prompt_tokens", "completion_tokens"), ("input_tokens", "output_tokens"))
 
 _GEN_AI_LABELS = ("gen_ai_operation_name", "gen_ai_request_model", "gen_ai_response_model")
+
+# Per-request updates are summed first and folded into the metrics when a registry is read (metric_batches.py):
+# the folding collector goes into the default registry before the metrics, so it runs before they are read.
+_batches = Batches()
+REGISTRY.register(FoldBeforeCollect(_batches))
 
 REQUESTS = Counter(
     "gateway_requests",
@@ -101,30 +106,19 @@ REFUSALS = Counter(
 )
 REALTIME_SESSIONS = Gauge("gateway_realtime_sessions_open", "Realtime sessions open now.", multiprocess_mode="livesum")
 
-M = TypeVar("M", bound=MetricWrapperBase)
+_requests = PendingCounter(REQUESTS, _batches)
+_request_duration = PendingHistogram(REQUEST_DURATION, _DURATION_BUCKETS, _batches)
+_first_token = PendingHistogram(TIME_TO_FIRST_TOKEN, _FIRST_TOKEN_BUCKETS, _batches)
+_token_usage = PendingHistogram(TOKEN_USAGE, _TOKEN_BUCKETS, _batches)
+_attempt_duration = PendingHistogram(ATTEMPT_DURATION, _DURATION_BUCKETS, _batches)
+_attempt_first_chunk = PendingHistogram(ATTEMPT_FIRST_CHUNK, _FIRST_TOKEN_BUCKETS, _batches)
+_admissions = PendingCounter(ADMISSIONS, _batches)
 
 
-class _Children(Generic[M]):
-    """A labelled metric's children, each looked up once."""
-
-    def __init__(self, metric: M) -> None:
-        self._labels: Callable[..., M] = metric.labels
-        self._children: dict[tuple[str, ...], M] = {}
-
-    def __call__(self, *values: str) -> M:
-        child = self._children.get(values)
-        if child is None:
-            child = self._children[values] = self._labels(*values)
-        return child
-
-
-_requests = _Children(REQUESTS)
-_request_duration = _Children(REQUEST_DURATION)
-_first_token = _Children(TIME_TO_FIRST_TOKEN)
-_token_usage = _Children(TOKEN_USAGE)
-_attempt_duration = _Children(ATTEMPT_DURATION)
-_attempt_first_chunk = _Children(ATTEMPT_FIRST_CHUNK)
-_admissions = _Children(ADMISSIONS)
+def fold_pending() -> FoldBeforeCollect:
+    """A collector that, registered in a registry before anything else, folds the pending updates into the
+    metrics each time that registry is read (the multiprocess registry of /metrics)."""
+    return FoldBeforeCollect(_batches)
 
 
 def operation_name(endpoint: str) -> str:
@@ -134,35 +128,35 @@ def operation_name(endpoint: str) -> str:
 def request_ended(record: RequestRecord) -> None:
     """A request's (or realtime session's) counts, duration and tokens, once its record is finished."""
     model, deployment = record.model or "", record.deployment or ""
-    _requests(record.endpoint, model, deployment, str(record.status)).inc()
+    _requests.add((record.endpoint, model, deployment, str(record.status)))
     operation, requested = operation_name(record.endpoint), _requested_model(record)
     if record.latency_ms is not None:
         seconds = record.latency_ms / 1000
-        _request_duration(operation, requested, model, record.error or "").observe(seconds)
+        _request_duration.add((operation, requested, model, record.error or ""), seconds)
     usage = record.usage
     if usage:
         for input_name, output_name in _USAGE_PARTS:
             tokens_in, tokens_out = usage.get(input_name), usage.get(output_name)
             if tokens_in is not None or tokens_out is not None:
                 if type(tokens_in) is int:
-                    _token_usage(operation, requested, model, "input", deployment).observe(tokens_in)
+                    _token_usage.add((operation, requested, model, "input", deployment), tokens_in)
                 if type(tokens_out) is int:
-                    _token_usage(operation, requested, model, "output", deployment).observe(tokens_out)
+                    _token_usage.add((operation, requested, model, "output", deployment), tokens_out)
                 break
 
 
 def first_token(record: RequestRecord, model: str) -> None:
     """A stream's first chunk is in hand: the time since the request arrived."""
     seconds = time.perf_counter() - record.started
-    _first_token(operation_name(record.endpoint), _requested_model(record), model).observe(seconds)
+    _first_token.add((operation_name(record.endpoint), _requested_model(record), model), seconds)
 
 
 def attempt_ended(endpoint: str, model: str, deployment: str, error: str | None, seconds: float) -> None:
-    _attempt_duration(operation_name(endpoint), model, deployment, error or "").observe(seconds)
+    _attempt_duration.add((operation_name(endpoint), model, deployment, error or ""), seconds)
 
 
 def attempt_first_chunk(endpoint: str, model: str, deployment: str, seconds: float) -> None:
-    _attempt_first_chunk(operation_name(endpoint), model, deployment).observe(seconds)
+    _attempt_first_chunk.add((operation_name(endpoint), model, deployment), seconds)
 
 
 def retried(after: GatewayError | None) -> None:
@@ -174,7 +168,7 @@ def fell_back(from_model: str, to_model: str, reason: FallbackReason) -> None:
 
 
 def admitted(deployment: str) -> None:
-    _admissions(deployment).inc()
+    _admissions.add((deployment,))
 
 
 def refused(deployment: str, blocked_by: str | None) -> None:
@@ -220,11 +214,13 @@ def _refusal_labels(deployment: str, blocked_by: str | None) -> tuple[str, str, 
 
 def _forget_this_process_at_exit() -> None:
     # A worker's live gauges (open realtime sessions) must stop counting once it is gone; the other metrics
-    # keep their totals, as counters should.
+    # keep their totals, as counters should, with whatever was still pending folded in first.
     if os.environ.get(MULTIPROCESS_DIR_VARIABLE):
         from prometheus_client import multiprocess
 
         atexit.register(multiprocess.mark_process_dead, os.getpid())
+        atexit.register(_batches.fold)
+        _batches.schedule_folds()  # another process reads this one's values
 
 
 _forget_this_process_at_exit()

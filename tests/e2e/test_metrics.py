@@ -12,7 +12,8 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -244,13 +245,23 @@ def test_two_workers_are_added_up_in_one_scrape(simulator: Simulator, sim: Simul
         body = {"model": "gpt-4.1-mini", "messages": MESSAGES}
         headers = {"authorization": f"Bearer {CLIENT_KEYS[0]}"}
         # A new connection for each request, until both workers have answered some (which one accepts a
-        # connection is the kernel's choice).
+        # connection is the kernel's choice). A worker writes its counts to its file within a second of a
+        # request (observe/metric_batches.py), so each round of requests is given that long to show.
         while len([count for count in requests_by_worker(metrics_dir, scratch).values() if count]) < 2:
             assert sent < 200, "one worker answered every request"
-            response = httpx.post(f"{url}/v1/chat/completions", json=body, headers=headers, timeout=30)
-            assert response.status_code == 200, response.text
-            sent += 1
+            for _ in range(10):
+                response = httpx.post(f"{url}/v1/chat/completions", json=body, headers=headers, timeout=30)
+                assert response.status_code == 200, response.text
+                sent += 1
+            until_written(lambda expected=sent: sum(requests_by_worker(metrics_dir, scratch).values()) == expected)
         for _ in range(4):  # whichever worker answers the scrape, it counts both
             samples = scrape(url)
             total = sum(value for (name, _), value in samples.items() if name == "gateway_requests_total")
             assert total == sent
+
+
+def until_written(done: Callable[[], bool], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not done():
+        assert time.monotonic() < deadline, "the workers did not write their counts within the timeout"
+        time.sleep(0.05)  # the workers' files have no change notification to await
