@@ -126,8 +126,18 @@ def _serve(args: argparse.Namespace) -> int:
         )
     try:
         if args.workers > 1:
-            # Workers build the app themselves, so they find the config through the environment.
+            from gateway.limits import worker_share
+
+            refused = worker_share.refusal(config, args.workers)
+            if refused is not None:
+                print(f"gateway: config error: {refused}", file=sys.stderr)
+                return 1
+            for line in worker_share.start_up_notice(config, args.workers):
+                print(f"gateway: {line}", file=sys.stderr)
+            # Workers build the app themselves, so they find the config through the environment, and how many
+            # they are (each enforces its share of budgets kept in memory).
             os.environ[CONFIG_PATH_VARIABLE] = args.config
+            os.environ[worker_share.WORKER_COUNT_VARIABLE] = str(args.workers)
             factory = f"{__name__}:{served_app_from_environment.__name__}"
             served = server_config(factory, config, os.environ, host, port, workers=args.workers)
             forget_metrics = _share_metrics_between_workers()
@@ -174,10 +184,12 @@ def _share_metrics_between_workers() -> Callable[[], None]:
 
 
 def served_app_from_environment() -> ASGIApp:
-    """Factory for uvicorn's worker processes: the config path comes from the environment."""
+    """Factory for uvicorn's worker processes: the config path, and the worker count, come from the environment."""
     from gateway.app import CONFIG_PATH_VARIABLE
+    from gateway.limits.worker_share import for_this_worker
 
-    return served_app(load_config(os.environ.get(CONFIG_PATH_VARIABLE, DEFAULT_CONFIG)))
+    config = load_config(os.environ.get(CONFIG_PATH_VARIABLE, DEFAULT_CONFIG))
+    return served_app(for_this_worker(config, os.environ))
 
 
 def server_config(

@@ -257,3 +257,18 @@ def test_the_served_app_is_not_wrapped_in_uvicorns_proxy_headers_middleware() ->
     served = server_config(Starlette(), load_config(SHIPPED_CONFIG, environ), environ, "127.0.0.1", 1)
     served.load()
     assert not isinstance(served.loaded_app, ProxyHeadersMiddleware)
+
+
+def test_serve_with_workers_and_budgets_in_memory_refuses_to_start_when_told_to(tmp_path: Path) -> None:
+    text = """
+rate_limits: {workers_without_redis: refuse}
+resources:
+  sim: {endpoint: "http://127.0.0.1:9", auth: {type: api-key, api_key_env: AZURE_OPENAI_API_KEY}}
+deployments:
+  - {name: gpt-4.1, model: gpt-4.1, resource: sim, tpm: 1000}
+"""
+    argv = ["serve", "--config", str(write_config(tmp_path, text)), "--port", str(free_port()), "--workers", "2"]
+    result = run(*argv, env=AZURE_ENV)
+    assert result.returncode == 1
+    assert "allowing 2 times each budget: set rate_limits.redis_url to share them" in result.stderr
+    assert "Uvicorn running" not in result.stderr and "Started" not in result.stderr

@@ -17,7 +17,7 @@ class BudgetBook:
 
     def __init__(self, deployments: Sequence[DeploymentSettings], keys: ClientKeySettings) -> None:
         self._deployments = {
-            f"{item.resource}/{item.name}": _deployment_limit(item) for item in deployments if item.tpm or item.rpm
+            f"{item.resource}/{item.name}": deployment_limit(item) for item in deployments if item.tpm or item.rpm
         }
         self._keys = keys
         # Each (deployment, key, model)'s budgets, built once: the config bounds how many there are, since only
@@ -51,7 +51,8 @@ class BudgetBook:
         return self._of_deployment.get(deployment.id)
 
 
-def _deployment_limit(item: DeploymentSettings) -> RateLimit:
+def deployment_limit(item: DeploymentSettings) -> RateLimit:
+    """A deployment's quota as configured, its RPM derived from its TPM when unset."""
     rpm = item.rpm
     if rpm is None and item.tpm is not None:
         rpm = max(1, item.tpm * RPM_PER_THOUSAND_TPM // 1000)

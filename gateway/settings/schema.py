@@ -85,6 +85,9 @@ class RateLimitSettings(Strict):
     # Unset: budgets live in this process's memory (one replica). Set: shared by every replica.
     redis_url: str | None = None
     when_redis_down: Literal["fail-open", "fail-closed"] = "fail-open"
+    # `gateway serve --workers N` without redis_url: each worker process keeps budgets of its own, so each
+    # enforces 1/N of every budget ("divide"), or the gateway does not start ("refuse").
+    workers_without_redis: Literal["divide", "refuse"] = "divide"
     redis_timeout_seconds: Annotated[float, Field(gt=0)] = 0.25
     # After Redis fails, requests skip it for this long before trying it again (0: try on every request).
     redis_retry_seconds: Annotated[float, Field(ge=0, le=60)] = 1.0
