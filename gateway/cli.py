@@ -6,9 +6,11 @@ import argparse
 import copy
 import json
 import os
+import signal
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from gateway.settings import ConfigError, GatewayConfig, load_config
@@ -147,6 +149,9 @@ def _serve(args: argparse.Namespace) -> int:
                 forget_metrics()
             return 0
         server = uvicorn.Server(server_config(served_app(config), config, os.environ, host, port))
+        # uvicorn drains on SIGTERM, then raises it again for the handler it found: this one ends like Ctrl-C
+        # (exit code 0), where the default one would kill the process at the end of a clean stop.
+        signal.signal(signal.SIGTERM, _stopped)
         server.run()
     except KeyboardInterrupt:
         return 0
@@ -154,12 +159,20 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def served_app(config: GatewayConfig, environ: Mapping[str, str] | None = None) -> ASGIApp:
-    """The gateway's app as `gateway serve` serves it: within the most requests it serves at once."""
+    """The gateway's app as `gateway serve` serves it: within the most requests it serves at once, and
+    draining on SIGTERM or SIGINT (inbound/draining.py)."""
     from gateway.app import create_app
+    from gateway.inbound.draining import Drain, DrainGate
     from gateway.inbound.in_flight import InFlightLimit
 
     app = create_app(config, environ, freeze_after_start=True)
-    return InFlightLimit(app, config.server.max_concurrent_requests)
+    drain = Drain(config.server.drain_time_seconds)
+    app.state.drain = drain  # for /readyz and realtime sessions
+    return DrainGate(InFlightLimit(app, config.server.max_concurrent_requests), drain)
+
+
+def _stopped(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
 
 
 def _share_metrics_between_workers() -> Callable[[], None]:
@@ -205,6 +218,7 @@ def server_config(
     inbound/connection_guard.py), and every line uvicorn logs redacted. `app` given as "module:function"
     is a factory each worker process calls."""
     from gateway.inbound.connection_guard import ConnectionBounds, ServedConfig
+    from gateway.inbound.draining import DrainingWebSocketProtocol
 
     return ServedConfig(
         app,
@@ -220,7 +234,10 @@ def server_config(
         proxy_headers=False,
         timeout_keep_alive=config.server.keep_alive_timeout_seconds,
         # An open live feed (/gateway/feed) or a long stream would otherwise hold a stopping server forever.
-        timeout_graceful_shutdown=config.server.shutdown_timeout_seconds,
+        # The drain (inbound/draining.py) ends what is left first: this is its backstop.
+        timeout_graceful_shutdown=config.server.drain_time_seconds,
+        # Open realtime sessions are the app's to close when the drain ends (1001), not uvicorn's at once (1012).
+        ws=DrainingWebSocketProtocol,
         log_config=redacted_log_config(config, environ),
     )
 

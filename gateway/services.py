@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from gateway.limits import Limiter, MemoryLimiter
 from gateway.limits.admission import Admission
 from gateway.limits.budget_book import BudgetBook
 from gateway.limits.failover import FailoverLimiter
+from gateway.limits.redis_connect import redis_target
 from gateway.observe.routing_log import RoutingLog
 from gateway.observe.tracing import start_tracing
 from gateway.realtime.slots import SessionSlots
@@ -75,12 +77,12 @@ async def open_services(
     # Before anything that needs closing: a refused key set (an admin key also a client key) stops start-up.
     client_keys = ClientKeys.from_environ(config.client_keys.env, environ)
     admin_keys = AdminKeys.from_environ(config.admin.env, environ, client_keys)
-    limiter = build_limiter(config, limits_clock)
+    limiter = build_limiter(config, limits_clock, environ)
     credentials = UpstreamCredentials(environ)
     upstream = UpstreamClient(config.upstream)
     routing_log = RoutingLog(config.log.routing_log, config.admin.feed.recent_lines)
     deployments = DeploymentTable.from_config(config)
-    health = build_health_board(config, deployments)
+    health = build_health_board(config, deployments, environ)
     admission = Admission(limiter, BudgetBook(config.deployments, config.client_keys), config.rate_limits)
     header_policy = HeaderPolicy(config.upstream.forward_headers)
     remaining_tokens = RemainingTokens()
@@ -99,7 +101,7 @@ async def open_services(
         vision_of=lambda model: traits.vision if (traits := router.traits.get(model)) is not None else None,
         tracing=tracing,
     )
-    response_homes = build_response_homes(config)
+    response_homes = build_response_homes(config, environ)
     await health.start()
     try:
         yield Services(
@@ -131,32 +133,38 @@ async def open_services(
             await anyio.to_thread.run_sync(tracing.shutdown)  # exports the spans still batched
 
 
-def build_response_homes(config: GatewayConfig) -> ResponseHomes:
+def build_response_homes(config: GatewayConfig, environ: Mapping[str, str] = os.environ) -> ResponseHomes:
     """In the rate-limit store: Redis when configured (every replica must find every response), else memory."""
     settings = config.rate_limits
-    if settings.redis_url is None:
+    target = redis_target(settings, environ)
+    if target is None:
         return MemoryHomes()
     from gateway.responses.redis_homes import RedisHomes  # only with Redis configured: see limits/__init__.py
 
     timeout = settings.redis_timeout_seconds
-    return RedisHomes(settings.redis_url, connect_timeout=timeout, command_timeout=timeout)
+    return RedisHomes(target, connect_timeout=timeout, command_timeout=timeout)
 
 
-def build_health_board(config: GatewayConfig, deployments: DeploymentTable) -> HealthBoard:
+def build_health_board(
+    config: GatewayConfig, deployments: DeploymentTable, environ: Mapping[str, str] = os.environ
+) -> HealthBoard:
     """Breakers per deployment; with Redis configured, what one replica learns reaches the others."""
-    redis_url = config.rate_limits.redis_url
-    if redis_url is None:
+    target = redis_target(config.rate_limits, environ)
+    if target is None:
         return HealthBoard(config.health, [deployment.id for deployment in deployments.all])
     # Imported only with Redis configured: its client is ~6 MiB of every worker's memory.
     from gateway.health.shared import SharedHealth
 
     timeout = config.rate_limits.redis_timeout_seconds
-    shared = SharedHealth(redis_url, connect_timeout=timeout, command_timeout=timeout)
+    shared = SharedHealth(target, connect_timeout=timeout, command_timeout=timeout)
     return HealthBoard(config.health, [deployment.id for deployment in deployments.all], shared=shared)
 
 
-def build_limiter(config: GatewayConfig, clock: Callable[[], float] | None = None) -> Limiter | FailoverLimiter:
-    """`clock` None: memory budgets follow time.monotonic and Redis budgets Redis's own TIME."""
+def build_limiter(
+    config: GatewayConfig, clock: Callable[[], float] | None = None, environ: Mapping[str, str] = os.environ
+) -> Limiter | FailoverLimiter:
+    """`clock` None: memory budgets follow time.monotonic and Redis budgets Redis's own TIME. `environ`: where
+    Redis's ACL username and password are read (rate_limits.redis_username_env, redis_password_env)."""
     settings = config.rate_limits
 
     def memory_limiter() -> MemoryLimiter:
@@ -164,12 +172,13 @@ def build_limiter(config: GatewayConfig, clock: Callable[[], float] | None = Non
             return MemoryLimiter(burst_fraction=settings.burst_fraction)
         return MemoryLimiter(burst_fraction=settings.burst_fraction, clock=clock)
 
-    if not settings.redis_url:
+    target = redis_target(settings, environ)
+    if target is None:
         return memory_limiter()
     from gateway.limits.redis_store import RedisLimiter  # only with Redis configured, as SharedHealth
 
     redis = RedisLimiter(
-        settings.redis_url,
+        target,
         burst_fraction=settings.burst_fraction,
         connect_timeout=settings.redis_timeout_seconds,
         command_timeout=settings.redis_timeout_seconds,

@@ -198,3 +198,37 @@ async def test_open_services_with_redis_shares_budgets_and_health(tmp_path: Path
     assert other_replica_board.snapshot(DEPLOYMENT).state == "cooling_down"
     await other_replica_limiter.aclose()
     await other_replica_board.aclose()
+
+
+async def test_redis_credentials_from_the_environment_reach_every_redis_client_and_the_redactor(
+    tmp_path: Path,
+) -> None:
+    from gateway.observe.redact import secret_values
+    from tests.limits.test_redis_client import ACL_PASSWORD, ACL_USER
+    from tests.support.redis_nodes import RedisNode
+
+    port = free_port()
+    args = ["--port", str(port), "--user", ACL_USER, "on", f">{ACL_PASSWORD}", "~*", "&*", "+@all"]
+    node = RedisNode(tmp_path / "acl-redis", port, [*args, "--user", "default", "off"])
+    node.start()
+    try:
+        url = f"redis://127.0.0.1:{port}/0"
+        config = make_config(tmp_path, f"rate_limits: {{redis_url: '{url}', when_redis_down: fail-closed}}")
+        environ = {"REDIS_USERNAME": ACL_USER, "REDIS_PASSWORD": ACL_PASSWORD}
+        budget = Budget("dep:azure/gpt-4.1", 1000, None)
+        here, there = build_limiter(config, environ=environ), build_limiter(config, environ=environ)
+        unauthenticated = build_limiter(config, environ={})
+        board = build_health_board(config, DeploymentTable.from_config(config), environ)
+        try:
+            assert (await here.admit([budget], 10)).admitted
+            assert (await there.states([budget]))[0].remaining_tokens == 990  # one budget, in that Redis
+            await board.refresh()  # the shared health is read from it too, authenticated
+            with pytest.raises(LimitsUnavailable):
+                await unauthenticated.admit([budget], 10)  # the server refuses a client without the user
+        finally:
+            for limiter in (here, there, unauthenticated):
+                await limiter.aclose()
+            await board.aclose()
+        assert ACL_PASSWORD in secret_values(config, environ)  # and no log line can show it
+    finally:
+        node.stop()

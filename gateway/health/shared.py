@@ -23,15 +23,14 @@ import math
 import time
 from collections.abc import Callable, Sequence
 
-from redis.exceptions import RedisError
-
 from gateway.health.shared_record import SharedRecord
-from gateway.limits.redis_client import bounded_redis
+from gateway.limits.redis_client import REDIS_FAILURES, bounded_redis, described
+from gateway.limits.redis_connect import RedisTarget
 
 logger = logging.getLogger("gateway.health")
 
 DEFAULT_KEY_PREFIX = "gw:{health}:"
-_FAILURES = (RedisError, OSError, TimeoutError)
+_FAILURES = REDIS_FAILURES
 
 
 class SharedHealth:
@@ -39,7 +38,7 @@ class SharedHealth:
 
     def __init__(
         self,
-        url: str,
+        url: str | RedisTarget,
         *,
         connect_timeout: float = 0.25,
         command_timeout: float = 0.25,
@@ -139,7 +138,9 @@ class SharedHealth:
     def _failed(self, error: BaseException) -> None:
         if not self._failing:
             self._failing = True
-            logger.warning("deployment health: Redis is unavailable (%r); each replica judges health alone", error)
+            logger.warning(
+                "deployment health: Redis is unavailable (%s); each replica judges health alone", described(error)
+            )
 
     def _answered(self) -> None:
         if self._failing:

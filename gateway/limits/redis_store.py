@@ -27,9 +27,17 @@ import uuid
 from collections.abc import Callable, Sequence
 from importlib import resources
 
+from redis.asyncio.cluster import RedisCluster
 from redis.commands.core import AsyncScript
+from redis.exceptions import (
+    ClusterError,
+    NoScriptError,
+    ReadOnlyError,
+    RedisClusterException,
+    ResponseError,
+    TryAgainError,
+)
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import NoScriptError, ReadOnlyError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from gateway.limits.budget import (
@@ -45,13 +53,25 @@ from gateway.limits.budget import (
     to_micros,
     to_seconds,
 )
-from gateway.limits.redis_client import bounded_redis
+from gateway.limits.redis_client import bounded_redis, described
+from gateway.limits.redis_connect import RedisTarget
 
 DEFAULT_KEY_PREFIX = "gw:{limits}:"
 _KEY_PARTS = ("w60", "w10", "tok", "st")
 # Errors that mean "Redis cannot answer now", as opposed to a bug in a script or in the arguments.
-# ReadOnlyError: a failover left the client talking to a replica until it reconnects.
-_UNAVAILABLE = (RedisConnectionError, RedisTimeoutError, ReadOnlyError, OSError, TimeoutError)
+# ReadOnlyError: a failover left the client talking to a replica until it reconnects. ClusterError (CLUSTERDOWN),
+# TRYAGAIN and RedisClusterException (no node serves the slot): a Cluster in the middle of a failover.
+# AuthenticationError is a ConnectionError: wrong ACL credentials are Redis refusing us, not a bug.
+_UNAVAILABLE = (
+    RedisConnectionError,
+    RedisTimeoutError,
+    ReadOnlyError,
+    ClusterError,
+    TryAgainError,
+    RedisClusterException,
+    OSError,
+    TimeoutError,
+)
 
 
 def _script(name: str) -> str:
@@ -70,7 +90,7 @@ class RedisLimiter:
 
     def __init__(
         self,
-        url: str,
+        url: str | RedisTarget,
         *,
         burst_fraction: float | None = DEFAULT_BURST_FRACTION,
         connect_timeout: float = 0.25,
@@ -166,7 +186,13 @@ class RedisLimiter:
         every pipeline. Instead the calls whose script Redis has lost (a restart, `SCRIPT FLUSH`) answer
         NOSCRIPT, and only those are sent again, in one more pipeline that loads their scripts first; the
         calls that did run are not repeated.
+
+        On Redis Cluster, redis-py refuses EVALSHA in a pipeline: the calls are sent at once instead, each on its
+        own connection (the same wait, a few more packets).
         """
+        if isinstance(self._redis, RedisCluster):
+            await asyncio.gather(*(self._run(*call) for call in calls))
+            return
         try:
             async with asyncio.timeout(self._call_timeout):
                 replies = await self._pipeline(calls, load=())
@@ -180,7 +206,7 @@ class RedisLimiter:
                     # As a single call raises it: a script failing is a bug; READONLY (a replica) is Redis away.
                     raise errors[0]
         except _UNAVAILABLE as error:
-            raise LimiterUnavailable(f"Redis is unavailable: {error!r}") from error
+            raise LimiterUnavailable(f"Redis is unavailable: {described(error)}") from error
 
     async def _pipeline(self, calls: Sequence[_ScriptCall], *, load: Sequence[AsyncScript]) -> list[object]:
         """Every reply, errors not raised: the `SCRIPT LOAD` of each script in `load`, then the calls'."""
@@ -218,7 +244,7 @@ class RedisLimiter:
             async with asyncio.timeout(self._call_timeout):
                 reply = await script(keys=keys, args=args)
         except _UNAVAILABLE as error:
-            raise LimiterUnavailable(f"Redis is unavailable: {error!r}") from error
+            raise LimiterUnavailable(f"Redis is unavailable: {described(error)}") from error
         return [int(value) for value in reply] if isinstance(reply, list) else [int(reply)]
 
     def _keys(self, budget_keys: Sequence[str]) -> list[str]:

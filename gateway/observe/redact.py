@@ -13,8 +13,9 @@ import logging
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
+from gateway.limits.redis_connect import redis_secrets
 from gateway.settings.schema import ApiKeyAuth, GatewayConfig
 
 REDACTED = "[redacted]"
@@ -74,8 +75,7 @@ def secret_values(config: GatewayConfig, environ: Mapping[str, str]) -> list[str
     values.extend(client_key_values(environ.get(config.client_keys.env, "")))
     values.extend(client_key_values(environ.get(config.admin.env, "")))  # same format: "name:key,..."
     values.extend(environ.get(name, "") for name in ENTRA_SECRET_VARIABLES)
-    if config.rate_limits.redis_url:
-        values.append(urlsplit(config.rate_limits.redis_url).password or "")
+    values.extend(redis_secrets(config.rate_limits, environ))
     return [value for value in values if value]
 
 

@@ -19,6 +19,7 @@ How the session ends, and what the other side gets:
     Azure closes (code, reason)      the client gets the same (codes a close frame cannot carry as 1011)
     Azure drops, no close frame      the client gets 1011 "Azure dropped the connection"; logged as failed
     no budget for a response.create  the client gets an `error` event, then 1008; Azure gets 1000
+    the gateway stops (its drain)    the client gets 1001 "going away", and so does Azure (inbound/draining.py)
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ ClosedBy = Literal["client", "azure", "gateway"]
 NORMAL, GOING_AWAY, POLICY_VIOLATION, INTERNAL_ERROR = 1000, 1001, 1008, 1011
 NO_STATUS, ABNORMAL = 1005, 1006  # reported by a peer or server, never sent in a close frame
 AZURE_DROPPED = "Azure dropped the connection"
+GATEWAY_STOPPING = "the gateway is shutting down"
 MAX_REASON_BYTES = 123  # what fits a close frame
 
 
@@ -63,20 +65,32 @@ class Meter(Protocol):
     async def observe_azure_text(self, text: str) -> None: ...
 
 
-async def relay(client: WebSocket, azure: ClientConnection, meter: Meter, counts: Counts) -> Ending:
+async def relay(
+    client: WebSocket, azure: ClientConnection, meter: Meter, counts: Counts, going_away: asyncio.Event | None = None
+) -> Ending:
+    """`going_away`: set when the gateway stops (the end of its drain); the session then ends with 1001."""
     upward = asyncio.create_task(_client_to_azure(client, azure, meter, counts))
     downward = asyncio.create_task(_azure_to_client(client, azure, meter, counts))
+    # In the order their endings are preferred when several come at once.
+    watched = [upward, downward]
+    if going_away is not None:
+        watched.append(asyncio.create_task(_gateway_going_away(going_away)))
     try:
-        done, _ = await asyncio.wait((upward, downward), return_when=asyncio.FIRST_COMPLETED)
+        done, _ = await asyncio.wait(watched, return_when=asyncio.FIRST_COMPLETED)
     finally:
         # The session is over once either pump is: the other is reading a side that is still open.
-        for task in (upward, downward):
+        for task in watched:
             task.cancel()
-        await asyncio.gather(upward, downward, return_exceptions=True)
+        await asyncio.gather(*watched, return_exceptions=True)
     # Both can finish together when the client leaves: its own close frame says more than a failed send.
-    ending = (upward if upward in done else downward).result()
+    ending: Ending = next(task for task in watched if task in done).result()
     await _end_other_side(client, azure, ending)
     return ending
+
+
+async def _gateway_going_away(going_away: asyncio.Event) -> Ending:
+    await going_away.wait()
+    return Ending("gateway", GOING_AWAY, GATEWAY_STOPPING)
 
 
 async def _client_to_azure(client: WebSocket, azure: ClientConnection, meter: Meter, counts: Counts) -> Ending:
@@ -135,8 +149,9 @@ async def _end_other_side(client: WebSocket, azure: ClientConnection, ending: En
     if ending.notice is not None:
         with contextlib.suppress(WebSocketDisconnect):
             await client.send_text(ending.notice)
-    await _close_client(client, POLICY_VIOLATION, ending.reason)
-    await azure.close(NORMAL, _fit(ending.reason))
+    # The client first: when the gateway stops, its drain time may run out while Azure answers the close.
+    await _close_client(client, ending.code if ending.code is not None else POLICY_VIOLATION, ending.reason)
+    await azure.close(GOING_AWAY if ending.code == GOING_AWAY else NORMAL, _fit(ending.reason))
 
 
 def _for_azure(ending: Ending) -> tuple[int, str]:

@@ -4,7 +4,8 @@ authenticate (a Bearer header, or a browser's subprotocol) → hold a session sl
   → route the `model` query parameter (task "realtime") → admit (one request of 0 tokens)
   → open the WebSocket to Azure → only then accept the client
   → relay frames both ways, reserving tokens for each response.create and settling them with each
-    response.done → settle or refund what is still open → write the routing-log line
+    response.done (until either side closes, or the gateway's drain ends: 1001 "going away")
+  → settle or refund what is still open → write the routing-log line
 
 Until the client is accepted, any step may refuse the handshake: the client gets the error's HTTP
 status and OpenAI-shaped body (Azure's own when Azure refused), and the admission is refunded.
@@ -22,6 +23,7 @@ from websockets.asyncio.client import ClientConnection
 
 from gateway.errors import GatewayError, UpstreamError
 from gateway.inbound.azure_paths import check_api_version_of
+from gateway.inbound.draining import drain_of
 from gateway.inbound.endpoints import REALTIME
 from gateway.limits.admission import Admitted
 from gateway.observe import metrics
@@ -98,8 +100,10 @@ async def _run(
         except OSError:
             pass  # the client left while Azure was being called: nothing to relay
         else:
+            drain = drain_of(websocket.scope)  # a served gateway's: its end closes the session with 1001
+            going_away = drain.sessions_closing if drain is not None else None
             with metrics.realtime_session_open():
-                ending = await relay(websocket, azure, meter, counts)
+                ending = await relay(websocket, azure, meter, counts, going_away)
     except Exception:
         logger.exception("realtime session %s failed", record.request_id)
         ending = Ending("gateway", INTERNAL_ERROR, "the gateway failed", "internal_error")

@@ -8,15 +8,14 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from redis.exceptions import RedisError
-
-from gateway.limits.redis_client import bounded_redis
+from gateway.limits.redis_client import REDIS_FAILURES, bounded_redis
+from gateway.limits.redis_connect import RedisTarget
 from gateway.responses.homes import AZURE_RETENTION_SECONDS, HomesUnavailable, MemoryHomes
 
 logger = logging.getLogger("gateway.responses")
 
 DEFAULT_KEY_PREFIX = "gw:{responses}:"
-_FAILURES = (RedisError, OSError, TimeoutError)
+_FAILURES = REDIS_FAILURES
 
 
 class RedisHomes:
@@ -24,7 +23,7 @@ class RedisHomes:
 
     def __init__(
         self,
-        url: str,
+        url: str | RedisTarget,
         *,
         connect_timeout: float = 0.25,
         command_timeout: float = 0.25,

@@ -35,9 +35,24 @@ class ServerSettings(Strict):
     # Requests served at once (realtime sessions and the /healthz and /readyz probes not counted); more get
     # 503 with retry-after, before their body is read.
     max_concurrent_requests: Annotated[int, Field(gt=0)] = 1000
-    # On SIGTERM, requests in flight get this long to finish; then what is still open (a live feed, a long
-    # stream) is cut and the server stops.
-    shutdown_timeout_seconds: Annotated[float, Field(gt=0, le=3600)] = 30.0
+    # On SIGTERM or SIGINT, requests and streams in flight get this long (from the signal) to finish; then what
+    # is still open (a live feed, a long stream) is cut, realtime sessions get 1001, and the process exits.
+    drain_seconds: Annotated[float, Field(gt=0, le=3600)] = 30.0
+    # drain_seconds' former name, still accepted with the same meaning; set one or the other.
+    shutdown_timeout_seconds: Annotated[float, Field(gt=0, le=3600)] | None = None
+
+    @model_validator(mode="after")
+    def _one_drain_time(self) -> ServerSettings:
+        if self.shutdown_timeout_seconds is not None and "drain_seconds" in self.model_fields_set:
+            raise ValueError("set drain_seconds or its former name shutdown_timeout_seconds, not both")
+        return self
+
+    @property
+    def drain_time_seconds(self) -> float:
+        """The drain time, under either name."""
+        if self.shutdown_timeout_seconds is not None:
+            return self.shutdown_timeout_seconds
+        return self.drain_seconds
 
 
 class RateLimit(Strict):
@@ -82,8 +97,15 @@ class AdminSettings(Strict):
 class RateLimitSettings(Strict):
     """Where token and request budgets are kept, and how admission behaves."""
 
-    # Unset: budgets live in this process's memory (one replica). Set: shared by every replica.
+    # Unset: budgets live in this process's memory (one replica). Set: shared by every replica. The scheme says
+    # the kind: redis:// or rediss:// (TLS) one server, redis+cluster:// Cluster, redis+sentinel:// Sentinel
+    # (gateway/limits/redis_connect.py lists the forms).
     redis_url: str | None = None
+    # TLS (rediss...): the CA bundle that signed the server's certificate; unset: the system's CAs.
+    redis_ca_file: str | None = None
+    # The environment variables holding the ACL username and password (kept out of the config and the logs).
+    redis_username_env: str = "REDIS_USERNAME"
+    redis_password_env: str = "REDIS_PASSWORD"
     when_redis_down: Literal["fail-open", "fail-closed"] = "fail-open"
     # `gateway serve --workers N` without redis_url: each worker process keeps budgets of its own, so each
     # enforces 1/N of every budget ("divide"), or the gateway does not start ("refuse").
@@ -97,6 +119,17 @@ class RateLimitSettings(Strict):
     default_max_tokens: Annotated[int, Field(ge=0)] = 1024
     # Wait up to this long for room instead of refusing at once (0: refuse at once).
     wait_for_room_seconds: Annotated[float, Field(ge=0, le=60)] = 0
+
+    @model_validator(mode="after")
+    def _redis_url_is_usable(self) -> RateLimitSettings:
+        if self.redis_url:
+            # Parsed here so a bad URL fails at load, with its file and line; credentials are not needed yet.
+            from gateway.limits.redis_connect import parse_redis_url
+
+            parse_redis_url(self.redis_url, ca_file=self.redis_ca_file)
+        elif self.redis_ca_file is not None:
+            raise ValueError("redis_ca_file is set but redis_url is not")
+        return self
 
 
 class BodyLimits(Strict):

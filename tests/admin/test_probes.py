@@ -9,6 +9,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from gateway.app import create_app
+from gateway.inbound.draining import Drain
 from gateway.settings import GatewayConfig
 from tests.admin._app import AUTH, assert_gateway_headers, assert_openai_error, config_from, started
 
@@ -79,3 +80,19 @@ def test_probes_answer_get_only(config: tuple[GatewayConfig, dict[str, str]], pa
     error = assert_openai_error(response, 405, None)
     assert error["message"] == f"Method POST is not allowed on {path}"
     assert_gateway_headers(response)
+
+
+def test_readyz_is_503_draining_once_a_served_gateway_begins_to_stop(
+    config: tuple[GatewayConfig, dict[str, str]],
+) -> None:
+    with started(*config) as client:
+        drain = Drain(seconds=30)
+        client.app.state.drain = drain  # type: ignore[attr-defined]  # as cli.served_app does
+        ready = client.get("/readyz")
+        drain.begin()  # what SIGTERM does
+        draining = client.get("/readyz")
+        alive = client.get("/healthz")
+    assert (ready.status_code, ready.json()["status"]) == (200, "ready")
+    assert (draining.status_code, draining.json()) == (503, {"status": "draining"})
+    assert_gateway_headers(draining)
+    assert (alive.status_code, alive.json()) == (200, {"status": "ok"})  # alive, finishing what it has

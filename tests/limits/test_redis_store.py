@@ -11,8 +11,12 @@ from importlib import resources
 import pytest
 import redis.asyncio as aioredis
 
-from gateway.limits import Budget, LimiterUnavailable, Observation, RedisLimiter
+from gateway.errors import LimitsUnavailable
+from gateway.limits import Budget, LimiterUnavailable, MemoryLimiter, Observation, RedisLimiter
+from gateway.limits.failover import FailoverLimiter
+from gateway.limits.redis_store import DEFAULT_KEY_PREFIX
 from tests.limits.conftest import SimulatedClock
+from tests.support.redis_cluster import redis_cluster
 from tests.support.redis_monitor import commands_sent
 from tests.support.redis_server import RedisServer
 
@@ -245,3 +249,65 @@ async def test_redis_peek_uses_redis_time(redis_url: str) -> None:
         assert 29 < state.cooling_down_s <= 30
     finally:
         await limiter.aclose()
+
+
+# Redis Cluster: 3 masters and their 3 replicas (tests/support/redis_cluster.py), the master holding the
+# budgets killed mid-test.
+
+CLUSTER_BUDGET = Budget("dep:cluster/gpt-4.1", 10_000, None)
+RECOVERY_S = 2.0
+
+
+async def test_two_replicas_share_a_budget_on_a_cluster_and_through_its_failover() -> None:
+    with redis_cluster() as cluster:
+        replicas = [RedisLimiter(cluster.url, burst_fraction=None, connect_timeout=0.25) for _ in range(2)]
+        fail_open = FailoverLimiter(replicas[0], MemoryLimiter(burst_fraction=None), retry_after_seconds=0.1)
+        fail_closed = FailoverLimiter(replicas[1], None, retry_after_seconds=0.1)
+        try:
+            # 2,000 admissions of 7 tokens from two gateways: exactly the 1,428 that fit the 10,000 are admitted.
+            results = await asyncio.gather(*(replicas[index % 2].admit([CLUSTER_BUDGET], 7) for index in range(2000)))
+            admitted_tokens = 7 * sum(result.admitted for result in results)
+            assert admitted_tokens == 9_996  # within the budget, and short of it by less than one request (+-1%)
+            slot = cluster.keyslot(f"{DEFAULT_KEY_PREFIX}{CLUSTER_BUDGET.key}:w60")
+            assert {cluster.keyslot(key) for key in replicas[0]._keys([CLUSTER_BUDGET.key, "key:other"])} == {slot}
+
+            owner = cluster.master_of(slot)
+            owner.kill()
+            # While no master serves the slot, requests are still answered: fail-open from this gateway's
+            # own budgets, fail-closed with LimitsUnavailable (the client's 503).
+            fresh = Budget("dep:cluster/fresh", 10_000, None)
+            assert (await fail_open.admit([fresh], 7)).admitted
+            with pytest.raises(LimitsUnavailable):
+                await fail_closed.admit([fresh], 7)
+
+            await asyncio.to_thread(cluster.wait_for_new_master, slot, owner)
+            # Within RECOVERY_S of the failover, what one gateway admits is what the other sees: shared again.
+            async with asyncio.timeout(RECOVERY_S):
+                # Each round asks Redis anew: there is no event to await, and the gateways leave a failed
+                # Redis alone for retry_after_seconds, so the rounds are spaced.
+                while not await shared_again(fail_open, fail_closed, fresh):  # noqa: ASYNC110
+                    await asyncio.sleep(0.05)
+
+            # The promoted master may lack the scripts: a settle and an observe in one pipeline load them again
+            # on every master (a Cluster pipeline cannot) and run once each.
+            await asyncio.to_thread(cluster.flush_scripts)
+            admission = await replicas[0].admit([fresh], 100)
+            assert admission.reservation is not None
+            before = (await replicas[1].states([fresh]))[0].remaining_tokens
+            assert before is not None
+            await replicas[0].settle_and_observe(admission.reservation, 40, [Observation(fresh.key, fresh, before)])
+            assert (await replicas[1].states([fresh]))[0].remaining_tokens == before + 60  # settled once, not twice
+        finally:
+            await fail_open.aclose()
+            await fail_closed.aclose()
+
+
+async def shared_again(first: FailoverLimiter, second: FailoverLimiter, budget: Budget) -> bool:
+    """Whether an admission through `first` is counted in what `second` reads from Redis."""
+    try:
+        before = (await second.states([budget]))[0].remaining_tokens
+        admission = await first.admit([budget], 11)
+        after = (await second.states([budget]))[0].remaining_tokens
+    except LimitsUnavailable:
+        return False  # `second` fails closed: Redis still away for it
+    return admission.admitted and before is not None and after == before - 11

@@ -22,7 +22,7 @@ from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
 from gateway.realtime.metering import Refused
-from gateway.realtime.relay import AZURE_DROPPED, Counts, Ending, relay
+from gateway.realtime.relay import AZURE_DROPPED, GATEWAY_STOPPING, Counts, Ending, relay
 from tests.support.servers import uvicorn_on_loopback, ws_url
 
 # One gateway and one fake Azure for the whole module: starting and stopping uvicorn per test would cost
@@ -58,6 +58,7 @@ class Session:
     azure_side: asyncio.Future[ServerConnection]
     ending: asyncio.Future[Ending]
     counts: Counts = field(default_factory=Counts)
+    going_away: asyncio.Event = field(default_factory=asyncio.Event)  # set: the gateway's drain is over
 
 
 class Rig:
@@ -80,7 +81,7 @@ class Rig:
             azure_url = f"{self.azure_url}/{session_id}"
             async with connect(azure_url, compression=None, max_size=LINK_MAX_SIZE) as azure:
                 await websocket.accept()
-                ending = await relay(websocket, azure, session.meter, session.counts)
+                ending = await relay(websocket, azure, session.meter, session.counts, session.going_away)
         except BaseException as error:
             session.ending.set_exception(error)
             raise
@@ -275,3 +276,14 @@ async def test_close_reasons_are_cut_to_what_a_close_frame_holds_on_a_character_
         assert await closed(client) == (1008, "é" * 61)  # 122 bytes: the 123rd would split a character
         assert await closed(azure) == (1000, "é" * 61)
         assert (await session.ending).reason == reason  # the log keeps the whole reason
+
+
+async def test_a_stopping_gateway_closes_both_sides_with_going_away(rig: Rig) -> None:
+    async with rig.session() as (client, azure, session):
+        await client.send("hello")
+        assert await azure.recv() == "hello"  # relayed as usual until the drain ends
+        session.going_away.set()
+        assert await closed(client) == (1001, GATEWAY_STOPPING)
+        assert await closed(azure) == (1001, GATEWAY_STOPPING)
+        assert await session.ending == Ending("gateway", 1001, GATEWAY_STOPPING)
+        assert session.counts.client_frames == 1

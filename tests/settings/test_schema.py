@@ -169,3 +169,19 @@ def test_buffered_bytes_must_hold_the_largest_body() -> None:
     ):
         config(limits={"buffered_bytes": 10 * MiB})
     assert config(limits={"buffered_bytes": 50 * MiB}).limits.buffered_bytes == 50 * MiB  # exactly the largest
+
+
+# ServerSettings: the drain time, under its name or its former one
+
+
+@pytest.mark.parametrize(
+    ("server", "seconds"),
+    [({}, 30.0), ({"drain_seconds": 5}, 5.0), ({"shutdown_timeout_seconds": 7.5}, 7.5)],
+)
+def test_the_drain_time_is_read_under_either_name(server: dict[str, Any], seconds: float) -> None:
+    assert config(server=server).server.drain_time_seconds == seconds
+
+
+def test_the_drain_time_is_set_under_one_name_only() -> None:
+    with pytest.raises(ValidationError, match="set drain_seconds or its former name shutdown_timeout_seconds"):
+        config(server={"drain_seconds": 5, "shutdown_timeout_seconds": 5})
