@@ -10,12 +10,15 @@ import sys
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import orjson
 
 from gateway.observe.live_lines import LiveLines
 from gateway.observe.recent_stats import RecentStats
+
+if TYPE_CHECKING:
+    from gateway.routing.features import Features
 
 # Lines kept in memory for the live feed unless the config says otherwise (admin.feed.recent_lines).
 RECENT_LINES = 1000
@@ -55,7 +58,9 @@ class RequestRecord(_Timed):
     time: str = field(default_factory=_clock_text.now)
     key_id: str | None = None
     model_requested: str | None = None
-    features: dict[str, Any] | None = None
+    # The request's features: a routed HTTP request's Features itself (written as its fields, `needs` sorted),
+    # else their dict.
+    features: Features | dict[str, Any] | None = None
     path: list[dict[str, Any]] | None = None  # the questions the decision asked, answers and reasons
     notes: list[str] | None = None  # candidates passed over, escalations
     prompt_tokens: int | None = None  # counted by the gateway with the chosen model's tokenizer
@@ -84,7 +89,14 @@ class RequestRecord(_Timed):
     def as_json(self) -> bytes:
         # orjson writes a dataclass's fields itself, nested values included, in C: dataclasses.asdict would
         # deep-copy them first (~7% of a request's CPU), and a dict of its fields cost ~1%.
-        return orjson.dumps(self)
+        return orjson.dumps(self, default=_sorted_if_set)
+
+
+def _sorted_if_set(value: Any) -> Any:
+    """orjson's fallback for what it cannot write itself: a set (Features.needs) as a sorted list."""
+    if isinstance(value, frozenset | set):
+        return sorted(value)
+    raise TypeError(f"cannot write a {type(value).__name__} in a routing-log line")
 
 
 class RoutingLog:

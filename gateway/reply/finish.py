@@ -51,7 +51,7 @@ class Finish:
 
     def routed(self, routed: Routed) -> None:
         record = self.record
-        record.features = routed.features.as_dict()
+        record.features = routed.features  # written as its fields: no dict made on the request's path
         record.path = routed.decision.path_as_dicts() or None
         record.notes = list(routed.decision.notes) or None
         record.prompt_tokens = routed.prompt_tokens

@@ -135,3 +135,26 @@ def test_a_records_time_is_utc_iso_8601_to_the_millisecond_as_datetime_writes_it
     for stamp in stamps:
         assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00", stamp)
         assert before.replace(microsecond=before.microsecond // 1000 * 1000) <= datetime.fromisoformat(stamp) <= after
+
+
+def test_a_routed_requests_features_are_written_as_their_dict_would_be() -> None:
+    from gateway.routing.features import Features
+
+    features = Features(
+        operation="chat/completions",
+        task="chat",
+        image_input=True,
+        output_tokens=None,
+        latency="low",
+        cost="unspecified",
+        task_class="code",
+        task_class_source="classifier",
+        task_class_reason="asks for code",
+        stream=False,
+        needs=frozenset({"tools", "image_input", "json_schema"}),
+    )
+    as_object, as_dict = RequestRecord("r", "chat/completions"), RequestRecord("r", "chat/completions")
+    as_dict.time = as_object.time
+    as_object.features, as_dict.features = features, features.as_dict()
+    assert as_object.as_json() == as_dict.as_json()
+    assert orjson.loads(as_object.as_json())["features"]["needs"] == ["image_input", "json_schema", "tools"]
