@@ -26,6 +26,8 @@ class RouteHints:
 
 
 def read_hints(headers: Headers) -> RouteHints:
+    if not any(name in headers for name in _ALLOWED):
+        return _NO_HINTS  # most requests: the same value every time
     values: dict[str, str | None] = {}
     for name, allowed in _ALLOWED.items():
         raw = headers.get(name)
@@ -45,3 +47,6 @@ def read_hints(headers: Headers) -> RouteHints:
         cost=values["x-route-cost"] or "unspecified",
         task=cast("TaskHint | None", values["x-route-task"]),
     )
+
+
+_NO_HINTS = RouteHints()
