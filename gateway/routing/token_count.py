@@ -31,6 +31,9 @@ from gateway.routing.prompt_parts import PromptParts, gather_prompt
 # Below this many characters encoding (~1-2 us) is about as cheap as a cache lookup, and caching such texts
 # would only push long, expensive ones out of the LRU.
 _UNCACHED_BELOW = 64
+# Texts this short (roles, names) have their counts kept in a plain dict per encoding, up to _WORDS_KEPT of them.
+_WORD_CHARS = 16
+_WORDS_KEPT = 4096
 # Above this many characters a text is cached under its digest, not itself: hashing costs ~1 ns per character,
 # encoding ~40-70 ns.
 _DIGEST_ABOVE = 512
@@ -56,6 +59,7 @@ class TokenCounter:
     def __init__(self, encodings: Encodings, cache_size: int = 4096, offload_above_chars: int = 32_768) -> None:
         self._encodings = encodings
         self._cache = _TextCache(cache_size)
+        self._words: dict[str, dict[str, int]] = {}  # by encoding: short texts and their counts
         self._offload_above_chars = offload_above_chars
 
     @property
@@ -121,7 +125,19 @@ class TokenCounter:
         return prompt, self._encode_for(prompt, encoding_name)
 
     def _encode(self, prompt: PromptParts, encoding: tiktoken.Encoding) -> PromptTokens:
-        text = prompt.fixed + sum(self._text_tokens(encoding, piece) for piece in prompt.texts)
+        text = prompt.fixed
+        words = self._words.setdefault(encoding.name, {})
+        for piece in prompt.texts:
+            # A role or a name ("user", "assistant"), in every message of every request: looked up, not encoded.
+            if len(piece) <= _WORD_CHARS:
+                found = words.get(piece)
+                if found is None:
+                    found = len(encoding.encode_ordinary(piece))
+                    if len(words) < _WORDS_KEPT:
+                        words[piece] = found
+                text += found
+            else:
+                text += self._text_tokens(encoding, piece)
         tools = self._text_tokens(encoding, prompt.tool_text) + prompt.tool_fixed if prompt.tool_text else 0
         return PromptTokens(
             total=text + prompt.images + tools, text=text, images=prompt.images, tools=tools, encoding=encoding.name

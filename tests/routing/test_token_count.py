@@ -286,3 +286,19 @@ def test_text_without_boundaries_stays_whole() -> None:
     from gateway.routing.token_count import split_at_piece_boundaries
 
     assert split_at_piece_boundaries("中" * 50_000, size=1000) == ["中" * 50_000]
+
+
+def test_short_texts_are_counted_as_tiktoken_counts_them_and_kept_within_a_bound(
+    counter: TokenCounter, encodings: Encodings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(token_count, "_WORDS_KEPT", 3)
+    encoding = encodings.for_model("gpt-4.1")
+    names = ["user", "assistant", "tool", "Ωmega-ünïcode", "x" * 16, "developer"]
+    messages = [{"role": "user", "name": name, "content": "hi"} for name in names]
+    first, again = chat(counter, messages), chat(counter, messages)
+    assert first == again
+    plain = TokenCounter(encodings)
+    monkeypatch.setattr(token_count, "_WORD_CHARS", 0)  # nothing kept: every text encoded
+    assert chat(plain, messages) == first
+    assert sum(len(encoding.encode_ordinary(name)) for name in names) < first.text
+    assert len(counter._words[encoding.name]) == 3
