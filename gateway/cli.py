@@ -232,6 +232,8 @@ def server_config(
         # Nothing reads a client's address or scheme (logs name keys, not addresses): uvicorn's proxy-headers
         # middleware would only wrap every request for nothing.
         proxy_headers=False,
+        # No `server: uvicorn` on every response: it tells a scanner what to try, and tells a client nothing.
+        server_header=False,
         timeout_keep_alive=config.server.keep_alive_timeout_seconds,
         # An open live feed (/gateway/feed) or a long stream would otherwise hold a stopping server forever.
         # The drain (inbound/draining.py) ends what is left first: this is its backstop.

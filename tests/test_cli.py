@@ -257,6 +257,7 @@ def test_the_served_app_is_not_wrapped_in_uvicorns_proxy_headers_middleware() ->
     served = server_config(Starlette(), load_config(SHIPPED_CONFIG, environ), environ, "127.0.0.1", 1)
     served.load()
     assert not isinstance(served.loaded_app, ProxyHeadersMiddleware)
+    assert served.server_header is False  # no `server: uvicorn` on responses
 
 
 def test_serve_with_workers_and_budgets_in_memory_refuses_to_start_when_told_to(tmp_path: Path) -> None:
