@@ -3,6 +3,7 @@
 The folders are the request's steps, in the order `pipeline.py` calls them:
 
     app.py  services.py  pipeline.py  cli.py  errors.py      wiring, the request flow, the CLI, every error
+    reload.py                                           a new config taken while serving (SIGHUP)
     │
     ├── inbound/     authenticate the client key, read and check the body (endpoints.py: what is served);
     │                the bounds on every connection (header size, read timeouts, requests in flight, body bytes)

@@ -30,6 +30,7 @@ from gateway.inbound.hot_paths import GatewayApp
 from gateway.inbound.middleware import RequestIdMiddleware
 from gateway.observe.routing_log import RequestRecord
 from gateway.realtime.session import endpoint as realtime_endpoint
+from gateway.reload import reloadable
 from gateway.reply.headers import error_response, gateway_headers
 from gateway.responses.follow_up import FOLLOW_UPS, FollowUp, follow_up
 from gateway.services import open_services
@@ -62,7 +63,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        async with open_services(config, environ, limits_clock) as services:
+        async with open_services(config, environ, limits_clock) as services, reloadable(app.state, services, environ):
             app.state.services = services
             if freeze_after_start:
                 # Out of the collector's sight, a full collection walks only what requests made, not every

@@ -17,6 +17,7 @@ from gateway.settings import ConfigError, GatewayConfig, load_config
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp
+    from uvicorn.supervisors import Multiprocess
 
     from gateway.inbound.connection_guard import ServedConfig
     from gateway.observe.log_filter import StatusMatch
@@ -25,6 +26,8 @@ DEFAULT_CONFIG = "config/gateway.yaml"
 LOCAL_ONLY_HOST = "127.0.0.1"
 # What uvicorn exits with when the server did not start (a port in use, a failed start-up).
 STARTUP_FAILURE = 3
+# Where `gateway serve` writes its process id and `gateway reload` finds it, when --pid-file is not given.
+PID_FILE_VARIABLE = "GATEWAY_PID_FILE"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -49,7 +52,28 @@ def _parser() -> argparse.ArgumentParser:
         help="when AZURE_OPENAI_ENDPOINT is unset, run the Azure simulator in this process and use it",
     )
     serve.add_argument("--simulator-port", type=int, default=9100)
+    serve.add_argument(
+        "--pid-file",
+        default=os.environ.get(PID_FILE_VARIABLE),
+        help=f"write this process's id there, for `gateway reload` (default: ${PID_FILE_VARIABLE})",
+    )
     serve.set_defaults(run=_serve)
+
+    reload = commands.add_parser(
+        "reload",
+        help="have a running gateway reload its config and policy (sends it SIGHUP)",
+        description="Send SIGHUP to a running `gateway serve`: it reads its config file again (and the routing "
+        "policy), checks it, and serves every request that starts afterwards with it; a config it refuses is "
+        "logged on its stderr with file:line, and the running one keeps serving.",
+    )
+    which = reload.add_mutually_exclusive_group()
+    which.add_argument(
+        "--pid-file",
+        default=os.environ.get(PID_FILE_VARIABLE),
+        help=f"the file `gateway serve --pid-file` wrote (default: ${PID_FILE_VARIABLE})",
+    )
+    which.add_argument("--pid", type=int, help="the gateway's process id (with --workers N: the parent's)")
+    reload.set_defaults(run=_reload)
 
     check = commands.add_parser("check", help="validate a config file and exit")
     check.add_argument("--config", default=os.environ.get("GATEWAY_CONFIG", DEFAULT_CONFIG))
@@ -107,7 +131,6 @@ def _check(args: argparse.Namespace) -> int:
 
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
-    from uvicorn.supervisors import Multiprocess
 
     from gateway.app import CONFIG_PATH_VARIABLE
     from gateway.inbound.client_auth import ClientKeys
@@ -126,6 +149,9 @@ def _serve(args: argparse.Namespace) -> int:
             f"authenticated, so the gateway binds {LOCAL_ONLY_HOST} only",
             file=sys.stderr,
         )
+    # A SIGHUP before the app has started (which sets the reload handler) would otherwise end the process.
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    written_pid = _write_pid_file(args.pid_file)
     try:
         if args.workers > 1:
             from gateway.limits import worker_share
@@ -144,35 +170,98 @@ def _serve(args: argparse.Namespace) -> int:
             served = server_config(factory, config, os.environ, host, port, workers=args.workers)
             forget_metrics = _share_metrics_between_workers()
             try:
-                Multiprocess(served, sockets=[served.bind_socket()]).run()
+                _reloading_workers()(served, sockets=[served.bind_socket()]).run()
             finally:
                 forget_metrics()
             return 0
-        server = uvicorn.Server(server_config(served_app(config), config, os.environ, host, port))
+        app = served_app(config, config_path=args.config)
+        server = uvicorn.Server(server_config(app, config, os.environ, host, port))
         # uvicorn drains on SIGTERM, then raises it again for the handler it found: this one ends like Ctrl-C
         # (exit code 0), where the default one would kill the process at the end of a clean stop.
         signal.signal(signal.SIGTERM, _stopped)
         server.run()
     except KeyboardInterrupt:
         return 0
+    finally:
+        _remove_pid_file(args.pid_file, written_pid)
     return 0 if server.started else STARTUP_FAILURE
 
 
-def served_app(config: GatewayConfig, environ: Mapping[str, str] | None = None) -> ASGIApp:
-    """The gateway's app as `gateway serve` serves it: within the most requests it serves at once, and
-    draining on SIGTERM or SIGINT (inbound/draining.py)."""
+def served_app(
+    config: GatewayConfig, environ: Mapping[str, str] | None = None, *, config_path: str | None = None
+) -> ASGIApp:
+    """The gateway's app as `gateway serve` serves it: within the most requests it serves at once, draining on
+    SIGTERM or SIGINT (inbound/draining.py), and reloading `config_path` on SIGHUP (reload.py)."""
     from gateway.app import create_app
     from gateway.inbound.draining import Drain, DrainGate
     from gateway.inbound.in_flight import InFlightLimit
+    from gateway.reload import ReloadGate
 
     app = create_app(config, environ, freeze_after_start=True)
     drain = Drain(config.server.drain_time_seconds)
     app.state.drain = drain  # for /readyz and realtime sessions
-    return DrainGate(InFlightLimit(app, config.server.max_concurrent_requests), drain)
+    limited = InFlightLimit(app, config.server.max_concurrent_requests)
+    return DrainGate(ReloadGate(limited, app.state, config_path), drain)
 
 
 def _stopped(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
+
+
+def _reload(args: argparse.Namespace) -> int:
+    pid = args.pid
+    if pid is None:
+        if not args.pid_file:
+            print(f"gateway: which gateway? Give --pid-file (or set {PID_FILE_VARIABLE}), or --pid", file=sys.stderr)
+            return 2
+        try:
+            pid = int(Path(args.pid_file).read_text(encoding="utf-8").strip())
+        except (OSError, ValueError) as error:
+            print(f"gateway: cannot read a process id from {args.pid_file}: {error}", file=sys.stderr)
+            return 1
+    try:
+        os.kill(pid, signal.SIGHUP)
+    except ProcessLookupError:
+        print(f"gateway: no process {pid} (is the gateway running? a stale pid file?)", file=sys.stderr)
+        return 1
+    except PermissionError:
+        print(f"gateway: not allowed to signal process {pid}", file=sys.stderr)
+        return 1
+    print(f"gateway: sent SIGHUP to {pid}: its log says whether the new config was taken", file=sys.stderr)
+    return 0
+
+
+def _write_pid_file(path: str | None) -> int | None:
+    if not path:
+        return None
+    pid = os.getpid()
+    Path(path).write_text(f"{pid}\n", encoding="utf-8")
+    return pid
+
+
+def _remove_pid_file(path: str | None, pid: int | None) -> None:
+    """Only the file this process wrote: another gateway may have written its own there since."""
+    if not path or pid is None:
+        return
+    try:
+        if Path(path).read_text(encoding="utf-8").strip() == str(pid):
+            Path(path).unlink()
+    except OSError:
+        pass
+
+
+def _reloading_workers() -> type[Multiprocess]:
+    """uvicorn's supervisor, except that SIGHUP reaches each worker, which reloads in place (reload.py), where
+    uvicorn would start new workers, whose budgets kept in memory and breakers would start empty."""
+    from uvicorn.supervisors import Multiprocess
+
+    class ReloadingWorkers(Multiprocess):
+        def handle_hup(self) -> None:
+            for process in self.processes:
+                if process.pid is not None and process.exitcode is None:
+                    os.kill(process.pid, signal.SIGHUP)
+
+    return ReloadingWorkers
 
 
 def _share_metrics_between_workers() -> Callable[[], None]:
@@ -201,8 +290,10 @@ def served_app_from_environment() -> ASGIApp:
     from gateway.app import CONFIG_PATH_VARIABLE
     from gateway.limits.worker_share import for_this_worker
 
-    config = load_config(os.environ.get(CONFIG_PATH_VARIABLE, DEFAULT_CONFIG))
-    return served_app(for_this_worker(config, os.environ))
+    # As in `gateway serve`: a SIGHUP the parent passes on before this worker's app has started is ignored.
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    path = os.environ.get(CONFIG_PATH_VARIABLE, DEFAULT_CONFIG)
+    return served_app(for_this_worker(load_config(path), os.environ), config_path=path)
 
 
 def server_config(

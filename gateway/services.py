@@ -87,19 +87,18 @@ async def open_services(
     header_policy = HeaderPolicy(config.upstream.forward_headers)
     remaining_tokens = RemainingTokens()
     tracing = start_tracing(environ)
-    dispatcher = Dispatcher(
+    dispatcher = build_dispatcher(
+        config,
+        catalog,
+        router,
         deployments,
-        router.policy,
         admission,
         health,
         upstream,
         header_policy,
         credentials,
-        config.retries,
         remaining_tokens,
-        ModelAdapter(catalog),
-        vision_of=lambda model: traits.vision if (traits := router.traits.get(model)) is not None else None,
-        tracing=tracing,
+        tracing,
     )
     response_homes = build_response_homes(config, environ)
     await health.start()
@@ -131,6 +130,36 @@ async def open_services(
         routing_log.close()
         if tracing is not None:
             await anyio.to_thread.run_sync(tracing.shutdown)  # exports the spans still batched
+
+
+def build_dispatcher(
+    config: GatewayConfig,
+    catalog: ModelCatalog,
+    router: Router,
+    deployments: DeploymentTable,
+    admission: Admission,
+    health: HealthBoard,
+    upstream: UpstreamClient,
+    header_policy: HeaderPolicy,
+    credentials: UpstreamCredentials,
+    remaining_tokens: RemainingTokens,
+    tracing: Tracing | None,
+) -> Dispatcher:
+    """The dispatcher over these parts: at start-up, and for each reloaded config (reload.py)."""
+    return Dispatcher(
+        deployments,
+        router.policy,
+        admission,
+        health,
+        upstream,
+        header_policy,
+        credentials,
+        config.retries,
+        remaining_tokens,
+        ModelAdapter(catalog),
+        vision_of=lambda model: traits.vision if (traits := router.traits.get(model)) is not None else None,
+        tracing=tracing,
+    )
 
 
 def build_response_homes(config: GatewayConfig, environ: Mapping[str, str] = os.environ) -> ResponseHomes:

@@ -55,7 +55,22 @@ class HealthBoard:
         self._last_errors: dict[str, str] = {}
         self._clock = clock
         self._shared = shared
+        self._owns_shared = True
         self._sync_task: asyncio.Task[None] | None = None
+
+    def successor(self, settings: HealthSettings, deployment_ids: Sequence[str]) -> HealthBoard:
+        """The board of a reloaded config (reload.py): the breakers, cool-downs included, of the deployments that
+        remain go on as they are; an added one gets a fresh breaker. Other health settings mean other breakers:
+        then every one starts fresh. The successor shares this board's link to the other replicas, which this
+        board still owns and closes; once the successor is started, `stop_syncing` this one."""
+        board = HealthBoard(settings, [], clock=self._clock, shared=self._shared)
+        board._owns_shared = False
+        same_settings = settings == self._settings
+        for deployment_id in deployment_ids:
+            kept = self._breakers.get(deployment_id) if same_settings else None
+            board._breakers[deployment_id] = kept if kept is not None else CircuitBreaker(settings, self._clock)
+        board._last_errors = self._last_errors  # requests still finishing on this board report to the same
+        return board
 
     def try_acquire(self, deployment_id: str) -> bool:
         """May a request be sent there now? In half-open, a yes takes one of the probe slots."""
@@ -121,13 +136,16 @@ class HealthBoard:
         if self._shared is not None and self._sync_task is None:
             self._sync_task = asyncio.get_running_loop().create_task(self._sync_forever())
 
-    async def aclose(self) -> None:
+    async def stop_syncing(self) -> None:
         if self._sync_task is not None:
             self._sync_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._sync_task
             self._sync_task = None
-        if self._shared is not None:
+
+    async def aclose(self) -> None:
+        await self.stop_syncing()
+        if self._shared is not None and self._owns_shared:
             await self._shared.aclose()
 
     async def _sync_forever(self) -> None:

@@ -37,6 +37,11 @@ class Admission:
         self._settings = settings
         self.suspends = limiter.suspends
 
+    @property
+    def limiter(self) -> Limiter:
+        """The store of the budgets' usage: a reloaded config's admission takes it over (reload.py)."""
+        return self._limiter
+
     def estimate(self, prompt_tokens: int, output_tokens: int | None, generates_text: bool) -> int:
         """Tokens to reserve, as Azure estimates them: prompt plus the most the answer may use."""
         if not generates_text:
