@@ -317,10 +317,13 @@ class ReloadGate:
         self.state = state
         self.config_path = config_path
         self._reloading: set[asyncio.Task[bool]] = set()
+        self._reloads: Reloads | None = None  # the app's, once started: looked up in its state once
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            reloads: Reloads | None = getattr(self.state, "reloads", None)
+            reloads = self._reloads
+            if reloads is None:
+                reloads = self._reloads = getattr(self.state, "reloads", None)
             if reloads is None:  # not started yet
                 await self.app(scope, receive, send)
                 return
@@ -330,6 +333,8 @@ class ReloadGate:
             finally:
                 generation.leave()
             return
+        if scope["type"] == "lifespan":
+            self._reloads = None  # a new start-up makes new Reloads
         if scope["type"] == "lifespan" and self.config_path is not None:
             with reloading_on_signal(self._reload_soon(asyncio.get_running_loop())):
                 await self.app(scope, receive, send)
