@@ -495,3 +495,19 @@ def test_the_images_command_serves_the_compose_config_with_redis_and_the_simulat
     assert [line["status"] for line in routing_lines] == [200]
     # With the gateway stopped the same health check fails, so it can tell.
     assert subprocess.run(health, env=image_environment({}), timeout=30, capture_output=True).returncode != 0
+
+
+def test_orchestrators_wait_longer_than_the_gateways_drain_before_killing_it() -> None:
+    from gateway.settings import load_config
+
+    environ = {
+        "AZURE_OPENAI_ENDPOINT": "http://simulator:9100",
+        "AZURE_OPENAI_API_KEY": "k",
+        "GATEWAY_API_KEYS": "k",
+        "REDIS_URL": "redis://redis:6379/0",
+    }
+    drain = load_config(str(DEPLOY / "config" / "gateway.yaml"), environ).server.drain_time_seconds
+    for name in ("gateway-1", "gateway-2"):
+        grace = compose()["services"][name]["stop_grace_period"]
+        assert grace.endswith("s") and float(grace[:-1]) > drain
+    assert deployment()["spec"]["template"]["spec"]["terminationGracePeriodSeconds"] > drain
