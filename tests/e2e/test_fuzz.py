@@ -301,7 +301,7 @@ def running_gateway(config: GatewayConfig, environ: dict[str, str], routing_log:
     limiters: list[LedgerLimiter] = []
     build_limiter = gateway.services.build_limiter
 
-    def watched_limiter(config: GatewayConfig, clock: Any = None) -> Any:
+    def watched_limiter(config: GatewayConfig, clock: Any = None, environ: Any = None) -> Any:
         built = build_limiter(config, clock)
         assert isinstance(built, MemoryLimiter)  # no Redis in this config
         limiters.append(LedgerLimiter(built))
