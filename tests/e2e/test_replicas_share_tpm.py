@@ -1,4 +1,5 @@
-"""Four gateway processes share one deployment's TPM through one redis-server, under three times the load it takes.
+"""Four gateway processes share one deployment's TPM through one redis-server, or through a Redis Cluster of three
+masters and their replicas, under three times the load it takes.
 
 The replicas judge the window by a clock running SCALE times faster than the wall clock (see
 tests/support/replica.py), so 80 simulated seconds of steady overload take 16 seconds. Tokens are counted as
@@ -12,7 +13,7 @@ import contextlib
 import os
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +22,7 @@ import pytest
 
 from tests.conftest import Simulator
 from tests.support.gateway_config import CLIENT_KEYS, SIMULATOR_KEY, write_config
+from tests.support.redis_cluster import redis_cluster
 from tests.support.replica import READY, ScaledClock
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -42,8 +44,19 @@ class Sent:
     tokens: int | None  # usage.total_tokens when admitted; None when refused with 429
 
 
+@pytest.fixture(params=["one server", "cluster"])
+def shared_store(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The URL of the Redis the replicas share: the session's redis-server, or a Cluster of its own."""
+    if request.param == "one server":
+        yield request.getfixturevalue("redis_url")
+        return
+    with redis_cluster() as cluster:
+        yield cluster.url
+
+
 @pytest.fixture
-async def replica_urls(simulator: Simulator, redis_url: str, tmp_path: Path) -> AsyncIterator[list[str]]:
+async def replica_urls(simulator: Simulator, shared_store: str, tmp_path: Path) -> AsyncIterator[list[str]]:
+    redis_url = shared_store
     config = write_config(
         tmp_path,
         f"""
