@@ -187,11 +187,13 @@ class RedisLimiter:
         NOSCRIPT, and only those are sent again, in one more pipeline that loads their scripts first; the
         calls that did run are not repeated.
 
-        On Redis Cluster, redis-py refuses EVALSHA in a pipeline: the calls are sent at once instead, each on its
-        own connection (the same wait, a few more packets).
+        On Redis Cluster, redis-py refuses EVALSHA in a pipeline: the calls are sent one after the other instead,
+        in the pipeline's order (a settle before the observation of Azure's remaining tokens that follows it;
+        sent at once, the two could run in either order and leave different budgets).
         """
         if isinstance(self._redis, RedisCluster):
-            await asyncio.gather(*(self._run(*call) for call in calls))
+            for call in calls:
+                await self._run(*call)
             return
         try:
             async with asyncio.timeout(self._call_timeout):
