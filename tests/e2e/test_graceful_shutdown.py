@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx2
+import httpx2  # the locked openai SDK's HTTP layer: what a cut stream raises through it
 import openai
 import orjson
 import pytest
@@ -25,6 +25,7 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from tests.conftest import Simulator
 from tests.support.gateway_config import CLIENT_KEYS, SIMULATOR_KEY, write_config
+from tests.support.served_gateway import ServedProcess, reading_stderr
 from tests.support.servers import free_port
 from tests.support.simulator_control import SimulatorControl
 
@@ -47,30 +48,8 @@ log: {{routing_log: "{log}"}}
 
 
 @dataclass
-class ServedGateway:
-    """A `gateway serve` process and what it has written to stderr so far."""
-
-    process: asyncio.subprocess.Process
-    port: int
-    routing_log: Path
-    stderr: list[str] = field(default_factory=list)
-    _news: asyncio.Condition = field(default_factory=asyncio.Condition)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    async def read_stderr(self) -> None:
-        assert self.process.stderr is not None
-        while line := await self.process.stderr.readline():
-            async with self._news:
-                self.stderr.append(line.decode(errors="replace"))
-                self._news.notify_all()
-
-    async def said(self, text: str) -> None:
-        """Returns once the gateway has logged a line containing `text`."""
-        async with self._news:
-            await self._news.wait_for(lambda: any(text in line for line in self.stderr))
+class ServedGateway(ServedProcess):
+    routing_log: Path = field(kw_only=True)
 
     def log_lines(self) -> list[dict[str, Any]]:
         return [orjson.loads(line) for line in self.routing_log.read_bytes().splitlines() if line]
@@ -102,16 +81,10 @@ async def gateway_serve(simulator: Simulator, tmp_path: Path, drain_seconds: flo
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.PIPE,
     )
-    gateway = ServedGateway(process, port, log)
-    reading = asyncio.create_task(gateway.read_stderr())
-    try:
+    gateway = ServedGateway(process, port, routing_log=log)
+    async with reading_stderr(gateway):
         await asyncio.wait_for(gateway.said("Uvicorn running on"), STARTUP_TIMEOUT)
         yield gateway
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
-        await reading
 
 
 def refuses_connections(port: int) -> bool:

@@ -25,6 +25,7 @@ import orjson
 
 from tests.conftest import Simulator
 from tests.support.gateway_config import ADMIN_KEY, CLIENT_KEYS, SIMULATOR_KEY, write_config
+from tests.support.served_gateway import ServedProcess, reading_stderr
 from tests.support.servers import free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -66,35 +67,11 @@ def write_configs(directory: Path, simulator: Simulator, **values: Any) -> Path:
 
 
 @dataclass
-class ServedGateway:
-    """A `gateway serve` process and what it has written to stderr so far."""
-
-    process: asyncio.subprocess.Process
-    port: int
-    pid_file: Path
-    stderr: list[str] = field(default_factory=list)
-    _news: asyncio.Condition = field(default_factory=asyncio.Condition)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    async def read_stderr(self) -> None:
-        assert self.process.stderr is not None
-        while line := await self.process.stderr.readline():
-            async with self._news:
-                self.stderr.append(line.decode(errors="replace"))
-                self._news.notify_all()
+class ServedGateway(ServedProcess):
+    pid_file: Path = field(kw_only=True)
 
     async def said(self, text: str, times: int = 1) -> list[str]:
-        """Returns the lines containing `text` once the gateway has logged `times` of them."""
-
-        def found() -> list[str]:
-            return [line for line in self.stderr if text in line]
-
-        async with self._news:
-            await asyncio.wait_for(self._news.wait_for(lambda: len(found()) >= times), TIMEOUT)
-        return found()
+        return await asyncio.wait_for(super().said(text, times), TIMEOUT)
 
     async def gateway_reload(self) -> None:
         """`gateway reload --pid-file`, as an operator runs it."""
@@ -126,15 +103,9 @@ async def gateway_serve(config: Path, *extra: str) -> AsyncIterator[ServedGatewa
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.PIPE,
     )
-    gateway = ServedGateway(process, port, pid_file)
-    reading = asyncio.create_task(gateway.read_stderr())
-    try:
+    gateway = ServedGateway(process, port, pid_file=pid_file)
+    async with reading_stderr(gateway):
         yield gateway
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
-        await reading
 
 
 @dataclass

@@ -9,6 +9,7 @@ import orjson
 import pytest
 
 from gateway.observe.routing_log import RECENT_LINES, RequestRecord, RoutingLog
+from tests.support.features import chat_features
 
 FIELDS = {
     "request_id", "endpoint", "time", "key_id", "model_requested", "features", "path", "notes", "prompt_tokens",
@@ -138,21 +139,7 @@ def test_a_records_time_is_utc_iso_8601_to_the_millisecond_as_datetime_writes_it
 
 
 def test_a_routed_requests_features_are_written_as_their_dict_would_be() -> None:
-    from gateway.routing.features import Features
-
-    features = Features(
-        operation="chat/completions",
-        task="chat",
-        image_input=True,
-        output_tokens=None,
-        latency="low",
-        cost="unspecified",
-        task_class="code",
-        task_class_source="classifier",
-        task_class_reason="asks for code",
-        stream=False,
-        needs=frozenset({"tools", "image_input", "json_schema"}),
-    )
+    features = chat_features(latency="low", needs=frozenset({"tools", "image_input", "json_schema"}))
     as_object, as_dict = RequestRecord("r", "chat/completions"), RequestRecord("r", "chat/completions")
     as_dict.time = as_object.time
     as_object.features, as_dict.features = features, features.as_dict()
