@@ -7,8 +7,11 @@ out, and a failed command is retried once at once, on a fresh connection.
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
 from typing import Any
 
+import redis
 import redis.asyncio as aioredis
 from redis.asyncio.cluster import ClusterNode, RedisCluster
 from redis.asyncio.retry import Retry
@@ -16,12 +19,37 @@ from redis.asyncio.sentinel import Sentinel
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisClusterException, RedisError
 
+from gateway.limits.bounded_cluster import BoundedCluster
 from gateway.limits.redis_connect import RedisTarget, parse_redis_url
 
 RedisClient = aioredis.Redis | RedisCluster
 # What a Redis call raises when Redis cannot answer or refuses us. RedisClusterException is not a
 # RedisError: a Cluster with a slot no node serves (mid-failover) raises it.
 REDIS_FAILURES: tuple[type[BaseException], ...] = (RedisError, RedisClusterException, OSError, TimeoutError)
+
+
+# Where redis-py's connection code and asyncio's transports live: an AttributeError or TypeError raised
+# there is a connection torn down under a command, not a bug of ours (see `torn_connection`).
+_CONNECTION_CODE = (Path(redis.__file__).parent, Path(asyncio.__file__).parent)
+
+
+def torn_connection(error: BaseException) -> bool:
+    """Whether `error` is a connection closed under a command, leaked by redis-py as the wrong exception.
+
+    When a connection is closed (by the peer, or by the Cluster client reloading its topology) while a
+    command is being written on it, redis-py may raise `AttributeError: 'NoneType' object has no attribute
+    'writelines'`, or asyncio's transport a TypeError (redis-py issue 4287), instead of ConnectionError.
+    Those are Redis being unavailable; the same exceptions from anywhere else are bugs and stay so.
+    """
+    if not isinstance(error, AttributeError | TypeError):
+        return False
+    frame = error.__traceback__
+    while frame is not None and frame.tb_next is not None:
+        frame = frame.tb_next
+    if frame is None:
+        return False
+    raised_in = Path(frame.tb_frame.f_code.co_filename)
+    return any(raised_in.is_relative_to(code) for code in _CONNECTION_CODE)
 
 
 def described(error: BaseException) -> str:
@@ -68,8 +96,8 @@ def bounded_redis(
 
 def _cluster(target: RedisTarget, options: dict[str, Any], tls: dict[str, Any], max_connections: int) -> RedisCluster:
     # The nodes given are where to start: the client asks them for the whole topology, and again after a
-    # failover moves slots. max_connections is per node.
-    return RedisCluster(
+    # failover moves slots. max_connections is per node, and bounds the commands in flight (bounded_cluster.py).
+    return BoundedCluster(
         startup_nodes=[ClusterNode(host, port) for host, port in target.nodes],
         max_connections=max_connections,
         ssl=target.tls,

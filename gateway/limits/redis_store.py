@@ -14,8 +14,8 @@ connection or timeout error becomes `LimiterUnavailable`, so the caller can fail
 failed command is retried once at once, on a fresh connection; this makes the stale pooled
 connections left by a Redis restart heal without the caller noticing, and is safe because the
 scripts are idempotent (a retried admit finds its reservation and does not charge it twice).
-redis-py reconnects by itself, and `register_script` loads a script again when Redis has lost it
-(`EVALSHA`, then `SCRIPT LOAD` on NOSCRIPT). Several scripts in one pipeline (settling and observing after a
+redis-py reconnects by itself, and a script Redis has lost is loaded again (`EVALSHA`, then one `SCRIPT LOAD`
+on NOSCRIPT however many calls got it: script_loads.py). Several scripts in one pipeline (settling and observing after a
 response) are plain EVALSHAs with the same recovery done here, so a request costs two round trips: admit,
 then settle.
 """
@@ -24,7 +24,8 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from importlib import resources
 
 from redis.asyncio.cluster import RedisCluster
@@ -53,8 +54,9 @@ from gateway.limits.budget import (
     to_micros,
     to_seconds,
 )
-from gateway.limits.redis_client import bounded_redis, described
+from gateway.limits.redis_client import bounded_redis, described, torn_connection
 from gateway.limits.redis_connect import RedisTarget
+from gateway.limits.script_loads import ScriptRunner
 
 DEFAULT_KEY_PREFIX = "gw:{limits}:"
 _KEY_PARTS = ("w60", "w10", "tok", "st")
@@ -108,6 +110,7 @@ class RedisLimiter:
             command_timeout=command_timeout,
             max_connections=max_connections,
         )
+        self._scripts = ScriptRunner(self._redis)
         self._admit_script = self._redis.register_script(_script("admit.lua"))
         self._settle_script = self._redis.register_script(_script("settle.lua"))
         # A last guard over one whole call (waiting for a connection, two tries, a script load after a
@@ -195,7 +198,7 @@ class RedisLimiter:
             for call in calls:
                 await self._run(*call)
             return
-        try:
+        with _unavailable_as_limiter_error():
             async with asyncio.timeout(self._call_timeout):
                 replies = await self._pipeline(calls, load=())
                 lost = [call for call, reply in zip(calls, replies, strict=True) if isinstance(reply, NoScriptError)]
@@ -207,8 +210,6 @@ class RedisLimiter:
                 if errors:
                     # As a single call raises it: a script failing is a bug; READONLY (a replica) is Redis away.
                     raise errors[0]
-        except _UNAVAILABLE as error:
-            raise LimiterUnavailable(f"Redis is unavailable: {described(error)}") from error
 
     async def _pipeline(self, calls: Sequence[_ScriptCall], *, load: Sequence[AsyncScript]) -> list[object]:
         """Every reply, errors not raised: the `SCRIPT LOAD` of each script in `load`, then the calls'."""
@@ -242,11 +243,9 @@ class RedisLimiter:
         await self._redis.aclose()
 
     async def _run(self, script: AsyncScript, keys: list[str], args: list[str | int]) -> list[int]:
-        try:
+        with _unavailable_as_limiter_error():
             async with asyncio.timeout(self._call_timeout):
-                reply = await script(keys=keys, args=args)
-        except _UNAVAILABLE as error:
-            raise LimiterUnavailable(f"Redis is unavailable: {described(error)}") from error
+                reply = await self._scripts.run(script, keys, args)
         return [int(value) for value in reply] if isinstance(reply, list) else [int(reply)]
 
     def _keys(self, budget_keys: Sequence[str]) -> list[str]:
@@ -258,6 +257,19 @@ class RedisLimiter:
 
 
 _ScriptCall = tuple[AsyncScript, list[str], list[str | int]]
+
+
+@contextmanager
+def _unavailable_as_limiter_error() -> Iterator[None]:
+    """Redis failing, however redis-py says it, raised as `LimiterUnavailable` (so callers fail open or closed)."""
+    try:
+        yield
+    except _UNAVAILABLE as error:
+        raise LimiterUnavailable(f"Redis is unavailable: {described(error)}") from error
+    except (AttributeError, TypeError) as error:
+        if not torn_connection(error):
+            raise
+        raise LimiterUnavailable(f"Redis is unavailable: {described(error)}") from error
 
 
 def _errors(replies: Sequence[object]) -> list[ResponseError]:

@@ -23,7 +23,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from gateway.errors import LimitsUnavailable
 from gateway.limits import Budget, LimiterUnavailable, MemoryLimiter, RedisLimiter
 from gateway.limits.failover import FailoverLimiter
-from gateway.limits.redis_client import bounded_redis
+from gateway.limits.redis_client import bounded_redis, torn_connection
 from gateway.limits.redis_connect import redis_secrets, redis_target
 from gateway.observe.redact import Redactor
 from gateway.settings.schema import RateLimitSettings
@@ -325,3 +325,46 @@ async def test_sentinel_names_the_master_and_is_followed_through_a_failover() ->
             assert (await limiter.states([budget]))[0].remaining_tokens == 400  # both admissions, on the new master
         finally:
             await limiter.aclose()
+
+
+async def a_write_on_a_torn_transport() -> BaseException:
+    """What asyncio raises when a command is written on a connection whose transport was torn down under it."""
+    ours, theirs = socket.socketpair()
+    with theirs:
+        _reader, writer = await asyncio.open_connection(sock=ours)
+        writer.close()
+        await writer.wait_closed()
+        transport = writer.transport
+        writer._transport = None  # type: ignore[attr-defined]  # as a teardown under a command leaves it
+        try:
+            with pytest.raises(AttributeError) as raised:
+                writer.writelines([b"PING\r\n"])
+        finally:
+            writer._transport = transport  # type: ignore[attr-defined]
+    return raised.value
+
+
+async def test_an_error_of_a_torn_connection_is_told_from_a_bug() -> None:
+    assert torn_connection(await a_write_on_a_torn_transport())
+    with pytest.raises(AttributeError) as ours:
+        None.writelines([])  # type: ignore[attr-defined]  # the same error, raised by our own code
+    assert not torn_connection(ours.value)
+    assert not torn_connection(RedisConnectionError("closed"))  # a ConnectionError is handled as one already
+
+
+async def test_a_limiter_call_on_a_torn_connection_is_redis_unavailable_and_a_bug_stays_one(redis_url: str) -> None:
+    limiter = RedisLimiter(redis_url, burst_fraction=None)
+    torn = await a_write_on_a_torn_transport()
+
+    async def raising(error: BaseException) -> object:
+        raise error
+
+    try:
+        limiter._scripts.run = lambda *_: raising(torn)  # type: ignore[method-assign]
+        with pytest.raises(LimiterUnavailable, match="AttributeError"):
+            await limiter.admit([Budget("dep:torn", 1000, None)], 1)
+        limiter._scripts.run = lambda *_: raising(AttributeError("ours"))  # type: ignore[method-assign]
+        with pytest.raises(AttributeError, match="ours"):
+            await limiter.admit([Budget("dep:torn", 1000, None)], 1)
+    finally:
+        await limiter.aclose()
