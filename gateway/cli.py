@@ -99,6 +99,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     simulate.set_defaults(run=_simulate)
     _add_logs_command(commands)
+    from gateway.azure_manage.commands import add_azure_command  # `gateway azure import` and `check`
+
+    add_azure_command(commands)
     return parser
 
 

@@ -9,6 +9,7 @@ from starlette.types import Receive, Scope, Send
 from gateway.simulator.control import control_routes
 from gateway.simulator.delivery import RAW_SEND_KEY
 from gateway.simulator.endpoint import model_endpoint
+from gateway.simulator.management import management_routes
 from gateway.simulator.realtime import realtime_routes
 from gateway.simulator.settings import SimulatorSettings
 from gateway.simulator.state import SimulatorState
@@ -30,6 +31,7 @@ def create_simulator_app(settings: SimulatorSettings = _DEFAULT_SETTINGS) -> Sta
     routes = [
         *control_routes(state),
         *realtime_routes(state),
+        *management_routes(state),  # Azure's management API (ARM) for the simulated account
         # Everything else is the data plane, so unknown paths get Azure's 404 body, not Starlette's.
         Route("/{path:path}", model_endpoint(state), methods=_ALL_METHODS),
     ]
