@@ -24,6 +24,7 @@ from gateway.limits.failover import FailoverLimiter
 from gateway.limits.redis_connect import redis_target
 from gateway.observe.routing_log import RoutingLog
 from gateway.observe.tracing import start_tracing
+from gateway.pricing.cost import PriceList
 from gateway.realtime.slots import SessionSlots
 from gateway.responses.homes import MemoryHomes, ResponseHomes
 from gateway.routing.model_facts import ModelCatalog
@@ -64,6 +65,8 @@ class Services:
     realtime_slots: SessionSlots = field(default_factory=SessionSlots)
     # OpenTelemetry traces (observe/tracing.py): None when off, which each hook tests first.
     tracing: Tracing | None = None
+    # Azure's list prices per model, for each request's cost_usd (None: no cost is logged).
+    prices: PriceList | None = None
 
 
 @asynccontextmanager
@@ -120,6 +123,7 @@ async def open_services(
             body_budget=BodyBudget(config.limits.buffered_bytes),
             response_homes=response_homes,
             tracing=tracing,
+            prices=PriceList(catalog),
         )
     finally:
         await response_homes.aclose()

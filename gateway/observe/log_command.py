@@ -133,7 +133,7 @@ class _LogView:
 
     def finish(self) -> None:
         if self._stats is not None:
-            table = self._stats.table()
+            table = self._stats.tables()
             # A terminal's width is the table's to fit into; piped, the table keeps its natural width
             # rather than rich's default of 80 columns, which would cut the model names short.
             if not self._console.is_terminal:

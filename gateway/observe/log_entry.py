@@ -43,6 +43,7 @@ class LogEntry:
     tokens_in: int | None
     tokens_out: int | None
     attempts: tuple[Attempt, ...]
+    cost_usd: float | None = None  # at Azure's list prices, from the usage (gateway/pricing/); None: not known
 
     @property
     def models_tried(self) -> tuple[str, ...]:
@@ -88,6 +89,7 @@ def parse_entry(raw: bytes) -> LogEntry | None:
             )
             for attempt in _objects(fields.get("attempts"))
         ),
+        cost_usd=_number(fields.get("cost_usd")),
     )
 
 

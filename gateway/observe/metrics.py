@@ -10,6 +10,8 @@ The gateway is a GenAI server to its clients and a GenAI client of Azure, so it 
     gen_ai_client_operation_time_to_first_chunk_seconds   one streamed upstream attempt, to its first chunk
     gen_ai_client_token_usage                   tokens Azure reported, gen_ai_token_type input or output
     gateway_requests_total                      requests by endpoint, model, deployment and status
+    gateway_cost_usd_total                      USD at Azure's list prices (routing log's cost_usd), by key,
+                                                model and deployment
     gateway_retries_total, gateway_fallbacks_total, gateway_admissions_total,
     gateway_admission_refusals_total, gateway_realtime_sessions_open
 
@@ -98,6 +100,11 @@ RETRIES = Counter("gateway_retries", "Upstream attempts after a request's first,
 FALLBACKS = Counter(
     "gateway_fallbacks", "Requests moved to a fallback model, by reason.", ("from_model", "to_model", "reason")
 )
+COST = Counter(
+    "gateway_cost_usd",
+    "USD the requests' reported usage costs at Azure's list prices, by client key, model and deployment.",
+    ("key", "model", "deployment"),
+)
 ADMISSIONS = Counter("gateway_admissions", "Budget checks that admitted a request, by deployment.", ("deployment",))
 REFUSALS = Counter(
     "gateway_admission_refusals",
@@ -113,6 +120,7 @@ _token_usage = PendingHistogram(TOKEN_USAGE, _TOKEN_BUCKETS, _batches)
 _attempt_duration = PendingHistogram(ATTEMPT_DURATION, _DURATION_BUCKETS, _batches)
 _attempt_first_chunk = PendingHistogram(ATTEMPT_FIRST_CHUNK, _FIRST_TOKEN_BUCKETS, _batches)
 _admissions = PendingCounter(ADMISSIONS, _batches)
+_cost = PendingCounter(COST, _batches)
 
 
 def fold_pending() -> FoldBeforeCollect:
@@ -133,6 +141,8 @@ def request_ended(record: RequestRecord) -> None:
     if record.latency_ms is not None:
         seconds = record.latency_ms / 1000
         _request_duration.add((operation, requested, model, record.error or ""), seconds)
+    if record.cost_usd:
+        _cost.add((record.key_id or "", model, deployment), record.cost_usd)
     usage = record.usage
     if usage:
         for input_name, output_name in _USAGE_PARTS:

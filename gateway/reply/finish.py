@@ -23,17 +23,24 @@ from gateway.limits.admission import Admission
 from gateway.limits.ledger import Ledger
 from gateway.observe import metrics
 from gateway.observe.routing_log import RequestRecord, RoutingLog
+from gateway.pricing.cost import PriceList
 from gateway.reply.headers import error_response, gateway_headers
 from gateway.reply.relay import StreamOutcome
 from gateway.reply.usage import total_tokens
 from gateway.routing.router import Routed
 
+_SPEECH = "audio/speech"
+
 
 class Finish:
-    def __init__(self, admission: Admission, routing_log: RoutingLog, record: RequestRecord) -> None:
+    def __init__(
+        self, admission: Admission, routing_log: RoutingLog, record: RequestRecord, prices: PriceList | None = None
+    ) -> None:
         self.record = record
         self.ledger = Ledger(admission)
         self._routing_log = routing_log
+        self._prices = prices  # None: no cost is logged
+        self._spoken_characters: int | None = None  # audio/speech: tts-1 is priced by the input's characters
         self._routed_model: str | None = None  # named in headers before any deployment answered
         self._delivery: Delivery | None = None
         self._delivered_at = 0.0  # time.perf_counter() when the answering attempt was committed
@@ -48,6 +55,9 @@ class Finish:
 
     def asked(self, body: ClientBody) -> None:
         self.record.model_requested, self.record.stream = body.model, body.stream
+        if body.endpoint.operation == _SPEECH and body.json is not None:
+            spoken = body.json.get("input")
+            self._spoken_characters = len(spoken) if isinstance(spoken, str) else None
 
     def routed(self, routed: Routed) -> None:
         record = self.record
@@ -79,6 +89,8 @@ class Finish:
         delivery, record = self._delivery, self.record
         record.bytes_out, record.usage = outcome.bytes_sent, outcome.usage
         record.finish(delivery.response.status_code, outcome.error)
+        if self._prices is not None and record.status is not None and record.status < 400:
+            record.cost_usd = self._prices.cost(record.model, outcome.usage, self._spoken_characters)
         if self.ledger.suspends:
             with anyio.CancelScope(shield=True):
                 await self._settle(delivery, outcome)

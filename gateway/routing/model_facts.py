@@ -1,5 +1,6 @@
 """What the gateway knows about a model: context window, output limit, inputs, outputs, tools, the APIs it
-serves, tokenizer, and the shape its requests must have (fields it refuses, transcript formats, voices).
+serves, tokenizer, the shape its requests must have (fields it refuses, transcript formats, voices), and its
+prices (gateway/pricing/prices.py).
 
 The facts are the project's own table, `models.yaml` beside this module: generated once from litellm's model
 data by `scripts/generate_model_table.py`, corrected where the seed documents say otherwise, completed with the
@@ -17,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from gateway.pricing.prices import Prices, parse_prices
 
 TABLE_FILE = Path(__file__).with_name("models.yaml")
 
@@ -49,7 +52,16 @@ BOOLEAN_FACTS = (
 # Curated, not litellm's: how a request must be shaped for the model (gateway/dispatch/adapt.py applies them).
 REQUEST_SHAPE_FACTS = ("drops", "max_tokens_only", "transcript_formats", "streams_transcripts", "voices", "speech_sse")
 _KNOWN_KEYS = frozenset(
-    {"mode", "context_window", "max_output_tokens", "tokenizer", "source", *BOOLEAN_FACTS, *REQUEST_SHAPE_FACTS}
+    {
+        "mode",
+        "context_window",
+        "max_output_tokens",
+        "tokenizer",
+        "prices",
+        "source",
+        *BOOLEAN_FACTS,
+        *REQUEST_SHAPE_FACTS,
+    }
 )
 TOKENIZERS = frozenset({"o200k_base", "cl100k_base"})
 # openai-python's AudioResponseFormat: a name outside it is a typo in the table.
@@ -91,6 +103,7 @@ class ModelFacts:
     streams_transcripts: bool | None = None
     voices: frozenset[str] | None = None  # audio/speech `voice`
     speech_sse: bool | None = None  # audio/speech stream_format "sse"
+    prices: Prices | None = None  # None: not priced (the model is not in the table, or Azure's price is not known)
     source: str = "none"  # "table" | "none"
 
 
@@ -149,6 +162,7 @@ def _parse(table_file: Path, name: str, entry: Any) -> ModelFacts:
         streams_transcripts=_optional_bool(entry, "streams_transcripts", fail),
         voices=_names(entry, "voices", fail),
         speech_sse=_optional_bool(entry, "speech_sse", fail),
+        prices=parse_prices(entry.get("prices"), fail),
         source="table",
     )
 

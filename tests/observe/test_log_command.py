@@ -104,8 +104,11 @@ def test_broken_lines_are_skipped_and_counted_blank_lines_ignored() -> None:
 def test_stats_count_only_the_lines_that_pass_the_filters() -> None:
     options = LogsOptions(file=None, stats=True, line_filter=LineFilter(status=StatusMatch.parse("4xx")))
     status, out, err = run_in_process(options, io.BytesIO(LOG))
-    rows = [row.split("│")[1:-1] for row in out.decode().splitlines() if row.startswith("│")]
+    by_model, by_key = out.decode().split("Requests by client key")
+    rows = [row.split("│")[1:-1] for row in by_model.splitlines() if row.startswith("│")]
     assert [[cell.strip() for cell in row][:4] for row in rows] == [["-", "-", "2", "2"], ["all", "", "2", "2"]]
+    key_rows = [[cell.strip() for cell in row.split("│")[1:-1]] for row in by_key.splitlines() if row.startswith("│")]
+    assert [row[:2] for row in key_rows] == [["-", "1"], ["key-4e5a8f4373f5", "1"], ["all", "2"]]
     assert (status, err) == (0, "")
 
 
@@ -219,7 +222,8 @@ def test_ctrl_c_while_following_still_shows_the_stats_of_what_was_read(
 
     monkeypatch.setattr(log_command, "follow_lines", interrupted_when_caught_up)
     status, out, err = run_in_process(LogsOptions(file=str(path), follow=True, stats=True))
-    rows = [[cell.strip() for cell in row.split("│")[1:-1]] for row in out.decode().splitlines() if row.startswith("│")]
+    by_model = out.decode().split("Requests by client key")[0]
+    rows = [[cell.strip() for cell in row.split("│")[1:-1]] for row in by_model.splitlines() if row.startswith("│")]
     assert [row[:3] for row in rows] == [
         ["gpt-4.1", "azure/gpt-4.1", "1"],
         ["gpt-4.1-mini", "azure/gpt-4.1-mini", "1"],
@@ -252,9 +256,10 @@ def test_stats_over_a_big_log_are_exact_totals(tmp_path: Path) -> None:
     result = run("--file", str(path), "--stats")
     assert result.returncode == 0
     assert result.stderr == b"gateway logs: skipped 6 line(s) that are not routing-log JSON\n"
+    by_model = result.stdout.decode().split("Requests by client key")[0]
     rows = {
         cells[0]: cells
-        for row in result.stdout.decode().splitlines()
+        for row in by_model.splitlines()
         if row.startswith("│")
         for cells in [[cell.strip() for cell in row.split("│")[1:-1]]]
     }

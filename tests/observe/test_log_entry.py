@@ -49,6 +49,14 @@ def test_a_line_refused_before_routing_has_blank_fields() -> None:
     assert (entry.status, entry.error) == (401, "invalid_api_key")
 
 
+def test_the_cost_reads_as_a_number_or_blank() -> None:
+    entry = parse_entry(b'{"cost_usd": 0.00208}')
+    assert entry is not None and entry.cost_usd == 0.00208
+    for raw in (b'{"cost_usd": null}', b'{"cost_usd": "0.1"}', b'{"cost_usd": true}', b"{}"):
+        entry = parse_entry(raw)
+        assert entry is not None and entry.cost_usd is None, raw
+
+
 def test_fields_of_another_type_or_missing_read_as_blank() -> None:
     entry = parse_entry(
         b'{"time": 3, "status": "200", "latency_ms": true, "path": "x", "attempts": [1, {"status": 500}]}'

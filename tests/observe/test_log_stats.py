@@ -88,8 +88,35 @@ def test_the_table_has_a_row_per_group_and_a_total_row() -> None:
     shown = console.export_text()
     rows = [row.split("│")[1:-1] for row in shown.splitlines() if row.startswith("│")]
     assert [[cell.strip() for cell in row] for row in rows] == [
-        ["gpt-4.1", "azure/gpt-4.1", "2", "0", "0", "1.7 ms", "3.0 ms", "22", "40", "0"],
-        ["gpt-4.1-mini", "sim/gpt-4.1-mini", "1", "1", "0", "13.0 ms", "13.0 ms", "8", "0", "1"],
-        ["all", "", "3", "1", "0", "3.0 ms", "13.0 ms", "30", "40", "1"],
+        ["gpt-4.1", "azure/gpt-4.1", "2", "0", "0", "1.7 ms", "3.0 ms", "22", "40", "0", "-"],
+        ["gpt-4.1-mini", "sim/gpt-4.1-mini", "1", "1", "0", "13.0 ms", "13.0 ms", "8", "0", "1", "-"],
+        ["all", "", "3", "1", "0", "3.0 ms", "13.0 ms", "30", "40", "1", "-"],
     ]
     assert "p50/p95 within 1%" in shown
+
+
+def test_cost_is_summed_per_model_and_deployment_and_per_key() -> None:
+    stats = stats_of(
+        line(CODING, cost_usd=0.000125),
+        line(CODING, cost_usd=0.5, key_id="key-other"),
+        line(CODING, cost_usd=None),  # not known: counted as a request, adds no cost
+        line(FAILED_EVERYWHERE),
+        line(BAD_KEY),
+    )
+    assert stats.groups[("gpt-4.1", "azure/gpt-4.1")].cost_usd == 0.500125
+    assert stats.groups[("gpt-4.1-mini", "sim/gpt-4.1-mini")].cost_usd is None  # no line had a cost: unknown
+    assert stats.keys["key-4e5a8f4373f5"].cost_usd == 0.000125 and stats.keys["key-4e5a8f4373f5"].requests == 3
+    assert stats.keys["key-other"].cost_usd == 0.5 and stats.keys["-"].requests == 1
+    assert stats.total.cost_usd == 0.500125
+    console = Console(record=True, width=200, file=io.StringIO())
+    console.print(stats.tables())
+    by_model, by_key = console.export_text().split("Requests by client key")
+    model_rows = [[cell.strip() for cell in row.split("│")[1:-1]] for row in by_model.splitlines() if "│" in row]
+    key_rows = [[cell.strip() for cell in row.split("│")[1:-1]] for row in by_key.splitlines() if "│" in row]
+    assert [row[-1] for row in model_rows] == ["-", "0.500125", "-", "0.500125"]  # refused, 4.1, 4.1-mini, all
+    assert key_rows == [
+        ["-", "1", "0", "0", "-"],
+        ["key-4e5a8f4373f5", "3", "30", "40", "0.000125"],  # two coding lines, the failed one
+        ["key-other", "1", "11", "20", "0.500000"],
+        ["all", "5", "41", "60", "0.500125"],
+    ]

@@ -50,6 +50,22 @@ def test_a_request_is_counted_timed_and_its_tokens_summed() -> None:
     assert duration > 0
 
 
+def test_cost_is_summed_per_key_model_and_deployment() -> None:
+    labels = {"key": "key-cost-a", "model": "gpt-4.1", "deployment": "sim/unit-cost"}
+    metrics.request_ended(finished_record("sim/unit-cost", key_id="key-cost-a", cost_usd=0.00125))
+    metrics.request_ended(finished_record("sim/unit-cost", key_id="key-cost-a", cost_usd=0.0025))
+    metrics.request_ended(finished_record("sim/unit-cost", key_id="key-cost-b", cost_usd=1.0))
+    metrics.request_ended(finished_record("sim/unit-cost", key_id="key-cost-a", cost_usd=None))  # not known
+    assert sample("gateway_cost_usd_total", **labels) == pytest.approx(0.00375)
+    assert sample("gateway_cost_usd_total", **{**labels, "key": "key-cost-b"}) == 1.0
+
+
+def test_a_request_without_a_cost_adds_no_series() -> None:
+    metrics.request_ended(finished_record("sim/unit-uncosted", key_id="key-cost-c"))
+    family = next(family for family in REGISTRY.collect() if family.name == "gateway_cost_usd")
+    assert all(sample.labels["deployment"] != "sim/unit-uncosted" for sample in family.samples)
+
+
 def test_the_responses_apis_usage_naming_is_read_too() -> None:
     record = RequestRecord("r2", "responses")
     record.model_requested, record.model, record.deployment = "gpt-4.1", "gpt-4.1", "sim/unit-b"

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from datetime import UTC, datetime
@@ -14,7 +15,7 @@ from tests.support.features import chat_features
 FIELDS = {
     "request_id", "endpoint", "time", "key_id", "model_requested", "features", "path", "notes", "prompt_tokens",
     "model", "deployment", "stream", "status", "upstream_status", "attempts", "error", "latency_ms", "bytes_out",
-    "usage", "realtime",
+    "usage", "cost_usd", "realtime",
 }  # fmt: skip
 
 
@@ -27,6 +28,14 @@ def test_a_new_record_is_stamped_and_otherwise_empty() -> None:
     stamped = datetime.fromisoformat(line["time"])
     assert stamped.utcoffset() is not None and stamped.utcoffset().total_seconds() == 0  # type: ignore[union-attr]
     assert len(line["time"].split(".")[1]) == len("000+00:00")  # milliseconds
+
+
+def test_the_cost_is_written_beside_the_usage_it_prices() -> None:
+    record = RequestRecord("req-1", "chat/completions")
+    record.usage, record.cost_usd = {"prompt_tokens": 1000, "completion_tokens": 10}, 0.00208
+    line = orjson.loads(record.as_json())
+    assert line["cost_usd"] == 0.00208
+    assert list(line).index("cost_usd") == list(line).index("usage") + 1
 
 
 def test_finish_sets_status_and_latency_from_the_start() -> None:
@@ -145,3 +154,23 @@ def test_a_routed_requests_features_are_written_as_their_dict_would_be() -> None
     as_object.features, as_dict.features = features, features.as_dict()
     assert as_object.as_json() == as_dict.as_json()
     assert orjson.loads(as_object.as_json())["features"]["needs"] == ["image_input", "json_schema", "tools"]
+
+
+async def test_lines_ended_in_one_pass_of_the_event_loop_are_written_together_at_its_end(tmp_path: Path) -> None:
+    path = tmp_path / "routing.log"
+    log = RoutingLog(str(path))
+    try:
+        for number in range(3):
+            log.write(RequestRecord(f"req-{number}", "embeddings"))
+        assert path.read_bytes() == b""  # not yet: the pass is still running
+        await asyncio.sleep(0)  # the pass ends
+        assert [orjson.loads(line)["request_id"] for line in path.read_bytes().splitlines()] == [
+            "req-0",
+            "req-1",
+            "req-2",
+        ]
+        log.write(RequestRecord("req-3", "embeddings"))
+        log.flush()  # or at once, when asked
+        assert path.read_bytes().count(b"\n") == 4
+    finally:
+        log.close()

@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +24,12 @@ from gateway.limits import Budget, MemoryLimiter
 from gateway.limits.admission import Admission
 from gateway.limits.budget_book import BudgetBook
 from gateway.observe.routing_log import RequestRecord, RoutingLog
+from gateway.pricing.cost import PriceList
 from gateway.reply.finish import Finish
 from gateway.reply.relay import StreamOutcome
 from gateway.routing.decide import Decision, Step
 from gateway.routing.features import Features
+from gateway.routing.model_facts import ModelCatalog
 from gateway.routing.router import Routed
 from gateway.settings import GatewayConfig, load_config
 from gateway.settings.schema import RateLimitSettings
@@ -85,6 +89,11 @@ def routing_log(log_path: Path) -> Iterator[RoutingLog]:
 @pytest.fixture
 def finish(admission: Admission, routing_log: RoutingLog) -> Finish:
     return Finish(admission, routing_log, RequestRecord("req-1", "chat/completions"))
+
+
+async def written_lines(log_path: Path) -> list[dict[str, Any]]:
+    await asyncio.sleep(0)  # the routing log writes its lines at the end of the event loop's pass: let it run
+    return lines(log_path)
 
 
 def lines(log_path: Path) -> list[dict[str, Any]]:
@@ -162,7 +171,7 @@ async def test_refused_after_dispatch_writes_one_line_and_answers_with_the_opena
     assert response.headers["x-gateway-attempts"] == "2"
     assert response.headers["retry-after"] == "2"  # Azure's, passed on
     assert response.headers["apim-request-id"] == "a-1"
-    (line,) = lines(log_path)
+    (line,) = await written_lines(log_path)
     assert line["request_id"] == "req-1" and line["endpoint"] == "chat/completions"
     assert (line["key_id"], line["model_requested"], line["stream"]) == (KEY, "auto", True)
     assert (line["status"], line["error"], line["upstream_status"]) == (503, "ServiceUnavailable", 503)
@@ -188,7 +197,7 @@ async def test_refused_before_any_deployment_names_none_and_counts_no_attempts(f
     assert response.headers["x-gateway-deployment"] == "none"
     assert "x-gateway-attempts" not in response.headers
     assert (response.headers["retry-after"], response.headers["retry-after-ms"]) == ("13", "12500")
-    (line,) = lines(log_path)
+    (line,) = await written_lines(log_path)
     assert (line["status"], line["error"], line["key_id"]) == (429, "rate_limit_exceeded", KEY)
     assert line["attempts"] is None and line["model"] is None and line["deployment"] is None
 
@@ -204,7 +213,7 @@ async def test_refused_after_routing_names_the_routed_model_and_keeps_the_decisi
     assert response.headers["x-gateway-model"] == "gpt-4.1"
     assert response.headers["x-gateway-deployment"] == "none"
     assert response.headers["x-gateway-attempts"] == "0"
-    (line,) = lines(log_path)
+    (line,) = await written_lines(log_path)
     assert line["notes"] == ["gpt-4.1-nano passed over: no image input", "east/gpt-4.1: breaker open"]
     assert line["prompt_tokens"] == 12
     assert line["path"] == [
@@ -225,7 +234,7 @@ async def test_refused_twice_writes_one_line(finish: Finish, log_path: Path) -> 
     first = await finish.refused(RateLimited("Rate limit reached.", 1.0, []))
     second = await finish.refused(NoDeploymentAvailable.for_model("gpt-4.1"))
     assert (first.status_code, second.status_code) == (429, 503)  # each caller still gets its response
-    assert [line["status"] for line in lines(log_path)] == [429]
+    assert [line["status"] for line in await written_lines(log_path)] == [429]
 
 
 # -- answered --------------------------------------------------------------------------------------------
@@ -241,7 +250,7 @@ async def test_delivered_names_the_answering_deployment_in_the_headers(
         "x-gateway-deployment": "east/gpt-4.1",
         "x-gateway-attempts": "2",
     }
-    assert lines(log_path) == []  # the line waits for the answer's end
+    assert await written_lines(log_path) == []  # the line waits for the answer's end
 
 
 async def test_answered_settles_with_the_usage_and_writes_one_line(
@@ -255,7 +264,7 @@ async def test_answered_settles_with_the_usage_and_writes_one_line(
     await finish.answered(StreamOutcome(bytes_sent=321, usage={"prompt_tokens": 20, "completion_tokens": 100}))
 
     assert await reserved(limiter) == 120  # the estimate gave way to what Azure counted
-    (line,) = lines(log_path)
+    (line,) = await written_lines(log_path)
     assert (line["status"], line["upstream_status"], line["error"]) == (200, 200, None)
     assert (line["model"], line["deployment"]) == ("gpt-4.1", "east/gpt-4.1")
     assert line["usage"] == {"prompt_tokens": 20, "completion_tokens": 100}
@@ -264,6 +273,47 @@ async def test_answered_settles_with_the_usage_and_writes_one_line(
         ("west/gpt-4.1", False),
         ("east/gpt-4.1", True),
     ]
+
+
+@pytest.fixture(scope="module")
+def prices() -> PriceList:
+    return PriceList(ModelCatalog())
+
+
+async def test_answered_logs_the_cost_of_azures_usage(
+    admission: Admission, routing_log: RoutingLog, east: Deployment, prices: PriceList
+) -> None:
+    finish = Finish(admission, routing_log, RequestRecord("req-1", "chat/completions"), prices)
+    finish.delivered(await delivery(finish, admission, east))
+    await finish.answered(StreamOutcome(bytes_sent=321, usage={"prompt_tokens": 20, "completion_tokens": 100}))
+    # The record is what the line is written from (tests/observe/test_routing_log.py).
+    assert finish.record.cost_usd == (20 * 2.0 + 100 * 8.0) / 1_000_000  # gpt-4.1: $2 in, $8 out per million
+
+
+async def test_without_a_usage_or_a_price_list_the_cost_is_unknown(
+    finish: Finish, admission: Admission, routing_log: RoutingLog, east: Deployment, prices: PriceList
+) -> None:
+    finish.delivered(await delivery(finish, admission, east))  # a Finish given no price list
+    await finish.answered(StreamOutcome(bytes_sent=321, usage={"prompt_tokens": 20, "completion_tokens": 100}))
+    priced = Finish(admission, routing_log, RequestRecord("req-2", "chat/completions"), prices)
+    priced.delivered(await delivery(priced, admission, east))
+    await priced.answered(StreamOutcome(bytes_sent=64, error="client_disconnected", client_disconnected=True))
+    refused = Finish(admission, routing_log, RequestRecord("req-3", "chat/completions"), prices)
+    await refused.refused(NoDeploymentAvailable.for_model("gpt-4.1"))
+    assert [item.record.cost_usd for item in (finish, priced, refused)] == [None, None, None]
+    assert [item.record.status for item in (finish, priced, refused)] == [200, 200, 503]  # all ended
+
+
+async def test_speech_is_priced_by_the_characters_it_was_asked_to_speak(
+    admission: Admission, routing_log: RoutingLog, east: Deployment, prices: PriceList
+) -> None:
+    finish = Finish(admission, routing_log, RequestRecord("req-1", "audio/speech"), prices)
+    body = {"model": "tts-1", "input": "x" * 1000, "voice": "alloy"}
+    finish.asked(ClientBody(ENDPOINTS["audio/speech"], orjson.dumps(body), "application/json", json=body))
+    spoken = await delivery(finish, admission, east)
+    finish.delivered(replace(spoken, candidate=Candidate("tts-1", east, None)))
+    await finish.answered(StreamOutcome(bytes_sent=4096))  # audio bytes: no usage
+    assert finish.record.cost_usd == 1000 * 15.0 / 1_000_000  # tts-1: $15 per million characters
 
 
 async def test_answered_takes_azures_remaining_tokens_for_the_deployment(
@@ -280,15 +330,15 @@ async def test_a_stream_cut_before_its_usage_keeps_the_estimate_charged(
     finish.delivered(await delivery(finish, admission, east))
     await finish.answered(StreamOutcome(bytes_sent=64, error="client_disconnected", client_disconnected=True))
     assert await reserved(limiter) == ESTIMATE
-    (line,) = lines(log_path)
+    (line,) = await written_lines(log_path)
     assert (line["status"], line["error"], line["usage"], line["bytes_out"]) == (200, "client_disconnected", None, 64)
 
 
 async def test_answered_before_anything_was_delivered_does_nothing(finish: Finish, log_path: Path) -> None:
     await finish.answered(StreamOutcome(bytes_sent=1, usage={"total_tokens": 5}))
-    assert lines(log_path) == []
+    assert await written_lines(log_path) == []
     await finish.refused(NoDeploymentAvailable.for_model("gpt-4.1"))  # the request can still end, once
-    assert [line["status"] for line in lines(log_path)] == [503]
+    assert [line["status"] for line in await written_lines(log_path)] == [503]
 
 
 # -- whichever comes first -------------------------------------------------------------------------------
@@ -303,7 +353,7 @@ async def test_after_answered_neither_answered_nor_refused_writes_again(
     response = await finish.refused(UpstreamError(503, AZURE_503, {}))
     assert response.status_code == 503
     assert await reserved(limiter) == 120  # settled once, with the first outcome
-    (line,) = lines(log_path)
+    (line,) = await written_lines(log_path)
     assert (line["status"], line["bytes_out"], line["usage"]) == (200, 10, {"total_tokens": 120})
 
 
@@ -314,7 +364,7 @@ async def test_after_refused_answered_neither_settles_nor_writes(
     await finish.refused(UpstreamError(503, AZURE_503, {}))
     await finish.answered(StreamOutcome(bytes_sent=10, usage={"total_tokens": 120}))
     assert await reserved(limiter) == 0  # refused: what it still held went back; the late answer charges nothing
-    (line,) = lines(log_path)
+    (line,) = await written_lines(log_path)
     assert (line["status"], line["error"], line["usage"]) == (503, "ServiceUnavailable", None)
 
 
@@ -334,7 +384,7 @@ async def test_failed_gives_back_every_open_reservation_and_logs_a_500(
     assert await reserved(limiter) == 2 * ESTIMATE
     await finish.failed(TypeError("a bug in some step"))
     assert await reserved(limiter) == 0
-    (line,) = lines(log_path)
+    (line,) = await written_lines(log_path)
     assert (line["status"], line["error"], line["key_id"]) == (500, "internal_error", KEY)
     assert finish.ledger.open_count == 0
 
@@ -352,7 +402,7 @@ async def test_a_cancelled_request_is_logged_as_such_and_refunds_even_while_canc
             raise
     assert scope.cancelled_caught
     assert await reserved(limiter) == 0
-    (line,) = lines(log_path)
+    (line,) = await written_lines(log_path)
     assert (line["status"], line["error"]) == (499, "cancelled")
 
 
@@ -363,4 +413,4 @@ async def test_after_answered_failed_does_nothing(
     await finish.answered(StreamOutcome(bytes_sent=10, usage={"total_tokens": 120}))
     await finish.failed(RuntimeError("late"))
     assert await reserved(limiter) == 120
-    assert [line["status"] for line in lines(log_path)] == [200]
+    assert [line["status"] for line in await written_lines(log_path)] == [200]

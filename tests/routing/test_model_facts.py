@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from gateway.pricing.prices import Prices
 from gateway.routing.model_facts import (
     BOOLEAN_FACTS,
     REQUEST_SHAPE_FACTS,
@@ -86,7 +87,8 @@ def test_decision_tree_models(
 ) -> None:
     mode, context_window, max_output_tokens, tokenizer, true_facts = expected
     flags = {fact: fact in true_facts for fact in BOOLEAN_FACTS}
-    assert _without_request_shape(catalog.facts(model)) == ModelFacts(
+    # Prices: test_the_shipped_table_carries_azures_prices.
+    assert replace(_without_request_shape(catalog.facts(model)), prices=None) == ModelFacts(
         model, mode, context_window, max_output_tokens, tokenizer, source="table", **flags
     )
 
@@ -111,6 +113,31 @@ def test_the_shipped_table_says_how_requests_are_shaped(catalog: ModelCatalog) -
     assert _without_request_shape(catalog.facts("gpt-4o-mini-tts")) == catalog.facts("gpt-4o-mini-tts")
 
 
+def test_the_shipped_table_carries_azures_prices(catalog: ModelCatalog) -> None:
+    # USD per million tokens, from litellm's azure/<model> entries (scripts/generate_model_table.py).
+    assert catalog.facts("gpt-4.1").prices == Prices(input=2.0, cached_input=0.5, output=8.0)
+    assert catalog.facts("gpt-4.1-mini-2025-04-14").prices == Prices(input=0.4, cached_input=0.1, output=1.6)
+    assert catalog.facts("gpt-4o-mini-audio-preview").prices == Prices(
+        input=0.15, output=0.6, audio_input=10.0, audio_output=20.0
+    )
+    image = catalog.facts("gpt-image-1").prices
+    assert image is not None and (image.image_input, image.image_output) == (10.0, 40.0)
+    assert catalog.facts("text-embedding-3-small").prices == Prices(input=0.022, output=0.0)
+    whisper = catalog.facts("whisper").prices
+    assert whisper is not None and whisper.per_audio_minute == 0.006  # Azure's $0.36 an hour
+    tts = catalog.facts("tts-1").prices
+    assert tts is not None and tts.per_million_characters == 15.0
+    # litellm has no Azure price for these: unknown, not OpenAI's price and not free.
+    assert catalog.facts("gpt-4").prices is None and catalog.facts("tts").prices is None
+    assert catalog.facts("my-fine-tune").prices is None
+
+
+def test_the_tables_prices_name_their_source_and_date() -> None:
+    header = TABLE_FILE.read_text().split("\n", 20)[:20]
+    assert any("Azure's public list prices" in line and "azure/<model>" in line for line in header)
+    assert any("taken 2026-11-27" in line for line in header)
+
+
 def test_lookup_ignores_case_the_azure_prefix_and_a_version_date(catalog: ModelCatalog) -> None:
     assert catalog.facts("GPT-4.1").context_window == M
     assert catalog.facts("azure/gpt-4.1") == replace(catalog.facts("gpt-4.1"), model="azure/gpt-4.1")
@@ -132,11 +159,24 @@ def test_a_hand_written_table(tmp_path: Path) -> None:
     path = tmp_path / "models.yaml"
     path.write_text(
         "tiny:\n  mode: chat\n  context_window: 1000\n  max_output_tokens: null\n  tokenizer: cl100k_base\n"
-        "  tools: true\n  json_object: true\n  responses_api: true\n  source: by hand\n"
+        "  tools: true\n  json_object: true\n  responses_api: true\n  prices: {input: 1, output: 4.5}\n"
+        "  source: by hand\n"
+        "unpriced:\n  mode: chat\n  tokenizer: cl100k_base\n  prices: null\n"
     )
-    assert ModelCatalog(path).facts("tiny") == ModelFacts(
-        "tiny", "chat", 1000, None, CL100K, tools=True, json_object=True, responses_api=True, source="table"
+    catalog = ModelCatalog(path)
+    assert catalog.facts("tiny") == ModelFacts(
+        "tiny",
+        "chat",
+        1000,
+        None,
+        CL100K,
+        tools=True,
+        json_object=True,
+        responses_api=True,
+        prices=Prices(input=1.0, output=4.5),
+        source="table",
     )
+    assert catalog.facts("unpriced").prices is None
 
 
 def test_request_shape_facts(tmp_path: Path) -> None:
@@ -201,6 +241,10 @@ _CHAT_M = "m: {mode: chat, tokenizer: o200k_base, "
         (_CHAT_M + "transcript_formats: [json, webm]}\n", "transcript_formats: webm is not one of"),
         (_CHAT_M + "voices: [alloy, 3]}\n", "voices must be a non-empty list of names"),
         (_CHAT_M + "voices: {alloy: true}}\n", "voices must be a non-empty list of names"),
+        (_CHAT_M + "prices: {input: 2.0, batch: 1.0}}\n", "prices: unknown price(s) batch"),
+        (_CHAT_M + "prices: {input: -2.0}}\n", "prices: input must be a non-negative number"),
+        (_CHAT_M + "prices: {input: 2e-06}}\n", "prices: input must be a non-negative number"),  # YAML: text
+        (_CHAT_M + "prices: [2.0, 8.0]}\n", "prices must be a mapping of price names to USD, or null"),
     ],
 )
 def test_a_malformed_table_is_a_clear_error_naming_the_file(tmp_path: Path, content: str | None, problem: str) -> None:

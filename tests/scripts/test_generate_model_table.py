@@ -8,14 +8,23 @@ from typing import Any
 
 import pytest
 
+from gateway.pricing.prices import Prices
 from gateway.routing.model_facts import BOOLEAN_FACTS, TABLE_FILE, ModelCatalog, ModelFacts
 from scripts import generate_model_table as generator
 
 LITELLM: dict[str, Any] = {
     "sample_spec": {"mode": "chat", "max_input_tokens": "max input tokens"},
     # Azure's entry wins over OpenAI's.
-    "azure/gpt-4o": {"mode": "chat", "max_input_tokens": 128_000, "supports_vision": True},
-    "gpt-4o": {"mode": "chat", "max_input_tokens": 1, "supports_vision": False},
+    "azure/gpt-4o": {
+        "mode": "chat",
+        "max_input_tokens": 128_000,
+        "supports_vision": True,
+        "input_cost_per_token": 2.5e-06,
+        "cache_read_input_token_cost": 1.25e-06,
+        "output_cost_per_token": 1e-05,
+        "input_cost_per_token_batches": 1.25e-06,  # a batch deployment's, not a standard one's
+    },
+    "gpt-4o": {"mode": "chat", "max_input_tokens": 1, "supports_vision": False, "input_cost_per_token": 9.0},
     # A dated entry stands in only where litellm has no undated one.
     "azure/gpt-4o-2024-05-13": {"mode": "chat", "max_input_tokens": 2},
     "azure/gpt-4o-audio-preview-2024-12-17": {"mode": "chat", "max_output_tokens": 16_384.0},
@@ -26,7 +35,13 @@ LITELLM: dict[str, Any] = {
     "azure/eu/gpt-4o": {"mode": "chat"},
     "bedrock/gpt-4o": {"mode": "chat"},
     # A decision-tree model litellm lists for OpenAI only, with a figure the seed corrects.
-    "gpt-4": {"mode": "chat", "max_input_tokens": 8_192, "max_output_tokens": 4_096, "supports_function_calling": True},
+    "gpt-4": {
+        "mode": "chat",
+        "max_input_tokens": 8_192,
+        "max_output_tokens": 4_096,
+        "supports_function_calling": True,
+        "input_cost_per_token": 3e-05,  # OpenAI's price: not taken for Azure
+    },
     "azure/gpt-35-turbo": {"mode": "chat", "max_input_tokens": 4_097, "supports_response_schema": None},
 }
 
@@ -161,6 +176,7 @@ def test_what_it_writes_reads_back_as_the_same_facts(tmp_path: Path) -> None:
         read = catalog.facts(name)
         written = {fact: value for fact, value in facts.items() if fact not in {"source", "corrections", "sources"}}
         written["drops"] = tuple((drop.name, drop.why) for drop in facts["drops"])
+        written["prices"] = None if facts["prices"] is None else Prices(**facts["prices"])
         assert read == ModelFacts(name, source="table", **written)
     text = path.read_text()
     assert "context_window: 4096  # seed 001: 4,096 max input tokens (0613) (litellm: 4097)" in text
@@ -170,11 +186,12 @@ def test_what_it_writes_reads_back_as_the_same_facts(tmp_path: Path) -> None:
 def test_request_shapes_are_written_one_fact_a_line_with_their_sources() -> None:
     text = generator.render(generator.build(LITELLM), "0.0.0")
     gpt_35_turbo = _section(text, "gpt-35-turbo")
-    assert gpt_35_turbo[-5:] == [
+    assert gpt_35_turbo[-6:] == [
         "  drops:",
         '    reasoning_effort: "{model} is not a reasoning model"  # [sdk] "for reasoning models"',
         '    prediction: "{model} has no predicted outputs"  # [po]',
         "  max_tokens_only: true  # [lifecycle]",
+        "  prices: null",
         "  source: litellm azure/gpt-35-turbo",
     ]
     whisper = _section(text, "whisper")
@@ -184,6 +201,41 @@ def test_request_shapes_are_written_one_fact_a_line_with_their_sources() -> None
     assert "  voices: [alloy, echo, fable, nova, onyx, shimmer]  # [wire §6.2], Azure's list" in tts
     assert '  speech_sse: false  # [wire §6.2]: "sse not for tts-1 or tts-1-hd"' in tts
     assert not any(line.startswith(("  drops", "  max_tokens_only")) for line in _section(text, "gpt-image-1"))
+
+
+# Speech priced by the second and by the character (litellm's units).
+PRICED_SPEECH = {
+    **LITELLM,
+    "azure/whisper": {"mode": "audio_transcription", "input_cost_per_second": 0.0001, "output_cost_per_second": 0.0001},
+    "azure/tts-1": {"mode": "audio_speech", "input_cost_per_character": 1.5e-05},
+}
+
+
+def test_prices_come_from_azures_entry_per_million_tokens_minute_or_million_characters() -> None:
+    table = generator.build(PRICED_SPEECH)
+    assert table["gpt-4o"]["prices"] == {"input": 2.5, "cached_input": 1.25, "output": 10.0}
+    assert table["whisper"]["prices"] == {"per_audio_minute": 0.006}
+    assert table["tts-1"]["prices"] == {"per_million_characters": 15.0}
+    assert table["gpt-4"]["prices"] is None  # litellm's entry is OpenAI's
+    assert table["gpt-4-32k"]["prices"] is None  # no litellm entry at all
+
+
+def test_prices_are_written_as_plain_decimals_with_their_source_and_date() -> None:
+    text = generator.render(generator.build(PRICED_SPEECH), "0.0.0")
+    assert "  prices: {input: 2.5, cached_input: 1.25, output: 10.0}" in _section(text, "gpt-4o")
+    assert "  prices: {per_audio_minute: 0.006}" in _section(text, "whisper")
+    header = [line for line in text.splitlines() if line.startswith("#")]
+    assert any("Azure's public list prices in USD as litellm 0.0.0's azure/<model> entries" in line for line in header)
+    assert any(f"taken {generator.PRICES_TAKEN}" in line for line in header)
+    assert generator.PRICES_TAKEN == "2026-11-27"
+
+
+@pytest.mark.parametrize(
+    ("price", "text"),
+    [(2.0, "2.0"), (0.005, "0.005"), (1.9999999999999998, "2.0"), (0.00001, "0.00001"), (120.0, "120.0")],
+)
+def test_a_price_is_never_written_in_exponent_form(price: float, text: str) -> None:
+    assert generator._decimal(round(price, generator.PRICE_DECIMALS)) == text
 
 
 def _section(text: str, model: str) -> list[str]:
