@@ -20,7 +20,6 @@ seconds. Hypothesis is derandomized, so every run (and CI) tries the same reques
 
 from __future__ import annotations
 
-import asyncio
 import gc
 import time
 from collections.abc import Iterator, Sequence
@@ -264,7 +263,6 @@ class FuzzedGateway:
         finally:
             self.probe.request_ended()
         states = await self.limiter.states(list(self.limiter.budgets.values()))
-        await asyncio.sleep(0)  # the routing log writes the request's line at the end of this pass of the loop
         return Exchange(request, response.status_code, response.headers, response.content, states)
 
 

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import asyncio
 import re
 import time
 from datetime import UTC, datetime
@@ -154,23 +153,3 @@ def test_a_routed_requests_features_are_written_as_their_dict_would_be() -> None
     as_object.features, as_dict.features = features, features.as_dict()
     assert as_object.as_json() == as_dict.as_json()
     assert orjson.loads(as_object.as_json())["features"]["needs"] == ["image_input", "json_schema", "tools"]
-
-
-async def test_lines_ended_in_one_pass_of_the_event_loop_are_written_together_at_its_end(tmp_path: Path) -> None:
-    path = tmp_path / "routing.log"
-    log = RoutingLog(str(path))
-    try:
-        for number in range(3):
-            log.write(RequestRecord(f"req-{number}", "embeddings"))
-        assert path.read_bytes() == b""  # not yet: the pass is still running
-        await asyncio.sleep(0)  # the pass ends
-        assert [orjson.loads(line)["request_id"] for line in path.read_bytes().splitlines()] == [
-            "req-0",
-            "req-1",
-            "req-2",
-        ]
-        log.write(RequestRecord("req-3", "embeddings"))
-        log.flush()  # or at once, when asked
-        assert path.read_bytes().count(b"\n") == 4
-    finally:
-        log.close()

@@ -86,9 +86,7 @@ async def services(simulator: Simulator, tmp_path: Path, monkeypatch: pytest.Mon
 
 
 def log_lines(services: Services) -> list[dict[str, Any]]:
-    # `handle` hands its line to the routing log before it returns: awaiting it is waiting for the line, which
-    # the log writes at the end of the loop's pass, or now when flushed.
-    services.routing_log.flush()
+    # `handle` writes its line before it returns: awaiting it is waiting for the line.
     return [orjson.loads(line) for line in Path(services.config.log.routing_log).read_bytes().splitlines()]
 
 

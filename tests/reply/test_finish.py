@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -91,11 +90,6 @@ def finish(admission: Admission, routing_log: RoutingLog) -> Finish:
     return Finish(admission, routing_log, RequestRecord("req-1", "chat/completions"))
 
 
-async def written_lines(log_path: Path) -> list[dict[str, Any]]:
-    await asyncio.sleep(0)  # the routing log writes its lines at the end of the event loop's pass: let it run
-    return lines(log_path)
-
-
 def lines(log_path: Path) -> list[dict[str, Any]]:
     if not log_path.exists():
         return []
@@ -171,7 +165,7 @@ async def test_refused_after_dispatch_writes_one_line_and_answers_with_the_opena
     assert response.headers["x-gateway-attempts"] == "2"
     assert response.headers["retry-after"] == "2"  # Azure's, passed on
     assert response.headers["apim-request-id"] == "a-1"
-    (line,) = await written_lines(log_path)
+    (line,) = lines(log_path)
     assert line["request_id"] == "req-1" and line["endpoint"] == "chat/completions"
     assert (line["key_id"], line["model_requested"], line["stream"]) == (KEY, "auto", True)
     assert (line["status"], line["error"], line["upstream_status"]) == (503, "ServiceUnavailable", 503)
@@ -197,7 +191,7 @@ async def test_refused_before_any_deployment_names_none_and_counts_no_attempts(f
     assert response.headers["x-gateway-deployment"] == "none"
     assert "x-gateway-attempts" not in response.headers
     assert (response.headers["retry-after"], response.headers["retry-after-ms"]) == ("13", "12500")
-    (line,) = await written_lines(log_path)
+    (line,) = lines(log_path)
     assert (line["status"], line["error"], line["key_id"]) == (429, "rate_limit_exceeded", KEY)
     assert line["attempts"] is None and line["model"] is None and line["deployment"] is None
 
@@ -213,7 +207,7 @@ async def test_refused_after_routing_names_the_routed_model_and_keeps_the_decisi
     assert response.headers["x-gateway-model"] == "gpt-4.1"
     assert response.headers["x-gateway-deployment"] == "none"
     assert response.headers["x-gateway-attempts"] == "0"
-    (line,) = await written_lines(log_path)
+    (line,) = lines(log_path)
     assert line["notes"] == ["gpt-4.1-nano passed over: no image input", "east/gpt-4.1: breaker open"]
     assert line["prompt_tokens"] == 12
     assert line["path"] == [
@@ -234,7 +228,7 @@ async def test_refused_twice_writes_one_line(finish: Finish, log_path: Path) -> 
     first = await finish.refused(RateLimited("Rate limit reached.", 1.0, []))
     second = await finish.refused(NoDeploymentAvailable.for_model("gpt-4.1"))
     assert (first.status_code, second.status_code) == (429, 503)  # each caller still gets its response
-    assert [line["status"] for line in await written_lines(log_path)] == [429]
+    assert [line["status"] for line in lines(log_path)] == [429]
 
 
 # -- answered --------------------------------------------------------------------------------------------
@@ -250,7 +244,7 @@ async def test_delivered_names_the_answering_deployment_in_the_headers(
         "x-gateway-deployment": "east/gpt-4.1",
         "x-gateway-attempts": "2",
     }
-    assert await written_lines(log_path) == []  # the line waits for the answer's end
+    assert lines(log_path) == []  # the line waits for the answer's end
 
 
 async def test_answered_settles_with_the_usage_and_writes_one_line(
@@ -264,7 +258,7 @@ async def test_answered_settles_with_the_usage_and_writes_one_line(
     await finish.answered(StreamOutcome(bytes_sent=321, usage={"prompt_tokens": 20, "completion_tokens": 100}))
 
     assert await reserved(limiter) == 120  # the estimate gave way to what Azure counted
-    (line,) = await written_lines(log_path)
+    (line,) = lines(log_path)
     assert (line["status"], line["upstream_status"], line["error"]) == (200, 200, None)
     assert (line["model"], line["deployment"]) == ("gpt-4.1", "east/gpt-4.1")
     assert line["usage"] == {"prompt_tokens": 20, "completion_tokens": 100}
@@ -330,15 +324,15 @@ async def test_a_stream_cut_before_its_usage_keeps_the_estimate_charged(
     finish.delivered(await delivery(finish, admission, east))
     await finish.answered(StreamOutcome(bytes_sent=64, error="client_disconnected", client_disconnected=True))
     assert await reserved(limiter) == ESTIMATE
-    (line,) = await written_lines(log_path)
+    (line,) = lines(log_path)
     assert (line["status"], line["error"], line["usage"], line["bytes_out"]) == (200, "client_disconnected", None, 64)
 
 
 async def test_answered_before_anything_was_delivered_does_nothing(finish: Finish, log_path: Path) -> None:
     await finish.answered(StreamOutcome(bytes_sent=1, usage={"total_tokens": 5}))
-    assert await written_lines(log_path) == []
+    assert lines(log_path) == []
     await finish.refused(NoDeploymentAvailable.for_model("gpt-4.1"))  # the request can still end, once
-    assert [line["status"] for line in await written_lines(log_path)] == [503]
+    assert [line["status"] for line in lines(log_path)] == [503]
 
 
 # -- whichever comes first -------------------------------------------------------------------------------
@@ -353,7 +347,7 @@ async def test_after_answered_neither_answered_nor_refused_writes_again(
     response = await finish.refused(UpstreamError(503, AZURE_503, {}))
     assert response.status_code == 503
     assert await reserved(limiter) == 120  # settled once, with the first outcome
-    (line,) = await written_lines(log_path)
+    (line,) = lines(log_path)
     assert (line["status"], line["bytes_out"], line["usage"]) == (200, 10, {"total_tokens": 120})
 
 
@@ -364,7 +358,7 @@ async def test_after_refused_answered_neither_settles_nor_writes(
     await finish.refused(UpstreamError(503, AZURE_503, {}))
     await finish.answered(StreamOutcome(bytes_sent=10, usage={"total_tokens": 120}))
     assert await reserved(limiter) == 0  # refused: what it still held went back; the late answer charges nothing
-    (line,) = await written_lines(log_path)
+    (line,) = lines(log_path)
     assert (line["status"], line["error"], line["usage"]) == (503, "ServiceUnavailable", None)
 
 
@@ -384,7 +378,7 @@ async def test_failed_gives_back_every_open_reservation_and_logs_a_500(
     assert await reserved(limiter) == 2 * ESTIMATE
     await finish.failed(TypeError("a bug in some step"))
     assert await reserved(limiter) == 0
-    (line,) = await written_lines(log_path)
+    (line,) = lines(log_path)
     assert (line["status"], line["error"], line["key_id"]) == (500, "internal_error", KEY)
     assert finish.ledger.open_count == 0
 
@@ -402,7 +396,7 @@ async def test_a_cancelled_request_is_logged_as_such_and_refunds_even_while_canc
             raise
     assert scope.cancelled_caught
     assert await reserved(limiter) == 0
-    (line,) = await written_lines(log_path)
+    (line,) = lines(log_path)
     assert (line["status"], line["error"]) == (499, "cancelled")
 
 
@@ -413,4 +407,4 @@ async def test_after_answered_failed_does_nothing(
     await finish.answered(StreamOutcome(bytes_sent=10, usage={"total_tokens": 120}))
     await finish.failed(RuntimeError("late"))
     assert await reserved(limiter) == 120
-    assert [line["status"] for line in await written_lines(log_path)] == [200]
+    assert [line["status"] for line in lines(log_path)] == [200]
