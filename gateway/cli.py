@@ -204,7 +204,7 @@ def served_app(
     drain = Drain(config.server.drain_time_seconds)
     app.state.drain = drain  # for /readyz and realtime sessions
     limited = InFlightLimit(app, config.server.max_concurrent_requests)
-    return DrainGate(ReloadGate(limited, app.state, config_path), drain)
+    return DrainGate(ReloadGate(limited, app.state, config_path, config.azure.sync_seconds), drain)
 
 
 def _stopped(signum: int, frame: FrameType | None) -> None:

@@ -11,6 +11,7 @@ and what the attempt loop may do about it.
     ├── ClientDisconnected            499                   (the client hung up while sending its body)
     ├── RateLimited                   429                   our own budgets; retry-after when room comes
     ├── TooManySessions               429                   realtime sessions per key
+    ├── BudgetExceeded                429                   a key's daily or monthly USD cap; never retried
     ├── UpstreamError                 Azure's  its status   context_length / content_filter, from Azure's code
     ├── UpstreamUnreachable           502     connection
     ├── UpstreamTimeout               504     timeout
@@ -215,6 +216,29 @@ def _duration(seconds: float | None) -> str:
 class TooManySessions(GatewayError):
     status = 429
     code = "too_many_sessions"
+
+
+class BudgetExceeded(GatewayError):
+    """A client key has spent its daily or monthly USD cap (limits/spend.py): nothing passes until it resets."""
+
+    status = 429
+    code = "budget_exceeded"
+
+    def __init__(self, message: str, resets_in_s: float) -> None:
+        super().__init__(message)
+        self.resets_in_s = resets_in_s
+
+    def body(self) -> dict[str, Any]:
+        body = super().body()
+        # LiteLLM's proxy answers a key over its max_budget with this type: clients and dashboards that already
+        # tell a spent budget from a passing rate limit (type rate_limit_error) by it need nothing new.
+        body["error"]["type"] = "budget_exceeded"
+        return body
+
+    def headers(self) -> dict[str, str]:
+        # retry-after is the true wait, often hours. The openai SDK retries a 429 by itself, sleeping out a
+        # retry-after of up to 120 s: x-should-retry: false makes it give up at once, so the client hears now.
+        return {"retry-after": str(max(1, math.ceil(self.resets_in_s))), "x-should-retry": "false"}
 
 
 class ServerBusy(GatewayError):

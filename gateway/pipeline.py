@@ -61,6 +61,12 @@ async def handle(
             finish.routed(routed)
             deadline = request_deadline(services.config.retries, request.headers)
             job = Job(key_id, body, request.headers, request_id, _estimate(services, routed), deadline)
+            spend = services.spend
+            if spend is not None and (caps := spend.caps(services.config.client_keys, key_id)) is not None:
+                # Before Azure is called: the most the request may cost on its routed model (its output cap is
+                # what the token estimate counted beyond the prompt), or 429 budget_exceeded.
+                max_output = job.estimate - routed.prompt_tokens
+                finish.spend_held(await spend.reserve(caps, routed.decision.model, routed.prompt_tokens, max_output))
             pin = None
             if endpoint.operation == RESPONSES:
                 pin = await pin_to_previous(services.response_homes, services.deployments, body, routed.decision.model)

@@ -39,6 +39,7 @@ import anyio
 from starlette.datastructures import State
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from gateway.azure_manage.quota_sync import Quota, QuotaSync, with_quota
 from gateway.inbound.admin_auth import AdminKeys
 from gateway.inbound.client_auth import ClientKeys
 from gateway.limits import worker_share
@@ -74,11 +75,14 @@ class ReloadRefused(Exception):
     """Why a new config is not taken; the running one keeps serving."""
 
 
-def read_config(path: str | Path, environ: Mapping[str, str]) -> GatewayConfig:
-    """The config at `path` as this process would enforce it (its share of each budget under --workers N),
-    checked as `gateway serve` checks it at start. Raises ReloadRefused, whose message names file and line."""
+def read_config(path: str | Path, environ: Mapping[str, str], azure_quota: Quota | None = None) -> GatewayConfig:
+    """The config at `path` as this process would enforce it (its share of each budget under --workers N, the
+    deployments' quota as Azure last gave it when `azure_quota` is given: quota_sync.py), checked as `gateway serve`
+    checks it at start. Raises ReloadRefused, whose message names file and line."""
     try:
         config = load_config(path, environ)
+        if azure_quota is not None:
+            config, _ = with_quota(config, azure_quota)
         load_routing_policy(config)  # its errors name the policy file and line
         check_model_data(config)
     except ConfigError as error:
@@ -124,7 +128,8 @@ async def next_services(running: Services, config: GatewayConfig, environ: Mappi
     """Services for `config` that carry over `running`'s state (see the module's docstring). Builds without
     changing `running`; its health board still syncs with other replicas until `Reloads` moves that over."""
     catalog = await anyio.to_thread.run_sync(ModelCatalog)
-    router = await anyio.to_thread.run_sync(build_router, config, catalog)
+    # The running price list: the new policy's cost conditions price as the routing log's cost_usd does.
+    router = await anyio.to_thread.run_sync(build_router, config, catalog, running.prices)
     await anyio.to_thread.run_sync(warm_tokenizers, router)
     client_keys = ClientKeys.from_environ(config.client_keys.env, environ)
     if running.client_keys.enabled and not client_keys.enabled:
@@ -219,10 +224,16 @@ class Reloads:
         self._lock = asyncio.Lock()  # one reload at a time, each reading the file as it is then
         self._retiring: set[asyncio.Task[None]] = set()
         self.reloaded = 0  # reloads taken so far
+        # Each deployment's quota as Azure last gave it (azure.sync_seconds), laid over the file at each reload.
+        self.azure_quota: Quota | None = None
 
     @property
     def services(self) -> Services:
         return self._running.services
+
+    @property
+    def environ(self) -> Mapping[str, str]:
+        return self._environ
 
     # Two plain calls rather than a context manager: they run on every request (see ReloadGate).
     def entered(self) -> Generation:
@@ -235,7 +246,7 @@ class Reloads:
         async with self._lock:
             running = self._running.services
             try:
-                config = await anyio.to_thread.run_sync(read_config, path, self._environ)
+                config = await anyio.to_thread.run_sync(read_config, path, self._environ, self.azure_quota)
                 config, warnings = kept_from_start(running.config, config)
                 services = await next_services(running, config, self._environ)
             except ReloadRefused as error:
@@ -312,10 +323,14 @@ class ReloadGate:
 
     Realtime sessions are not counted: they use no part a reload closes, and would hold it for their length."""
 
-    def __init__(self, app: ASGIApp, state: State, config_path: str | Path | None) -> None:
+    def __init__(
+        self, app: ASGIApp, state: State, config_path: str | Path | None, quota_sync_seconds: float | None = None
+    ) -> None:
+        """`quota_sync_seconds`: how often each deployment's quota is read from Azure (azure.sync_seconds)."""
         self.app = app
         self.state = state
         self.config_path = config_path
+        self.quota_sync_seconds = quota_sync_seconds
         self._reloading: set[asyncio.Task[bool]] = set()
         self._reloads: Reloads | None = None  # the app's, once started: looked up in its state once
 
@@ -337,9 +352,31 @@ class ReloadGate:
             self._reloads = None  # a new start-up makes new Reloads
         if scope["type"] == "lifespan" and self.config_path is not None:
             with reloading_on_signal(self._reload_soon(asyncio.get_running_loop())):
-                await self.app(scope, receive, send)
+                async with self._syncing_quota(self.config_path):
+                    await self.app(scope, receive, send)
             return
         await self.app(scope, receive, send)
+
+    @contextlib.asynccontextmanager
+    async def _syncing_quota(self, config_path: str | Path) -> AsyncIterator[None]:
+        """Rounds of the Azure quota sync for the lifespan's length, when it is on."""
+        if self.quota_sync_seconds is None:
+            yield
+            return
+        task = asyncio.get_running_loop().create_task(self._sync_quota(config_path, self.quota_sync_seconds))
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _sync_quota(self, config_path: str | Path, every_seconds: float) -> None:
+        while True:
+            await anyio.sleep(every_seconds)  # the first round too: start-up has finished by then
+            reloads: Reloads | None = getattr(self.state, "reloads", None)
+            if reloads is not None:
+                await QuotaSync(reloads, config_path, reloads.environ).round()
 
     def _reload_soon(self, loop: asyncio.AbstractEventLoop) -> Callable[[], None]:
         def on_signal() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -22,6 +23,8 @@ from gateway.limits.admission import Admission
 from gateway.limits.budget_book import BudgetBook
 from gateway.limits.failover import FailoverLimiter
 from gateway.limits.redis_connect import redis_target
+from gateway.limits.spend import SpendBudgets, SpendStore
+from gateway.limits.spend_memory import MemorySpend
 from gateway.observe.routing_log import RoutingLog
 from gateway.observe.tracing import start_tracing
 from gateway.pricing.cost import PriceList
@@ -67,6 +70,8 @@ class Services:
     tracing: Tracing | None = None
     # Azure's list prices per model, for each request's cost_usd (None: no cost is logged).
     prices: PriceList | None = None
+    # Each client key's daily and monthly USD caps, counted where the token budgets are (None: no caps apply).
+    spend: SpendBudgets | None = None
 
 
 @asynccontextmanager
@@ -75,7 +80,8 @@ async def open_services(
 ) -> AsyncIterator[Services]:
     # Compiling the policy and loading tokenizers takes a moment: do it before the first request.
     catalog = await anyio.to_thread.run_sync(ModelCatalog)  # one table for routing and for fallbacks
-    router = await anyio.to_thread.run_sync(build_router, config, catalog)
+    prices = PriceList(catalog)  # the routing policy's cost conditions and each request's cost_usd
+    router = await anyio.to_thread.run_sync(build_router, config, catalog, prices)
     await anyio.to_thread.run_sync(warm_tokenizers, router)
     # Before anything that needs closing: a refused key set (an admin key also a client key) stops start-up.
     client_keys = ClientKeys.from_environ(config.client_keys.env, environ)
@@ -104,6 +110,7 @@ async def open_services(
         tracing,
     )
     response_homes = build_response_homes(config, environ)
+    spend = build_spend(config, prices, limits_clock, environ)
     await health.start()
     try:
         yield Services(
@@ -123,9 +130,11 @@ async def open_services(
             body_budget=BodyBudget(config.limits.buffered_bytes),
             response_homes=response_homes,
             tracing=tracing,
-            prices=PriceList(catalog),
+            prices=prices,
+            spend=spend,
         )
     finally:
+        await spend.aclose()
         await response_homes.aclose()
         await health.aclose()
         await limiter.aclose()
@@ -164,6 +173,31 @@ def build_dispatcher(
         vision_of=lambda model: traits.vision if (traits := router.traits.get(model)) is not None else None,
         tracing=tracing,
     )
+
+
+def build_spend(
+    config: GatewayConfig,
+    prices: PriceList,
+    clock: Callable[[], float] | None = None,
+    environ: Mapping[str, str] = os.environ,
+) -> SpendBudgets:
+    """Spend caps counted in the rate-limit store: Redis when configured, failing open or closed as the token
+    budgets do, else memory. `clock`: wall time for the calendar (the tests' limits clock), else time.time."""
+    settings = config.rate_limits
+    wall_clock = clock or time.time
+    target = redis_target(settings, environ)
+    store: SpendStore
+    if target is None:
+        store = MemorySpend(wall_clock)
+    else:
+        from gateway.limits.spend_failover import FailoverSpend  # only with Redis configured, as RedisLimiter
+        from gateway.limits.spend_redis import RedisSpend
+
+        timeout = settings.redis_timeout_seconds
+        redis = RedisSpend(target, connect_timeout=timeout, command_timeout=timeout)
+        fallback = MemorySpend(wall_clock) if settings.when_redis_down == "fail-open" else None
+        store = FailoverSpend(redis, fallback, settings.redis_retry_seconds)
+    return SpendBudgets(store, prices, wall_clock)
 
 
 def build_response_homes(config: GatewayConfig, environ: Mapping[str, str] = os.environ) -> ResponseHomes:

@@ -112,6 +112,14 @@ def test_a_worker_reads_its_share_of_every_budget(tmp_path: Path) -> None:
     assert one_tpm_budget(read_config(path, in_a_worker)).tokens_per_minute == 500
 
 
+def test_azures_quota_is_laid_over_the_file_before_a_worker_takes_its_share(tmp_path: Path) -> None:
+    path = write(tmp_path, config_text(tpm=1000))
+    quota = {("sim", "gpt-4.1"): (8000, None), ("sim", "gone"): (5, 5)}
+    assert one_tpm_budget(read_config(path, ENVIRON, quota)).tokens_per_minute == 8000
+    in_a_worker = {**ENVIRON, WORKER_COUNT_VARIABLE: "2"}
+    assert one_tpm_budget(read_config(path, in_a_worker, quota)).tokens_per_minute == 4000
+
+
 def test_a_worker_refuses_a_config_that_says_to_refuse_dividing(tmp_path: Path) -> None:
     path = write(tmp_path, config_text(extra="rate_limits: {workers_without_redis: refuse}"))
     with pytest.raises(ReloadRefused, match=r"set rate_limits\.redis_url"):

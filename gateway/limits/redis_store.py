@@ -198,7 +198,7 @@ class RedisLimiter:
             for call in calls:
                 await self._run(*call)
             return
-        with _unavailable_as_limiter_error():
+        with unavailable_as_limiter_error():
             async with asyncio.timeout(self._call_timeout):
                 replies = await self._pipeline(calls, load=())
                 lost = [call for call, reply in zip(calls, replies, strict=True) if isinstance(reply, NoScriptError)]
@@ -243,7 +243,7 @@ class RedisLimiter:
         await self._redis.aclose()
 
     async def _run(self, script: AsyncScript, keys: list[str], args: list[str | int]) -> list[int]:
-        with _unavailable_as_limiter_error():
+        with unavailable_as_limiter_error():
             async with asyncio.timeout(self._call_timeout):
                 reply = await self._scripts.run(script, keys, args)
         return [int(value) for value in reply] if isinstance(reply, list) else [int(reply)]
@@ -260,7 +260,7 @@ _ScriptCall = tuple[AsyncScript, list[str], list[str | int]]
 
 
 @contextmanager
-def _unavailable_as_limiter_error() -> Iterator[None]:
+def unavailable_as_limiter_error() -> Iterator[None]:
     """Redis failing, however redis-py says it, raised as `LimiterUnavailable` (so callers fail open or closed)."""
     try:
         yield

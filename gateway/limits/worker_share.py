@@ -4,8 +4,8 @@ Without `rate_limits.redis_url` each worker process keeps its budgets in its own
 the whole limit, N workers would admit N times it. So each worker's config has every budget (a deployment's
 TPM and RPM, a client key's, a key's per model) divided by N, rounded down so that the shares never add up to
 more than the limit, but to at least 1, as a limit of 0 would refuse everything: a budget smaller than N is
-the one case where the shares add up to more (N), which start-up says. `workers_without_redis: refuse`
-makes start-up refuse instead.
+the one case where the shares add up to more (N), which start-up says. A key's daily and monthly USD caps are
+divided too, exactly. `workers_without_redis: refuse` makes start-up refuse instead.
 
 Azure's `x-ratelimit-remaining-tokens` still lowers a worker's deployment budget, compared with the worker's
 share, neither skipped nor scaled: Azure's remaining counts every worker's use (and anyone else's), so a worker
@@ -28,7 +28,7 @@ WORKER_COUNT_VARIABLE = "GATEWAY_WORKER_COUNT"
 
 def keeps_budgets_per_worker(config: GatewayConfig, workers: int) -> bool:
     """Whether `workers` processes would each keep budgets of their own (no Redis to share them)."""
-    return workers > 1 and not config.rate_limits.redis_url and bool(budget_limits(config))
+    return workers > 1 and not config.rate_limits.redis_url and bool(budget_limits(config) or _spend_caps(config))
 
 
 def share(limit: int, workers: int) -> int:
@@ -102,6 +102,12 @@ def budget_limits(config: GatewayConfig) -> list[tuple[str, int]]:
     return found
 
 
+def _spend_caps(config: GatewayConfig) -> list[float]:
+    keys = config.client_keys
+    limits = [keys.limits, *keys.per_key.values()]
+    return [cap for limit in limits for cap in (limit.daily_usd, limit.monthly_usd) if cap is not None]
+
+
 def _named(where: str, limit: RateLimit) -> list[tuple[str, int]]:
     return [(f"{where} {unit}", value) for unit, value in (("tpm", limit.tpm), ("rpm", limit.rpm)) if value]
 
@@ -114,7 +120,12 @@ def _divided_deployment(item: DeploymentSettings, workers: int) -> DeploymentSet
 
 def _divided_key_limit(limit: KeyRateLimit, workers: int) -> KeyRateLimit:
     models = {model: RateLimit(**_divided_units(model_limit, workers)) for model, model_limit in limit.models.items()}
-    return limit.model_copy(update={**_divided_units(limit, workers), "models": models})
+    # Spend caps are amounts of USD, not counts: divided exactly, nothing to round.
+    caps = {
+        name: None if cap is None else cap / workers
+        for name, cap in (("daily_usd", limit.daily_usd), ("monthly_usd", limit.monthly_usd))
+    }
+    return limit.model_copy(update={**_divided_units(limit, workers), **caps, "models": models})
 
 
 def _divided_units(limit: RateLimit, workers: int) -> dict[str, int | None]:

@@ -21,6 +21,7 @@ from gateway.errors import GatewayError
 from gateway.inbound.fields import ClientBody
 from gateway.limits.admission import Admission
 from gateway.limits.ledger import Ledger
+from gateway.limits.spend import SpendHold
 from gateway.observe import metrics
 from gateway.observe.routing_log import RequestRecord, RoutingLog
 from gateway.pricing.cost import PriceList
@@ -44,6 +45,7 @@ class Finish:
         self._routed_model: str | None = None  # named in headers before any deployment answered
         self._delivery: Delivery | None = None
         self._delivered_at = 0.0  # time.perf_counter() when the answering attempt was committed
+        self._spend: SpendHold | None = None  # the key's spend reservation, when it has a USD cap
         self._finished = False
 
     @property
@@ -66,6 +68,12 @@ class Finish:
         record.notes = list(routed.decision.notes) or None
         record.prompt_tokens = routed.prompt_tokens
         self._routed_model = routed.decision.model
+
+    def spend_held(self, hold: SpendHold) -> None:
+        """The request's spend reservation: settled with its cost when answered, released otherwise."""
+        self._spend = hold
+        if hold.note is not None:
+            self.noted(hold.note)
 
     def noted(self, note: str) -> None:
         """Something the log must say about where the request went, besides the decision's own notes."""
@@ -98,6 +106,8 @@ class Finish:
             # Nothing in it yields to the event loop, so no cancellation can land midway: the shield would
             # only cost time (~3% of a request's CPU).
             await self._settle(delivery, outcome)
+        if self._spend is not None:
+            await self._settle_spend(self._spend, record.status)
         self._answering_attempt_ended(delivery, outcome.error)
         metrics.request_ended(record)
         self._routing_log.write(record)
@@ -106,6 +116,15 @@ class Finish:
         # A cut stream's usage is unknown: the estimate stays charged, as Azure bills what it generated.
         await self.ledger.settle(delivery.admitted, total_tokens(outcome.usage), delivery.response.headers)
         await self.ledger.refund_open()
+
+    async def _settle_spend(self, spend: SpendHold, status: int | None) -> None:
+        # Azure refusing the request bills nothing; an unknown cost (None) keeps the maximum (SpendHold.settle).
+        cost = self.record.cost_usd if status is not None and status < 400 else 0.0
+        if spend.suspends:
+            with anyio.CancelScope(shield=True):
+                await spend.settle(cost)
+        else:
+            await spend.settle(cost)
 
     async def refused(self, error: GatewayError, trace: Trace | None = None) -> JSONResponse:
         """The client gets `error`; `trace` is what the dispatcher tried, when it got that far."""
@@ -127,6 +146,8 @@ class Finish:
         self.record.finish(status, code)
         with anyio.CancelScope(shield=True):
             await self.ledger.refund_open()
+            if self._spend is not None:
+                await self._spend.release()
         metrics.request_ended(self.record)
         self._routing_log.write(self.record)
 

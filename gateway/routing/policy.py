@@ -15,7 +15,7 @@ import orjson
 from pydantic import ValidationError
 
 from gateway.errors import FallbackReason
-from gateway.routing.conditions import Condition, ConditionError, compile_condition
+from gateway.routing.conditions import Condition, ConditionError, Pricing, compile_condition
 from gateway.routing.policy_schema import LeafSpec, PolicySpec, QuestionSpec
 from gateway.settings.errors import ConfigError
 from gateway.settings.load import first_problem
@@ -63,21 +63,25 @@ class Policy:
         return chain or ()
 
 
-def load_policy(path: Path | str, serves_model: Callable[[str], bool]) -> Policy:
+def load_policy(path: Path | str, serves_model: Callable[[str], bool], pricing: Pricing | None = None) -> Policy:
+    """`pricing`: what cost conditions (estimated_usd, most_usd) evaluate with; without it they are refused."""
     path = Path(path)
     data, lines = load_yaml(path)
     try:
         spec = PolicySpec.model_validate_json(orjson.dumps(data), strict=True)
     except ValidationError as exc:
         raise first_problem(path, lines, exc) from None
-    return _Compiler(path, lines, serves_model).compile(spec)
+    return _Compiler(path, lines, serves_model, pricing).compile(spec)
 
 
 class _Compiler:
-    def __init__(self, path: Path, lines: LineIndex, serves_model: Callable[[str], bool]) -> None:
+    def __init__(
+        self, path: Path, lines: LineIndex, serves_model: Callable[[str], bool], pricing: Pricing | None
+    ) -> None:
         self.path = path
         self.lines = lines
         self.serves_model = serves_model
+        self.pricing = pricing
         self.nodes: dict[str, Node] = {}
         self.edges: dict[str, list[str]] = {}
 
@@ -118,7 +122,7 @@ class _Compiler:
             self.edges[name] = [otherwise] if otherwise else []
             return
         try:
-            condition = compile_condition(spec.when, (*where, "when"), self.serves_model)
+            condition = compile_condition(spec.when, (*where, "when"), self.serves_model, self.pricing)
         except ConditionError as exc:
             raise self.error(exc.path, f"in question '{name}': {exc}") from None
         branches: dict[str, str] = {}

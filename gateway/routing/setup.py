@@ -5,6 +5,8 @@ from __future__ import annotations
 import ctypes
 from pathlib import Path
 
+from gateway.pricing.cost import PriceList
+from gateway.routing.conditions import Pricing
 from gateway.routing.encodings import Encodings
 from gateway.routing.model_facts import ModelCatalog
 from gateway.routing.model_traits import ModelTraitsTable
@@ -14,19 +16,23 @@ from gateway.routing.token_count import TokenCounter
 from gateway.settings.schema import GatewayConfig
 
 
-def load_routing_policy(config: GatewayConfig) -> Policy | None:
+def load_routing_policy(config: GatewayConfig, prices: PriceList | None = None) -> Policy | None:
+    """`prices`: what the policy's cost conditions price requests with; None reads the model table for them
+    (checking a config, which serves nothing)."""
     served = {deployment.model for deployment in config.deployments}
     if config.routing.policy is None:
         return None
-    return load_policy(config.routing.policy, served.__contains__)
+    pricing = Pricing(prices or PriceList(ModelCatalog()), config.rate_limits.default_max_tokens)
+    return load_policy(config.routing.policy, served.__contains__, pricing)
 
 
-def build_router(config: GatewayConfig, catalog: ModelCatalog | None = None) -> Router:
+def build_router(config: GatewayConfig, catalog: ModelCatalog | None = None, prices: PriceList | None = None) -> Router:
+    """`prices`: the price list the gateway logs each request's cost with, so routing and the log agree."""
     catalog = catalog or ModelCatalog()
     encodings = open_encodings(config, catalog)
     traits = ModelTraitsTable.build(config.deployments, catalog)
     return Router(
-        policy=load_routing_policy(config),
+        policy=load_routing_policy(config, prices or PriceList(catalog)),
         traits=traits,
         counter=TokenCounter(encodings, offload_above_chars=config.routing.offload_above_chars),
     )

@@ -63,6 +63,10 @@ class RateLimit(Strict):
 class KeyRateLimit(RateLimit):
     # Limits of this key on one model, besides its overall limits.
     models: dict[str, RateLimit] = Field(default_factory=dict)
+    # USD this key may spend per calendar day and month (client_keys.spend_time_zone), at Azure's list prices;
+    # None: no cap. A request over either gets 429 budget_exceeded before Azure is called (limits/spend.py).
+    daily_usd: Annotated[float, Field(gt=0)] | None = None
+    monthly_usd: Annotated[float, Field(gt=0)] | None = None
 
 
 class ClientKeySettings(Strict):
@@ -72,6 +76,15 @@ class ClientKeySettings(Strict):
     # Every key's limits, unless `per_key` (by key name or id) says otherwise.
     limits: KeyRateLimit = KeyRateLimit()
     per_key: dict[str, KeyRateLimit] = Field(default_factory=dict)
+    # The IANA time zone whose midnights (and first days of the month) reset the daily_usd and monthly_usd caps.
+    spend_time_zone: str = "UTC"
+
+    @model_validator(mode="after")
+    def _spend_time_zone_is_known(self) -> ClientKeySettings:
+        from gateway.limits.spend_calendar import time_zone  # the zone is read as the calendar will read it
+
+        time_zone(self.spend_time_zone)
+        return self
 
 
 class FeedSettings(Strict):
@@ -280,6 +293,28 @@ class HealthSettings(Strict):
     sync_seconds: Annotated[float, Field(gt=0, le=60)] = 0.5
 
 
+class AzureSettings(Strict):
+    """Re-reading each deployment's quota from Azure's management API while the gateway runs (gateway/azure_manage/
+    quota_sync.py): off unless `sync_seconds` is set, and only under `gateway serve` with a config file."""
+
+    # How often; unset: never (`gateway azure check` still reports drift on demand).
+    sync_seconds: Annotated[float, Field(gt=0)] | None = None
+    subscription: str | None = None
+    resource_group: str | None = None
+    # Which Azure account each resource of `resources:` is, by name; a resource not listed is the account of its
+    # own name (as `gateway azure import` names them).
+    accounts: dict[str, str] = Field(default_factory=dict)
+    management_url: str = "https://management.azure.com"
+    # An environment variable holding a management bearer token; unset: azure-identity's DefaultAzureCredential.
+    token_env: str | None = None
+
+    @model_validator(mode="after")
+    def _names_the_accounts_when_syncing(self) -> AzureSettings:
+        if self.sync_seconds is not None and not (self.subscription and self.resource_group):
+            raise ValueError("azure.sync_seconds needs azure.subscription and azure.resource_group")
+        return self
+
+
 class GatewayConfig(Strict):
     server: ServerSettings = ServerSettings()
     client_keys: ClientKeySettings = ClientKeySettings()
@@ -292,5 +327,6 @@ class GatewayConfig(Strict):
     health: HealthSettings = HealthSettings()
     realtime: RealtimeSettings = RealtimeSettings()
     admin: AdminSettings = AdminSettings()
+    azure: AzureSettings = AzureSettings()
     resources: dict[str, ResourceSettings]
     deployments: Annotated[tuple[DeploymentSettings, ...], Field(min_length=1)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -15,10 +16,13 @@ from tests.admin._app import (
     NOWHERE,
     assert_gateway_headers,
     assert_openai_error,
+    config_from,
     services_of,
     shipped,
     started,
 )
+from tests.support.cost_policy import COST_POLICY, COSTLY_TEXT
+from tests.support.gateway_config import write_config
 
 CHAT = "/gateway/explain/v1/chat/completions"
 MESSAGES = [{"role": "user", "content": "Fix this bug"}]
@@ -200,3 +204,44 @@ def test_a_boundary_over_256_characters_is_a_400(client: TestClient) -> None:
         content=body.replace(original, boundary.encode()),
     )
     assert response.status_code == 400, response.text
+
+
+# The README's example of a cost condition: a low-cost client's prompt over $0.05 on gpt-4.1 goes to gpt-4.1-mini.
+COST_CONFIG = """\
+resources:
+  east: {endpoint: "${AZURE}", auth: {type: api-key, api_key_env: AZ_KEY}}
+deployments:
+  - {name: gpt-4.1, model: gpt-4.1, resource: east}
+  - {name: gpt-4.1-mini, model: gpt-4.1-mini, resource: east}
+routing: {policy: policy.yaml}
+"""
+
+
+def usd(amount: float) -> str:
+    return f"${round(amount, 6):.6f}".rstrip("0")
+
+
+def test_the_estimate_of_a_cost_condition_is_explained(tmp_path: Path) -> None:
+    write_config(tmp_path, COST_POLICY, "policy.yaml")
+    with started(*config_from(tmp_path, COST_CONFIG)) as cost_client:
+        response = cost_client.post(
+            CHAT,
+            headers={**AUTH, "x-route-cost": "low"},
+            json={"model": "auto", "messages": [{"role": "user", "content": COSTLY_TEXT}], "max_tokens": 1000},
+        )
+    assert response.status_code == 200, response.text
+    report = response.json()
+    assert (report["model"], report["leaf"]) == ("gpt-4.1-mini", "costly.yes")
+    prompt = report["token_counts"]["o200k_base"]  # counted with gpt-4.1's tokenizer, which mini shares
+    # gpt-4.1: $2 per million prompt tokens, $8 per million output tokens.
+    estimated, most = prompt * 2 / 1e6, prompt * 2 / 1e6 + 1000 * 8 / 1e6
+    assert report["path"] == [
+        {
+            "node": "costly",
+            "ask": "Low cost asked, and a prompt over $0.05 on gpt-4.1?",
+            "answer": "yes",
+            "reason": f"cost is low (X-Route-Cost header); estimated_usd on gpt-4.1 {usd(estimated)} > $0.05 "
+            f"({prompt:,} prompt tokens: {usd(estimated)}; with up to 1,000 output tokens: {usd(most)})",
+            "by_default": False,
+        }
+    ]

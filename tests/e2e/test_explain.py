@@ -99,3 +99,54 @@ def test_explain_from_the_shell(tmp_path: Path) -> None:
     report = json.loads(result.stdout)
     assert report["model"] == "gpt-4.1-mini"
     assert report["features"]["task_class_source"] == "X-Route-Task header"
+
+
+COST_CONFIG = """\
+resources:
+  azure:
+    endpoint: ${AZURE_OPENAI_ENDPOINT}
+    auth: {type: api-key, api_key_env: AZURE_OPENAI_API_KEY}
+deployments:
+  - {name: gpt-4.1, model: gpt-4.1, resource: azure}
+  - {name: gpt-4.1-mini, model: gpt-4.1-mini, resource: azure}
+rate_limits: {default_max_tokens: 4000}
+routing: {policy: policy.yaml}
+"""
+# Priced with the most output the request allows: with no max_tokens, rate_limits.default_max_tokens.
+COST_POLICY = """\
+start: costly
+nodes:
+  costly:
+    ask: Low cost asked, and a request that may cost over $0.02 on gpt-4.1?
+    when: {cost: low, most_usd: {on: gpt-4.1, over: 0.02}}
+    yes: {models: [gpt-4.1-mini]}
+    no: {models: [gpt-4.1]}
+"""
+
+
+def test_explain_from_the_shell_shows_a_cost_estimate(tmp_path: Path) -> None:
+    (tmp_path / "gateway.yaml").write_text(COST_CONFIG)
+    (tmp_path / "policy.yaml").write_text(COST_POLICY)
+    request = tmp_path / "request.json"
+    request.write_text(json.dumps({"model": "auto", "messages": [{"role": "user", "content": "Fix this bug"}]}))
+    result = subprocess.run(
+        [sys.executable, "-m", "gateway", "explain", "/v1/chat/completions", str(request), "-H", "X-Route-Cost: low",
+         "--config", str(tmp_path / "gateway.yaml")],
+        capture_output=True, text=True, timeout=120, env={"PATH": "/usr/bin:/bin"},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    # A short prompt, but 4,000 output tokens at $8 per million are $0.032 on gpt-4.1.
+    assert report["model"] == "gpt-4.1-mini"
+    [step] = report["path"]
+    prompt = report["token_counts"]["o200k_base"]
+    estimated, most = usd(prompt * 2 / 1e6), usd(prompt * 2 / 1e6 + 0.032)
+    assert step["answer"] == "yes"
+    assert step["reason"] == (
+        f"cost is low (X-Route-Cost header); most_usd on gpt-4.1 {most} > $0.02 ({prompt:,} prompt tokens: "
+        f"{estimated}; with up to 4,000 output tokens, the default: {most})"
+    )
+
+
+def usd(amount: float) -> str:
+    return f"${round(amount, 6):.6f}".rstrip("0")

@@ -7,10 +7,8 @@ simulator holds each stream after its first chunk, so the signal lands while eve
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import socket
-import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -25,7 +23,7 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from tests.conftest import Simulator
 from tests.support.gateway_config import CLIENT_KEYS, SIMULATOR_KEY, write_config
-from tests.support.served_gateway import ServedProcess, reading_stderr
+from tests.support.served_gateway import ServedProcess, reading_stderr, start_gateway_serve
 from tests.support.servers import free_port
 from tests.support.simulator_control import SimulatorControl
 
@@ -63,24 +61,8 @@ async def gateway_serve(simulator: Simulator, tmp_path: Path, drain_seconds: flo
     log = tmp_path / "routing.log"
     text = CONFIG.format(drain=drain_seconds, simulator=simulator.url, model=MODEL, realtime=REALTIME_MODEL, log=log)
     port = free_port()
-    environ = {key: value for key, value in os.environ.items() if not key.startswith(("AZURE_", "GATEWAY_"))}
-    process = await asyncio.create_subprocess_exec(
-        *(
-            sys.executable,
-            "-m",
-            "gateway",
-            "serve",
-            "--config",
-            str(write_config(tmp_path, text)),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ),
-        env={**environ, "SIM_KEY": SIMULATOR_KEY, "GATEWAY_API_KEYS": ",".join(CLIENT_KEYS)},
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    environ = {"SIM_KEY": SIMULATOR_KEY, "GATEWAY_API_KEYS": ",".join(CLIENT_KEYS)}
+    process = await start_gateway_serve(write_config(tmp_path, text), port, environ)
     gateway = ServedGateway(process, port, routing_log=log)
     async with reading_stderr(gateway):
         await asyncio.wait_for(gateway.said("Uvicorn running on"), STARTUP_TIMEOUT)

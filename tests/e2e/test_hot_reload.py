@@ -9,7 +9,6 @@ answered (x-gateway-model) tells which config a request started on.
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import signal
 import sys
@@ -25,7 +24,7 @@ import orjson
 
 from tests.conftest import Simulator
 from tests.support.gateway_config import ADMIN_KEY, CLIENT_KEYS, SIMULATOR_KEY, write_config
-from tests.support.served_gateway import ServedProcess, reading_stderr
+from tests.support.served_gateway import ServedProcess, reading_stderr, start_gateway_serve
 from tests.support.servers import free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -89,20 +88,12 @@ class ServedGateway(ServedProcess):
 async def gateway_serve(config: Path, *extra: str) -> AsyncIterator[ServedGateway]:
     port = free_port()
     pid_file = config.parent / "gateway.pid"
-    environ = {key: value for key, value in os.environ.items() if not key.startswith(("AZURE_", "GATEWAY_"))}
-    argv = ["serve", "--config", str(config), "--host", "127.0.0.1", "--port", str(port), "--pid-file", str(pid_file)]
-    process = await asyncio.create_subprocess_exec(
-        *(sys.executable, "-m", "gateway", *argv, *extra),
-        env={
-            **environ,
-            "SIM_KEY": SIMULATOR_KEY,
-            "GATEWAY_API_KEYS": ",".join(CLIENT_KEYS),
-            "GATEWAY_ADMIN_KEYS": f"ops:{ADMIN_KEY}",
-        },
-        cwd=REPO_ROOT,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    environ = {
+        "SIM_KEY": SIMULATOR_KEY,
+        "GATEWAY_API_KEYS": ",".join(CLIENT_KEYS),
+        "GATEWAY_ADMIN_KEYS": f"ops:{ADMIN_KEY}",
+    }
+    process = await start_gateway_serve(config, port, environ, "--pid-file", str(pid_file), *extra)
     gateway = ServedGateway(process, port, pid_file=pid_file)
     async with reading_stderr(gateway):
         yield gateway

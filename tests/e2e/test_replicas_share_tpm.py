@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -23,9 +21,9 @@ import pytest
 from tests.conftest import Simulator
 from tests.support.gateway_config import CLIENT_KEYS, SIMULATOR_KEY, write_config
 from tests.support.redis_cluster import redis_cluster
-from tests.support.replica import READY, ScaledClock
+from tests.support.replica import ScaledClock
+from tests.support.replica_processes import replica_processes
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 REPLICAS = 4
 TPM = 30_000
 SCALE = 5.0  # simulated seconds per real second; more makes the test sensitive to a busy machine
@@ -35,7 +33,6 @@ MAX_TOKENS = 30
 # ~1,000 characters: the simulator bills ~250 prompt tokens for it, plus a reply of 8 to 24 tokens.
 PROMPT = " ".join(f"line {i}: the quarterly numbers for the northern region look steady" for i in range(16))
 TOKENS_PER_REQUEST_GUESS = 270
-STARTUP_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -69,42 +66,9 @@ deployments:
 log: {{routing_log: {tmp_path / "routing.log"}}}
 """,
     )
-    env = {**os.environ, "SIM_KEY": SIMULATOR_KEY, "GATEWAY_API_KEYS": ",".join(CLIENT_KEYS)}
-    argv = ["-m", "tests.support.replica", str(config), "--clock-epoch", str(time.time())]
-    processes = [
-        await asyncio.create_subprocess_exec(
-            sys.executable,
-            *argv,
-            "--clock-scale",
-            str(SCALE),
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            env=env,
-            cwd=REPO_ROOT,
-        )
-        for _ in range(REPLICAS)
-    ]
-    try:
-        urls = [await asyncio.wait_for(_ready_url(process), STARTUP_SECONDS) for process in processes]
+    environ = {"SIM_KEY": SIMULATOR_KEY, "GATEWAY_API_KEYS": ",".join(CLIENT_KEYS)}
+    async with replica_processes(config, REPLICAS, environ, clock_scale=SCALE) as urls:
         yield urls
-    finally:
-        for process in processes:
-            assert process.stdin is not None
-            process.stdin.close()  # the replica's signal to stop
-        for process in processes:
-            try:
-                await asyncio.wait_for(process.wait(), 10)
-            except TimeoutError:
-                process.kill()
-                await process.wait()
-
-
-async def _ready_url(process: asyncio.subprocess.Process) -> str:
-    assert process.stdout is not None
-    line = (await process.stdout.readline()).decode().split()
-    if len(line) != 2 or line[0] != READY:
-        raise RuntimeError(f"a replica did not start (exit code {await process.wait()})")
-    return f"{line[1]}/v1"
 
 
 async def test_four_replicas_never_admit_more_than_the_tpm_and_use_nearly_all_of_it(

@@ -95,6 +95,18 @@ def test_every_kind_of_budget_is_divided(tmp_path: Path) -> None:
     assert budgets.for_request(dep["unlimited"], "admin", "gpt-4.1") == []  # unlimited stays unlimited
 
 
+def test_spend_caps_are_divided_too_and_alone_are_budgets_to_divide(tmp_path: Path) -> None:
+    unlimited = ONE_DEPLOYMENT.replace(", tpm: 1000, rpm: 100", "")
+    capped = config(
+        tmp_path,
+        unlimited + "client_keys:\n  limits: {daily_usd: 10}\n  per_key: {team-a: {monthly_usd: 90, daily_usd: 3}}\n",
+    )
+    halved = divided(capped, 2).client_keys
+    assert (halved.limits.daily_usd, halved.limits.monthly_usd) == (5.0, None)
+    assert (halved.per_key["team-a"].daily_usd, halved.per_key["team-a"].monthly_usd) == (1.5, 45.0)
+    assert refusal(config(tmp_path, unlimited + "client_keys: {limits: {daily_usd: 10}}\n", REFUSING), 2)
+
+
 def test_the_rpm_derived_from_a_tpm_is_divided_after_it_is_derived(tmp_path: Path) -> None:
     whole = config(tmp_path)
     # 10,000 TPM gives 60 RPM, a third of which is 20; derived from a third of the TPM (3,333) it would be 19.

@@ -6,15 +6,19 @@ from typing import Any
 
 import pytest
 
+from gateway.pricing.cost import PriceList
 from gateway.routing.conditions import (
     Combined,
     ConditionError,
+    CostOver,
     Negated,
     OneOf,
+    Pricing,
     TokensOver,
     Verdict,
     compile_condition,
 )
+from gateway.routing.model_facts import ModelCatalog
 from tests.support.features import chat_features as features
 
 WHERE = ("nodes", "q", "when")
@@ -85,7 +89,7 @@ def test_each_kind_compiles(spec: Any, condition: Any) -> None:
             {"mood": "happy"},
             (*WHERE, "mood"),
             "unknown feature 'mood' (known: task, task_class, latency, cost, image_input, stream, prompt_tokens, "
-            "total_tokens, any, all, not)",
+            "total_tokens, estimated_usd, most_usd, any, all, not)",
         ),
         ({"task_class": "poetry"}, (*WHERE, "task_class"), "'poetry' is not a value of task_class (one of: code, "),
         ({"task": ["chat", "moderation"]}, (*WHERE, "task"), "'moderation' is not a value of task (one of: image_"),
@@ -203,3 +207,139 @@ def test_several_keys_must_all_hold() -> None:
     condition = compiled({"task": "chat", "stream": True})
     assert condition.evaluate(features(stream=True), NO_TOKENS).holds is True
     assert condition.evaluate(features(stream=False), NO_TOKENS).holds is False
+
+
+# --- cost ---------------------------------------------------------------------------------------------------
+# gpt-4.1 costs $2 per million input tokens and $8 per million output tokens (the model table's prices):
+# 25,000 prompt tokens are $0.05.
+
+PRICING = Pricing(PriceList(ModelCatalog()), default_max_tokens=1024)
+# gpt-4.5-preview and whisper are served, but the model table has no token prices for them.
+PRICED_AND_NOT = {"gpt-4.1", "gpt-4.1-mini", "gpt-4.5-preview", "whisper"}
+
+
+def priced(spec: Any, served: set[str] = PRICED_AND_NOT) -> Any:
+    return compile_condition(spec, WHERE, served.__contains__, PRICING)
+
+
+@pytest.mark.parametrize(
+    ("spec", "condition"),
+    [
+        ({"estimated_usd": {"on": "gpt-4.1", "over": 0.05}}, CostOver("estimated_usd", 0.05, "gpt-4.1", PRICING)),
+        ({"most_usd": {"on": "gpt-4.1-mini", "over": 1}}, CostOver("most_usd", 1.0, "gpt-4.1-mini", PRICING)),
+        (
+            {"cost": "low", "estimated_usd": {"on": "gpt-4.1", "over": 0}},
+            Combined("all", (OneOf("cost", ("low",)), CostOver("estimated_usd", 0.0, "gpt-4.1", PRICING))),
+        ),
+        (
+            {"not": {"any": [{"most_usd": {"over": 0.5, "on": "gpt-4.1"}}]}},
+            Negated(Combined("any", (CostOver("most_usd", 0.5, "gpt-4.1", PRICING),))),
+        ),
+    ],
+)
+def test_cost_conditions_compile(spec: Any, condition: Any) -> None:
+    assert priced(spec) == condition
+
+
+ON = (*WHERE, "estimated_usd", "on")
+OVER = (*WHERE, "estimated_usd", "over")
+
+
+@pytest.mark.parametrize(
+    ("spec", "path", "message"),
+    [
+        ({"estimated_usd": 0.05}, (*WHERE, "estimated_usd"), "'estimated_usd' takes {on: <model>, over: <USD>}"),
+        ({"most_usd": {"over": 0.05}}, (*WHERE, "most_usd"), "'most_usd' takes {on: <model>, over: <USD>}"),
+        ({"estimated_usd": {"on": "gpt-4.1"}}, (*WHERE, "estimated_usd"), "'estimated_usd' takes {on: <model>, "),
+        ({"estimated_usd": {"on": "gpt-4.1", "over": "5c"}}, (*WHERE, "estimated_usd"), "'estimated_usd' takes {"),
+        ({"estimated_usd": {"on": "gpt-4.1", "over": True}}, (*WHERE, "estimated_usd"), "'estimated_usd' takes {"),
+        ({"estimated_usd": {"on": "gpt-4.1", "over": -0.01}}, OVER, "over is -0.01: a price in USD is a finite number"),
+        ({"estimated_usd": {"on": "gpt-4.1", "over": float("inf")}}, OVER, "over is inf: a price in USD is a finite"),
+        ({"estimated_usd": {"on": "gpt-4.1", "over": float("nan")}}, OVER, "over is nan: a price in USD is a finite"),
+        (
+            {"estimated_usd": {"on": "gpt-4.1", "over": 1, "tokenizer_of": "gpt-4.1"}},
+            (*WHERE, "estimated_usd"),
+            "unknown key(s) tokenizer_of in estimated_usd",
+        ),
+        ({"estimated_usd": {"on": "gpt-9", "over": 1}}, ON, "on names 'gpt-9', which no deployment serves"),
+        ({"estimated_usd": {"on": ["gpt-4.1"], "over": 1}}, ON, "on names '['gpt-4.1']', which no deployment serves"),
+        # Served, but never priceable: the question could only ever answer no.
+        (
+            {"estimated_usd": {"on": "gpt-4.5-preview", "over": 1}},
+            ON,
+            "on names 'gpt-4.5-preview', which has no token prices in the model table",
+        ),
+        (
+            {"any": [{"task": "chat"}, {"most_usd": {"on": "whisper", "over": 1}}]},
+            (*WHERE, "any", 1, "most_usd", "on"),
+            "on names 'whisper', which has no token prices in the model table",
+        ),
+    ],
+)
+def test_cost_mistakes_are_named_with_their_path(spec: Any, path: tuple[str | int, ...], message: str) -> None:
+    with pytest.raises(ConditionError) as caught:
+        priced(spec)
+    assert caught.value.path == path
+    assert str(caught.value).startswith(message)
+
+
+def test_a_cost_condition_without_prices_is_refused() -> None:
+    with pytest.raises(ConditionError) as caught:
+        compiled({"estimated_usd": {"on": "gpt-4.1", "over": 0.05}})
+    assert caught.value.path == (*WHERE, "estimated_usd")
+    assert str(caught.value) == "'estimated_usd' needs the model table's prices, which this policy is loaded without"
+
+
+def test_estimated_usd_prices_the_prompt_on_the_named_model_just_under_and_just_over() -> None:
+    condition = priced({"estimated_usd": {"on": "gpt-4.1", "over": 0.05}})
+    at = Tokens({"gpt-4.1": 25_000})
+    assert condition.evaluate(features(output_tokens=100), at) == Verdict(
+        False,
+        "estimated_usd on gpt-4.1 $0.05 <= $0.05 (25,000 prompt tokens: $0.05; with up to 100 output tokens: $0.0508)",
+    )
+    assert at.asked == ["gpt-4.1"]  # counted with the named model's tokenizer
+    over = Tokens({"gpt-4.1": 25_001})
+    assert condition.evaluate(features(output_tokens=100), over) == Verdict(
+        True,
+        "estimated_usd on gpt-4.1 $0.050002 > $0.05 "
+        "(25,001 prompt tokens: $0.050002; with up to 100 output tokens: $0.050802)",
+    )
+
+
+def test_most_usd_adds_the_most_output_the_request_allows() -> None:
+    # 5,000 prompt tokens are $0.01; 5,000 output tokens $0.04 more.
+    tokens = Tokens({"gpt-4.1": 5_000})
+    most = priced({"most_usd": {"on": "gpt-4.1", "over": 0.05}})
+    prompt_only = priced({"estimated_usd": {"on": "gpt-4.1", "over": 0.05}})
+    assert most.evaluate(features(output_tokens=5_000), tokens).holds is False
+    just_over = features(output_tokens=5_001)
+    assert most.evaluate(just_over, tokens) == Verdict(
+        True,
+        "most_usd on gpt-4.1 $0.050008 > $0.05 (5,000 prompt tokens: $0.01; with up to 5,001 output tokens: $0.050008)",
+    )
+    assert prompt_only.evaluate(just_over, tokens).holds is False  # the same request, its prompt alone
+
+
+def test_most_usd_assumes_the_default_output_when_the_request_sets_no_limit() -> None:
+    tokens = Tokens({"gpt-4.1": 1_000})
+    condition = priced({"most_usd": {"on": "gpt-4.1", "over": 0.01}})
+    # $0.002 for the prompt, and 1,024 output tokens (the configured default) $0.008192 more.
+    assert condition.evaluate(features(output_tokens=None), tokens) == Verdict(
+        True,
+        "most_usd on gpt-4.1 $0.010192 > $0.01 "
+        "(1,000 prompt tokens: $0.002; with up to 1,024 output tokens, the default: $0.010192)",
+    )
+    # A task that writes no text (embeddings) is assumed to produce none.
+    embeddings = features(task="embeddings", operation="embeddings", output_tokens=None)
+    assert condition.evaluate(embeddings, tokens) == Verdict(
+        False, "most_usd on gpt-4.1 $0.002 <= $0.01 (1,000 prompt tokens: $0.002; with up to 0 output tokens: $0.002)"
+    )
+
+
+def test_low_cost_asked_and_a_costly_prompt() -> None:
+    """The issue's example: a prompt over $0.05 on gpt-4.1, from a client asking for low cost."""
+    condition = priced({"cost": "low", "estimated_usd": {"on": "gpt-4.1", "over": 0.05}})
+    costly = Tokens({"gpt-4.1": 30_000})
+    assert condition.evaluate(features(cost="low"), costly).holds is True
+    assert condition.evaluate(features(cost="normal"), costly).holds is False
+    assert condition.evaluate(features(cost="low"), Tokens({"gpt-4.1": 20_000})).holds is False

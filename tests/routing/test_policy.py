@@ -6,6 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from gateway.pricing.cost import PriceList
+from gateway.routing.conditions import CostOver, Pricing
+from gateway.routing.model_facts import ModelCatalog
 from gateway.routing.policy import Leaf, Question, load_policy
 from gateway.settings import ConfigError
 from tests.support.gateway_config import write_config
@@ -30,6 +33,8 @@ SERVED = {
     "text-embedding-ada-002",
     "whisper",
 }
+
+PRICING = Pricing(PriceList(ModelCatalog()), default_max_tokens=1024)
 
 SMALL = """\
 start: kind
@@ -143,3 +148,54 @@ def test_alias_may_not_shadow_a_model(tmp_path: Path) -> None:
     error = problem(tmp_path, SMALL.replace("  quick:", "  mini:"))
     assert error.line == 3
     assert "also the name of a served model" in error.problem
+
+
+COSTLY = """\
+start: costly
+nodes:
+  costly:
+    ask: Costly?
+    when:
+      estimated_usd: {on: gpt-4.1, over: 0.05}
+    yes: {models: [gpt-4.1-mini]}
+    no: {models: [gpt-4.1]}
+"""
+
+
+def cost_problem(tmp_path: Path, text: str, pricing: Pricing | None = PRICING) -> ConfigError:
+    path = write_config(tmp_path, text, "policy.yaml")
+    with pytest.raises(ConfigError) as caught:
+        load_policy(path, {"gpt-4.1", "gpt-4.1-mini", "whisper"}.__contains__, pricing)
+    assert caught.value.path == str(path)
+    return caught.value
+
+
+def test_a_cost_condition_compiles_with_the_price_list(tmp_path: Path) -> None:
+    path = write_config(tmp_path, COSTLY, "policy.yaml")
+    policy = load_policy(path, {"gpt-4.1", "gpt-4.1-mini"}.__contains__, PRICING)
+    question = policy.nodes["costly"]
+    assert isinstance(question, Question)
+    assert question.condition == CostOver("estimated_usd", 0.05, "gpt-4.1", PRICING)
+
+
+def test_a_cost_condition_on_an_unpriced_model_names_the_line(tmp_path: Path) -> None:
+    error = cost_problem(tmp_path, COSTLY.replace("on: gpt-4.1,", "on: whisper,"))
+    assert error.line == 6
+    assert error.problem == "in question 'costly': on names 'whisper', which has no token prices in the model table"
+
+
+def test_a_cost_condition_on_an_unserved_model_names_the_line(tmp_path: Path) -> None:
+    error = cost_problem(tmp_path, COSTLY.replace("on: gpt-4.1,", "on: gpt-9,"))
+    assert error.line == 6
+    assert error.problem == "in question 'costly': on names 'gpt-9', which no deployment serves"
+
+
+def test_a_bad_threshold_names_the_line(tmp_path: Path) -> None:
+    error = cost_problem(tmp_path, COSTLY.replace("over: 0.05", "over: -1"))
+    assert error.line == 6
+    assert "over is -1.0: a price in USD is a finite number, 0 or more" in error.problem
+
+
+def test_a_cost_condition_needs_a_price_list(tmp_path: Path) -> None:
+    error = cost_problem(tmp_path, COSTLY, pricing=None)
+    assert "'estimated_usd' needs the model table's prices" in error.problem

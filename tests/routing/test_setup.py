@@ -6,10 +6,15 @@ from pathlib import Path
 
 import pytest
 
+from gateway.pricing.cost import PriceList
+from gateway.routing.conditions import Combined, CostOver
 from gateway.routing.encodings import EncodingUnavailable
 from gateway.routing.model_facts import ModelCatalog
+from gateway.routing.policy import Question
 from gateway.routing.setup import build_router, check_model_data, load_routing_policy, open_encodings, warm_tokenizers
 from gateway.settings import ConfigError, GatewayConfig, load_config
+from tests.routing.test_router import Case, chat, route
+from tests.support.cost_policy import COST_POLICY, COSTLY_TEXT
 from tests.support.gateway_config import SHIPPED_CONFIG, write_config
 from tests.support.tokenizer_files import FILE_NAMES, copy_published_files
 
@@ -132,3 +137,64 @@ def test_the_shipped_config_uses_both_encodings() -> None:
     # gpt-4 and the gpt-35-turbo family (and the policy's tokenizer_of: gpt-35-turbo) count with cl100k_base.
     encodings = build_router(load_config(SHIPPED_CONFIG, ENV)).counter.encodings
     assert encodings.in_use == {"o200k_base", "cl100k_base"}
+
+
+# The issue's example (README, "Routing"): a prompt that would cost more than $0.05 on gpt-4.1 goes to
+# gpt-4.1-mini when the client asks for low cost.
+COST_CONFIG = """\
+resources:
+  azure:
+    endpoint: https://res.openai.azure.com
+    auth: {type: api-key, api_key_env: AZURE_OPENAI_API_KEY}
+deployments:
+  - {name: big, model: gpt-4.1, resource: azure}
+  - {name: mini, model: gpt-4.1-mini, resource: azure}
+  - {name: odd, model: gpt-odd, resource: azure, context_window: 1000}
+rate_limits: {default_max_tokens: 2048}
+routing: {policy: policy.yaml}
+"""
+LOW_COST = {"x-route-cost": "low"}
+
+
+def cost_config(tmp_path: Path, policy: str = COST_POLICY) -> GatewayConfig:
+    write_config(tmp_path, policy, "policy.yaml")
+    return load_config(write_config(tmp_path, COST_CONFIG), ENV)
+
+
+async def test_the_issue_example_sends_a_costly_prompt_of_a_low_cost_client_to_mini(tmp_path: Path) -> None:
+    router = build_router(cost_config(tmp_path))
+    costly = await route(router, Case("x", chat(COSTLY_TEXT), "-", headers=LOW_COST))
+    assert costly.decision.model == "gpt-4.1-mini"
+    step = costly.decision.path[0]
+    prompt = costly.counted["o200k_base"]
+    assert (step.node, step.answer) == ("costly", "yes")
+    assert step.reason.startswith(
+        f"cost is low (X-Route-Cost header); estimated_usd on gpt-4.1 ${prompt * 2 / 1e6:.6f}".rstrip("0")
+    )
+    assert f"> $0.05 ({prompt:,} prompt tokens: $" in step.reason
+    assert "with up to 2,048 output tokens, the default: $" in step.reason  # rate_limits.default_max_tokens
+    no_hint = await route(router, Case("x", chat(COSTLY_TEXT), "-"))
+    assert no_hint.decision.model == "gpt-4.1"
+    small = await route(router, Case("x", chat("What is the capital of Australia?"), "-", headers=LOW_COST))
+    assert small.decision.model == "gpt-4.1" and "<= $0.05" in small.decision.path[0].reason
+
+
+def test_the_router_prices_with_the_price_list_it_is_given(tmp_path: Path) -> None:
+    prices = PriceList(ModelCatalog())
+    router = build_router(cost_config(tmp_path), prices=prices)
+    assert router.policy is not None
+    question = router.policy.nodes["costly"]
+    assert isinstance(question, Question)
+    assert isinstance(question.condition, Combined)
+    cost = question.condition.parts[1]
+    assert isinstance(cost, CostOver) and cost.pricing.prices is prices
+    assert cost.pricing.default_max_tokens == 2048
+
+
+def test_a_cost_condition_on_a_model_without_prices_stops_loading(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_routing_policy(cost_config(tmp_path, COST_POLICY.replace("on: gpt-4.1,", "on: gpt-odd,")))
+    assert caught.value.path == str(tmp_path / "policy.yaml") and caught.value.line == 5
+    assert (
+        caught.value.problem == "in question 'costly': on names 'gpt-odd', which has no token prices in the model table"
+    )

@@ -185,3 +185,15 @@ def test_the_drain_time_is_read_under_either_name(server: dict[str, Any], second
 def test_the_drain_time_is_set_under_one_name_only() -> None:
     with pytest.raises(ValidationError, match="set drain_seconds or its former name shutdown_timeout_seconds"):
         config(server={"drain_seconds": 5, "shutdown_timeout_seconds": 5})
+
+
+# AzureSettings: the quota sync names the accounts it reads
+
+
+def test_the_quota_sync_is_off_by_default_and_needs_the_accounts_subscription_and_group() -> None:
+    assert config().azure.sync_seconds is None
+    needs = r"azure\.sync_seconds needs azure\.subscription and azure\.resource_group"
+    with pytest.raises(ValidationError, match=needs):
+        config(azure={"sync_seconds": 300, "subscription": "sub"})
+    synced = config(azure={"sync_seconds": 300, "subscription": "sub", "resource_group": "rg"})
+    assert (synced.azure.sync_seconds, synced.azure.management_url) == (300, "https://management.azure.com")

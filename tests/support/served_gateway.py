@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import os
+import sys
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 @dataclass
@@ -48,3 +53,19 @@ async def reading_stderr(served: ServedProcess) -> AsyncIterator[None]:
             served.process.kill()
             await served.process.wait()
         await reading
+
+
+async def start_gateway_serve(
+    config: Path, port: int, environ: Mapping[str, str], *extra: str
+) -> asyncio.subprocess.Process:
+    """`gateway serve --config config` on 127.0.0.1:`port` in a process of its own, as operators run it: this
+    process's environment without its AZURE_/GATEWAY_ variables, plus `environ`; stderr piped (`ServedProcess`)."""
+    inherited = {key: value for key, value in os.environ.items() if not key.startswith(("AZURE_", "GATEWAY_"))}
+    argv = ["serve", "--config", str(config), "--host", "127.0.0.1", "--port", str(port), *extra]
+    return await asyncio.create_subprocess_exec(
+        *(sys.executable, "-m", "gateway", *argv),
+        env={**inherited, **environ},
+        cwd=REPO_ROOT,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
