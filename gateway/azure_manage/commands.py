@@ -24,7 +24,7 @@ from gateway.azure_manage.client import (
     token_from_azure_identity,
     token_from_environment,
 )
-from gateway.azure_manage.config_text import ConfigTextError, ImportedResource, recorded_version, render, rewrite
+from gateway.azure_manage.config_text import ConfigTextError, ImportedResource, render, rewrite
 from gateway.azure_manage.deployments import AccountDeployments, read_deployments
 from gateway.azure_manage.drift import ConfiguredDeployment, compare
 
@@ -47,7 +47,7 @@ def add_azure_command(commands: argparse._SubParsersAction[argparse.ArgumentPars
         "import",
         help="print (or --write) the resources: and deployments: blocks for one or more accounts",
         description="Each --account becomes one resource (named after the account, or by --resource-name) with "
-        "its endpoint, and its ready deployments with their model, version (in a comment), tpm and rpm. "
+        "its endpoint, and its ready deployments with their model, version, tpm and rpm. "
         "Deployments not ready (still provisioning, failed) are left out and named on stderr.",
     )
     _add_account_options(importing)
@@ -161,28 +161,22 @@ def run_check(args: argparse.Namespace, environ: Mapping[str, str] | None = None
 
 
 def configured_deployments(path: Path, environ: Mapping[str, str]) -> list[ConfiguredDeployment]:
-    """The config's deployments with their quota as enforced, and the versions import recorded in comments.
+    """The config's deployments with their quota as enforced, and their model versions where the config has them.
     Variables the comparison does not need (endpoints, keys) may be unset."""
     from gateway.limits.budget_book import deployment_limit
     from gateway.settings import ConfigError, load_config
-    from gateway.settings.yaml_source import load_yaml
 
     try:
         config = load_config(path, environ)
-        _, lines = load_yaml(path, environ)
     except ConfigError:
         # Most likely a variable only serving needs; placeholders stand in (a `${VAR:-default}` then reads
         # the placeholder, not its default, so the complete environment is tried first).
         lenient = _PlaceholderEnviron(environ)
         config = load_config(path, lenient)
-        _, lines = load_yaml(path, lenient)
-    text_lines = path.read_text(encoding="utf-8").splitlines()
     found: list[ConfiguredDeployment] = []
-    for position, item in enumerate(config.deployments):
-        line = lines.line_of(("deployments", position))
-        version = recorded_version(text_lines[line - 1]) if line else None
+    for item in config.deployments:
         limit = deployment_limit(item)
-        found.append(ConfiguredDeployment(item.resource, item.name, item.model, version, limit.tpm, limit.rpm))
+        found.append(ConfiguredDeployment(item.resource, item.name, item.model, item.version, limit.tpm, limit.rpm))
     return found
 
 

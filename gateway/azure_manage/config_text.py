@@ -26,7 +26,6 @@ _BLOCK_KEY = re.compile(rf"^({RESOURCES}|{DEPLOYMENTS})\s*:\s*(#.*)?$")
 # Flow-mapping values written without quotes: these characters cannot end or split a plain scalar.
 _PLAIN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
 _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s#'\"{}\[\],]*")
-_VERSION_CHARS = re.compile(r"[^A-Za-z0-9_.-]")
 
 
 class ConfigTextError(Exception):
@@ -101,8 +100,7 @@ def resources_block(resources: Sequence[ImportedResource], kept: KeptSettings = 
 
 
 def deployments_block(resources: Sequence[ImportedResource], kept: KeptSettings = KeptSettings()) -> str:
-    """One flow-style line per deployment, as config/gateway.yaml writes them; the model's version (which the
-    config has no key for) rides in a comment, where `gateway azure check` reads it back."""
+    """One flow-style line per deployment, as config/gateway.yaml writes them."""
     lines = [f"{DEPLOYMENTS}:"]
     for resource in resources:
         for deployment in resource.deployments:
@@ -111,11 +109,12 @@ def deployments_block(resources: Sequence[ImportedResource], kept: KeptSettings 
                 f"model: {_scalar(deployment.model)}",
                 f"resource: {_scalar(resource.name)}",
             ]
+            if deployment.version:
+                fields.append(f"version: {_scalar(deployment.version)}")
             fields += [f"{key}: {value}" for key, value in (("tpm", deployment.tpm), ("rpm", deployment.rpm)) if value]
             own = kept.deployments.get((resource.name, deployment.name), {})
             fields += [f"{_scalar(key)}: {_value(value)}" for key, value in own.items()]
-            version = f"  # version {_VERSION_CHARS.sub('', deployment.version)}" if deployment.version else ""
-            lines.append(f"  - {{{', '.join(fields)}}}{version}")
+            lines.append(f"  - {{{', '.join(fields)}}}")
     if len(lines) == 1:
         lines[0] += " []"
     return "\n".join(lines) + "\n"
@@ -217,12 +216,3 @@ def _scalar(value: str, *, flow: bool = True) -> str:
 def _value(value: object) -> str:
     """A kept setting as YAML: strings as `_scalar` writes them, anything else as JSON (which YAML reads)."""
     return _scalar(value) if isinstance(value, str) else json.dumps(value)
-
-
-_RECORDED_VERSION = re.compile(r"#\s*version\s+([A-Za-z0-9_.-]+)")
-
-
-def recorded_version(line: str) -> str | None:
-    """The model version `deployments_block` wrote in a deployment line's comment, if the line has one."""
-    found = _RECORDED_VERSION.search(line)
-    return found.group(1) if found else None

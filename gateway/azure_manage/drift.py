@@ -11,7 +11,7 @@ from gateway.azure_manage.deployments import ImportedDeployment
 @dataclass(frozen=True, slots=True)
 class ConfiguredDeployment:
     """A deployment as the config has it: rpm as the gateway enforces it (derived from tpm when unset), and
-    the model's version from the comment `gateway azure import` wrote (None: not recorded, not compared)."""
+    the model's version where the config has one (None: not recorded, not compared)."""
 
     resource: str
     name: str

@@ -223,6 +223,9 @@ class DeploymentSettings(Strict):
     context_window: Annotated[int, Field(gt=0)] | None = None
     vision: bool | None = None
     tasks: tuple[str, ...] | None = None
+    # The model version Azure deployed: the gateway does not use it; `gateway azure import` writes it and
+    # `gateway azure check` compares it with Azure's.
+    version: str | None = None
     # The deployment's Azure quota. rpm defaults as Azure sets it: 6 per 1,000 TPM.
     tpm: Annotated[int, Field(gt=0)] | None = None
     rpm: Annotated[int, Field(gt=0)] | None = None

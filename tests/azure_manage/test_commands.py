@@ -54,10 +54,16 @@ def test_import_prints_the_blocks_for_the_account(management_url: str, capsys: p
         ACCOUNT: {"endpoint": f"{management_url}/", "auth": {"type": "api-key", "api_key_env": "AZURE_OPENAI_API_KEY"}}
     }
     assert parsed["deployments"] == [
-        {"name": "chat", "model": "gpt-4o", "resource": ACCOUNT, "tpm": 30_000, "rpm": 180},
-        {"name": "mini", "model": "gpt-4.1-mini", "resource": ACCOUNT, "tpm": 30_000, "rpm": 180},
+        {"name": "chat", "model": "gpt-4o", "resource": ACCOUNT, "version": "2024-11-20", "tpm": 30_000, "rpm": 180},
+        {
+            "name": "mini",
+            "model": "gpt-4.1-mini",
+            "resource": ACCOUNT,
+            "version": "2025-04-14",
+            "tpm": 30_000,
+            "rpm": 180,
+        },
     ]
-    assert "# version 2024-11-20" in printed
 
 
 def test_import_writes_into_a_config_that_then_loads(
@@ -100,7 +106,10 @@ def test_check_passes_on_an_imported_config_and_exits_1_naming_a_drift(
     assert azure("check", management_url, "--config", str(path)) == 1
     out = capsys.readouterr().out
     assert f"drift: {ACCOUNT}/mini: model: gpt-4o in the config, gpt-4.1-mini in Azure" in out
-    assert "version: 2025-04-14 in the config" not in out  # the version comment is the line's own: unchanged
+    assert "version: 2025-04-14 in the config" not in out  # the version stayed as imported
+    path.write_text(text.replace('version: "2025-04-14"', 'version: "2024-07-18"'), encoding="utf-8")
+    assert azure("check", management_url, "--config", str(path)) == 1
+    assert f"drift: {ACCOUNT}/mini: version: 2024-07-18 in the config, 2025-04-14 in Azure" in capsys.readouterr().out
 
 
 def test_check_exits_2_when_azure_cannot_be_asked(

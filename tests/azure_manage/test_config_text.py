@@ -11,7 +11,6 @@ from gateway.azure_manage.config_text import (
     ConfigTextError,
     ImportedResource,
     deployments_block,
-    recorded_version,
     render,
     resources_block,
     rewrite,
@@ -79,14 +78,13 @@ def test_the_rendered_blocks_are_a_config_the_gateway_accepts(tmp_path: Path) ->
     ]
 
 
-def test_each_deployment_line_records_its_version_in_a_comment() -> None:
+def test_each_deployment_line_records_its_version_quoted_as_text() -> None:
     lines = deployments_block([SWEDEN, US]).splitlines()
-    assert (
-        lines[1]
-        == "  - {name: gpt-4o, model: gpt-4o, resource: contoso-swe, tpm: 50000, rpm: 300}  # version 2024-11-20"
+    # Quoted: YAML would read 2024-11-20 as a date.
+    assert lines[1] == (
+        '  - {name: gpt-4o, model: gpt-4o, resource: contoso-swe, version: "2024-11-20", tpm: 50000, rpm: 300}'
     )
-    assert recorded_version(lines[1]) == "2024-11-20"
-    assert recorded_version(lines[3]) is None
+    assert "version" not in lines[3]  # Azure named none
 
 
 def test_names_that_yaml_would_read_otherwise_are_quoted() -> None:
@@ -125,6 +123,7 @@ deployments:
         "name": "gpt-4o",
         "model": "gpt-4o",
         "resource": "contoso-swe",
+        "version": "2024-11-20",
         "tpm": 50_000,
         "rpm": 300,
         "context_window": 8192,

@@ -63,7 +63,7 @@ def test_import_serve_and_check_drift(simulator: Simulator, make_gateway: Gatewa
     )
     assert "placeholder" not in written
     assert (
-        "  - {name: gpt-4.1-b, model: gpt-4.1, resource: azure, tpm: 1000000, rpm: 6000}  # version 2025-04-14\n"
+        '  - {name: gpt-4.1-b, model: gpt-4.1, resource: azure, version: "2025-04-14", tpm: 1000000, rpm: 6000}\n'
         in written
     )
 
@@ -83,11 +83,9 @@ def test_import_serve_and_check_drift(simulator: Simulator, make_gateway: Gatewa
         assert raw.headers["x-gateway-deployment"] in {"azure/gpt-4.1-mini", "azure/gpt-4.1-mini-b"}
 
     assert gateway_command("azure", "check", "--config", str(path), *account_options(simulator)).returncode == 0
-    line = "{name: gpt-4.1, model: gpt-4.1, resource: azure, tpm: 1000000,"
+    line = '{name: gpt-4.1, model: gpt-4.1, resource: azure, version: "2025-04-14", tpm: 1000000,'
     assert line in written
-    path.write_text(
-        written.replace(line, "{name: gpt-4.1, model: gpt-4.1, resource: azure, tpm: 50000,"), encoding="utf-8"
-    )
+    path.write_text(written.replace(line, line.replace("tpm: 1000000", "tpm: 50000")), encoding="utf-8")
     drifted = gateway_command("azure", "check", "--config", str(path), *account_options(simulator))
     assert drifted.returncode == 1, drifted.stderr
     assert "drift: azure/gpt-4.1: tpm: 50,000 in the config, 1,000,000 in Azure" in drifted.stdout
