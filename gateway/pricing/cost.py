@@ -117,10 +117,16 @@ def _by_tokens(rates: _Rates, usage: Mapping[str, Any]) -> float | None:
     prices = rates.prices
     cached, audio_in, image_in = _counts(input_details, "cached_tokens", "audio_tokens", "image_tokens")
     audio_out, image_out = _counts(output_details, "audio_tokens", "image_tokens")
+    # Realtime's details say which cached tokens were audio: those are counted in `audio_tokens` too, and have a
+    # price of their own that the table does not carry (so a session with any is not priced).
+    (cached_audio,) = _counts(
+        input_details.get("cached_tokens_details") if isinstance(input_details, dict) else None, "audio_tokens"
+    )
     parts = (
-        (input_tokens - cached - audio_in - image_in, rates.plain_input),
-        (cached, rates.cached_input),
-        (audio_in, prices.audio_input),
+        (input_tokens - cached - (audio_in - cached_audio) - image_in, rates.plain_input),
+        (cached - cached_audio, rates.cached_input),
+        (cached_audio, None),
+        (audio_in - cached_audio, prices.audio_input),
         (image_in, prices.image_input),
         (output_tokens - audio_out - image_out, rates.plain_output),
         (audio_out, prices.audio_output),

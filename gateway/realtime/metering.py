@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 import uuid
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,7 +62,8 @@ class SessionMeter:
         self._deployment = deployment
         self._open: deque[_Reservation] = deque()
         self.responses = 0
-        self.usage = dict.fromkeys(_USAGE_FIELDS, 0)  # summed over the responses' response.done
+        # Summed over the responses' response.done, details included (what the session's cost is priced from).
+        self.usage: dict[str, Any] = dict.fromkeys(_USAGE_FIELDS, 0)
         self.notes: list[str] = []
 
     async def check_client_text(self, text: str) -> Refused | None:
@@ -104,10 +106,7 @@ class SessionMeter:
         usage = response.get("usage") if isinstance(response, dict) else None
         usage = usage if isinstance(usage, dict) else {}
         self.responses += 1
-        for name in _USAGE_FIELDS:
-            value = usage.get(name)
-            if isinstance(value, int):
-                self.usage[name] += value
+        add_usage(self.usage, usage)
         total = usage.get("total_tokens")
         used = total if isinstance(total, int) else None  # None: the estimate stays charged
         if self._open:
@@ -171,3 +170,16 @@ def _refusal(refused: GatewayError, client_event_id: str | None) -> Refused:
     else:
         reason = f"rate limit exceeded, retry in {max(1, math.ceil(refused.retry_after_s))} s"
     return Refused(orjson.dumps(event).decode(), reason, refused.code)
+
+
+def add_usage(total: dict[str, Any], part: Mapping[str, Any]) -> None:
+    """`part`'s counts added into `total`, nested details (`input_token_details`...) included."""
+    for name, value in part.items():
+        if type(value) is int:
+            counted = total.get(name, 0)
+            if type(counted) is int:
+                total[name] = counted + value
+        elif isinstance(value, dict):
+            inner = total.setdefault(name, {})
+            if isinstance(inner, dict):
+                add_usage(inner, value)

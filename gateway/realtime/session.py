@@ -26,6 +26,7 @@ from gateway.inbound.azure_paths import check_api_version_of
 from gateway.inbound.draining import drain_of
 from gateway.inbound.endpoints import REALTIME
 from gateway.limits.admission import Admitted
+from gateway.limits.spend import SpendHold
 from gateway.observe import metrics
 from gateway.observe.routing_log import RequestRecord
 from gateway.realtime.denial import deny
@@ -47,6 +48,7 @@ async def endpoint(websocket: WebSocket) -> None:
 async def handle(services: Services, websocket: WebSocket, request_id: str) -> None:
     record = RequestRecord(request_id=request_id, endpoint=REALTIME.operation)
     slot_holder: str | None = None
+    spend: SpendHold | None = None
     try:
         try:
             check_api_version_of(websocket.url.path, websocket.query_params)
@@ -57,10 +59,13 @@ async def handle(services: Services, websocket: WebSocket, request_id: str) -> N
             slot_holder = key_id
             routed = await route(services.router, hello.model, websocket.headers)
             note_route(record, routed)
+            spend = await _hold_spend(services, key_id, routed.decision.model, record)
             admitted = await admit(services, key_id, routed.decision.model)
             record.deployment = admitted.deployment.id
             azure = await call_azure(services, admitted, hello, websocket.headers, request_id)
         except GatewayError as error:
+            if spend is not None:
+                await spend.release()
             record.upstream_status = error.status if isinstance(error, UpstreamError) else None
             record.finish(error.status, error.code)
             await deny(websocket, error, headers_for(record))
@@ -68,14 +73,36 @@ async def handle(services: Services, websocket: WebSocket, request_id: str) -> N
         except BaseException as error:  # a bug, or the task cancelled: still one line that says so
             cancelled = isinstance(error, anyio.get_cancelled_exc_class())
             record.finish(499 if cancelled else 500, "cancelled" if cancelled else "internal_error")
+            if spend is not None:
+                with anyio.CancelScope(shield=True):
+                    await spend.release()
             raise
         record.upstream_status = ACCEPTED
-        await _run(services, websocket, azure, hello, admitted, key_id, record)
+        try:
+            await _run(services, websocket, azure, hello, admitted, key_id, record)
+        finally:
+            if spend is not None:
+                with anyio.CancelScope(shield=True):
+                    await spend.settle(record.cost_usd)
     finally:
         if slot_holder is not None:
             services.realtime_slots.release(slot_holder)
         metrics.request_ended(record)
         services.routing_log.write(record)
+
+
+async def _hold_spend(services: Services, key_id: str, model: str, record: RequestRecord) -> SpendHold | None:
+    """A capped key's session: admitted while the key has room for a token of `model` (BudgetExceeded: 429),
+    and charged what the session cost when it ends. Unlike a request, a session's most cost is not known
+    before it starts, so a session can take a key past its cap; the key's next session or request is refused."""
+    budgets = services.spend
+    caps = None if budgets is None else budgets.caps(services.config.client_keys, key_id)
+    if budgets is None or caps is None:
+        return None
+    hold = await budgets.reserve(caps, model, 1, 0)
+    if hold.note is not None:
+        record.notes = [*(record.notes or []), hold.note]
+    return hold
 
 
 async def _run(
@@ -113,4 +140,4 @@ async def _run(
     finally:
         await azure.close()  # already closed unless the session failed; then it frees Azure's side
         await meter.close()
-        note_ending(record, ending, meter, counts)
+        note_ending(record, ending, meter, counts, services.prices)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from gateway.observe.routing_log import RequestRecord
+from gateway.pricing.cost import PriceList
 from gateway.realtime.metering import SessionMeter
 from gateway.realtime.relay import Counts, Ending
 from gateway.reply.headers import gateway_headers
@@ -27,7 +28,9 @@ def headers_for(record: RequestRecord) -> dict[str, str]:
     return headers
 
 
-def note_ending(record: RequestRecord, ending: Ending, meter: SessionMeter, counts: Counts) -> None:
+def note_ending(
+    record: RequestRecord, ending: Ending, meter: SessionMeter, counts: Counts, prices: PriceList | None = None
+) -> None:
     record.realtime = {
         "responses": meter.responses,
         "closed_by": ending.closed_by,
@@ -37,6 +40,8 @@ def note_ending(record: RequestRecord, ending: Ending, meter: SessionMeter, coun
         "azure_frames": counts.azure_frames,
     }
     record.usage = dict(meter.usage) if meter.responses else None
+    if prices is not None and record.usage is not None:
+        record.cost_usd = prices.cost(record.model, record.usage)
     if meter.notes:
         record.notes = [*(record.notes or []), *meter.notes]
     record.finish(ACCEPTED, ending.error)  # latency_ms: how long the session lasted

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import math
-import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -22,6 +21,7 @@ from tests.conftest import Gateway, GatewayFactory
 from tests.simulator.realtime_helpers import TEXT_SEQUENCE_GA, collapsed, pcm_silence, tone, until, user_text
 from tests.support.gateway_config import CLIENT_KEYS, SIMULATOR_KEY
 from tests.support.servers import free_port
+from tests.support.session_lines import session_line
 from tests.support.simulator_control import SimulatorControl
 
 MODEL = "gpt-4o-mini-realtime-preview"
@@ -75,22 +75,8 @@ async def raw_until(ws: ClientConnection, last: str) -> list[dict[str, Any]]:
     return events
 
 
-def log_line(gateway: Gateway, request_id: str, timeout: float = 10.0) -> dict[str, Any]:
-    """The session's routing-log line, written when the session is over (after Azure's side was closed).
-
-    Gateway.log_line would do, but it parses a line the gateway is still writing too; a session's line is
-    often read the moment it is written, so only complete lines count here. The file has no change
-    notification to await: it is read until the line is there.
-    """
-    deadline = time.monotonic() + timeout
-    while True:
-        complete = gateway.routing_log.read_bytes().rpartition(b"\n")[0]
-        found = [line for line in map(orjson.loads, complete.splitlines()) if line["request_id"] == request_id]
-        if found:
-            return dict(found[-1])
-        if time.monotonic() > deadline:
-            raise AssertionError(f"no routing-log line for session {request_id} after {timeout} s")
-        time.sleep(0.01)
+def log_line(gateway: Gateway, request_id: str) -> dict[str, Any]:
+    return session_line(gateway.routing_log, request_id)
 
 
 def upstream_request_id(sim: SimulatorControl) -> str:
@@ -152,11 +138,14 @@ async def test_ga_text_round_trip_routed_by_auto(gateway: Gateway, sim: Simulato
     assert (line["model_requested"], line["model"], line["deployment"]) == ("auto", MODEL, DEPLOYMENT)
     assert line["key_id"] == key_id(KEY_ONE) and line["features"]["task"] == "realtime"
     assert {"node": "realtime_voice", "answer": "yes"}.items() <= line["path"][-1].items()
-    assert line["usage"] == {
-        "input_tokens": usage.input_tokens,
-        "output_tokens": usage.output_tokens,
-        "total_tokens": usage.total_tokens,
-    }
+    # Azure's usage with its details (a session's responses' summed), priced as Azure prices text and audio.
+    assert line["usage"] == usage.model_dump(exclude_none=True)
+    details_in, details_out = usage.input_token_details, usage.output_token_details
+    assert details_in is not None and details_out is not None and usage.output_tokens == details_out.text_tokens
+    assert details_in.audio_tokens == 0 == details_out.audio_tokens  # a text session
+    text_in, text_out = 0.6, 2.4  # gpt-4o-mini-realtime's USD per million text tokens
+    expected = details_in.text_tokens * text_in + details_out.text_tokens * text_out
+    assert line["cost_usd"] == round(expected / 1_000_000, 12)
     assert line["realtime"] == {
         "responses": 1,
         "closed_by": "client",
@@ -370,7 +359,8 @@ async def test_client_vanishing_closes_azure_and_keeps_the_usage(gateway: Gatewa
         ws.transport.abort()  # no close frame: the client is simply gone
     line = log_line(gateway, upstream_request_id(sim))
     usage = done["response"]["usage"]
-    assert line["usage"] == {name: usage[name] for name in ("input_tokens", "output_tokens", "total_tokens")}
+    assert line["usage"] == usage  # its details too
+    assert line["cost_usd"] is not None
     assert line["realtime"]["closed_by"] == "client" and line["realtime"]["responses"] == 1
     # The gateway wrote its line after Azure's side was closed.
     assert sim.last_request()["client_close"] is not None

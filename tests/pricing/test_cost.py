@@ -172,3 +172,27 @@ def test_no_estimate_without_prices(prices: PriceList) -> None:
     assert prices.estimate("made-up-model", 1000, 100) is None
     assert prices.estimate("gpt-4", 1000, 100) is None
     assert prices.estimate("whisper", 1000, 100) is None  # priced by the minute, not the token
+
+
+def realtime_usage(cached_text: int = 0, cached_audio: int = 0) -> dict[str, Any]:
+    """A realtime session's usage: 300 text and 700 audio tokens in, 50 text and 400 audio out."""
+    details = {"text_tokens": 300, "audio_tokens": 700, "cached_tokens": cached_text + cached_audio}
+    details["cached_tokens_details"] = {"text_tokens": cached_text, "audio_tokens": cached_audio}
+    return {
+        "input_tokens": 1000,
+        "output_tokens": 450,
+        "input_token_details": details,
+        "output_token_details": {"text_tokens": 50, "audio_tokens": 400},
+    }
+
+
+def test_realtime_text_and_audio_each_at_their_price_cached_text_at_the_cached_one(prices: PriceList) -> None:
+    # gpt-4o-mini-realtime: text 0.6 in (0.3 cached), 2.4 out; audio 10 in, 20 out (USD per million)
+    expected = 300 * 0.6 + 700 * 10.0 + 50 * 2.4 + 400 * 20.0
+    assert prices.cost("gpt-4o-mini-realtime-preview", realtime_usage()) == usd(expected)
+    cached = 200 * 0.6 + 100 * 0.3 + 700 * 10.0 + 50 * 2.4 + 400 * 20.0
+    assert prices.cost("gpt-4o-mini-realtime-preview", realtime_usage(cached_text=100)) == usd(cached)
+
+
+def test_realtime_cached_audio_has_no_price_in_the_table_so_the_cost_is_unknown(prices: PriceList) -> None:
+    assert prices.cost("gpt-4o-mini-realtime-preview", realtime_usage(cached_audio=64)) is None

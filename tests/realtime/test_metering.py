@@ -343,3 +343,24 @@ async def test_other_azure_frames_change_nothing(text: str) -> None:
     assert b.meter.responses == 0
     await b.meter.close()
     assert await b.used_tokens() == 0  # and the reservation never started
+
+
+async def test_the_sessions_usage_sums_the_details_of_each_response() -> None:
+    b = budgets()
+    for audio_in, text_out in ((30, 5), (70, 15)):
+        response = {"id": "resp_1", "status": "completed"}
+        response["usage"] = {
+            "total_tokens": audio_in + text_out,
+            "input_tokens": audio_in,
+            "output_tokens": text_out,
+            "input_token_details": {"audio_tokens": audio_in, "cached_tokens_details": {"audio_tokens": 0}},
+            "output_token_details": {"text_tokens": text_out, "note": "not a count"},
+        }
+        await b.meter.observe_azure_text(event(type="response.done", event_id="event_az_2", response=response))
+    assert b.meter.usage == {
+        "input_tokens": 100,
+        "output_tokens": 20,
+        "total_tokens": 120,
+        "input_token_details": {"audio_tokens": 100, "cached_tokens_details": {"audio_tokens": 0}},
+        "output_token_details": {"text_tokens": 20},
+    }
