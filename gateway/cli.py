@@ -198,7 +198,7 @@ def served_app(
     from gateway.app import create_app
     from gateway.inbound.draining import Drain, DrainGate
     from gateway.inbound.in_flight import InFlightLimit
-    from gateway.reload import ReloadGate
+    from gateway.reload_gate import ReloadGate
 
     app = create_app(config, environ, freeze_after_start=True)
     drain = Drain(config.server.drain_time_seconds)
