@@ -3,7 +3,7 @@
 The folders are the request's steps, in the order `pipeline.py` calls them:
 
     app.py  services.py  pipeline.py  cli.py  errors.py      wiring, the request flow, the CLI, every error
-    reload.py                                           a new config taken while serving (SIGHUP)
+    reload.py  reload_gate.py                           a new config taken while serving (SIGHUP)
     │
     ├── inbound/     authenticate the client key, read and check the body (endpoints.py: what is served);
     │                the bounds on every connection (header size, read timeouts, requests in flight, body bytes)
@@ -11,7 +11,7 @@ The folders are the request's steps, in the order `pipeline.py` calls them:
     │                models.yaml is the model-facts table
     ├── dispatch/    pick a deployment (balance, health), admit, call Azure, retry elsewhere or fall back,
     │                adapting the request for a fallback model
-    │   ├── limits/  TPM/RPM budgets, in memory or shared through Redis (the admit and settle calls)
+    │   ├── limits/  TPM/RPM budgets and USD spend caps, in memory or shared through Redis
     │   ├── health/  circuit breakers and cool-downs per deployment
     │   └── upstream/  the deployments, the request Azure receives, the HTTP call, reading its answer
     ├── reply/       relay Azure's answer (whole or streamed), read its usage, finish: settle, then log
@@ -23,6 +23,8 @@ The folders are the request's steps, in the order `pipeline.py` calls them:
     ├── realtime/    /v1/realtime over WebSocket: the same steps, for a session
     ├── admin/       endpoints about the gateway: /v1/models, explain, deployment status, probes, and for
     │                operators (admin keys) the live page /gateway/ui, its feed and stats, and /metrics
+    ├── pricing/     what a request costs at Azure's list prices (the model table's prices)
+    ├── azure_manage/  `gateway azure import|check` and the quota sync: Azure's management API
     ├── settings/    the YAML config, validated
     └── simulator/   a local stand-in for Azure OpenAI, for `make run` and the tests
 
