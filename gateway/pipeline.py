@@ -107,7 +107,9 @@ async def handle(
 def _estimate(services: Services, routed: Routed) -> int:
     """Tokens to reserve: the prompt, plus the most the answer may use when it generates text."""
     features = routed.features
-    return services.admission.estimate(routed.prompt_tokens, features.output_tokens, features.task in _GENERATES_TEXT)
+    return services.admission.estimate(
+        routed.prompt_tokens, features.output_tokens, features.task in _GENERATES_TEXT, features.output_choices
+    )
 
 
 def request_deadline(settings: RetrySettings, client_headers: Headers) -> float:

@@ -42,11 +42,12 @@ class Admission:
         """The store of the budgets' usage: a reloaded config's admission takes it over (reload.py)."""
         return self._limiter
 
-    def estimate(self, prompt_tokens: int, output_tokens: int | None, generates_text: bool) -> int:
+    def estimate(self, prompt_tokens: int, output_tokens: int | None, generates_text: bool, choices: int = 1) -> int:
         """Tokens to reserve, as Azure estimates them: prompt plus the most the answer may use."""
         if not generates_text:
             return prompt_tokens
-        return prompt_tokens + (self._settings.default_max_tokens if output_tokens is None else output_tokens)
+        # Each of `choices` (n) may use the whole output cap: Azure counts them all against the TPM.
+        return prompt_tokens + choices * (self._settings.default_max_tokens if output_tokens is None else output_tokens)
 
     @property
     def wait_for_room_seconds(self) -> float:

@@ -102,6 +102,7 @@ class CostOver:
         if output is None:
             output = self.pricing.default_max_tokens if features.task in _GENERATES_TEXT else 0
             assumed = ", the default" if output else ""
+        output *= features.output_choices  # each choice is billed
         estimate = self.pricing.prices.estimate(self.model, prompt, output)
         assert estimate is not None  # compiled only for a model with token prices
         usd = estimate.estimated_usd if self.feature == "estimated_usd" else estimate.most_usd

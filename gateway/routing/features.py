@@ -30,7 +30,9 @@ class Features:
     operation: str
     task: TaskFamily
     image_input: bool
-    output_tokens: int | None  # what the client asked for at most (max_tokens / max_completion_tokens)
+    # What the client asked for at most per choice (max_tokens / max_completion_tokens / max_output_tokens): each
+    # choice has the model's whole window to itself, so the window check counts one.
+    output_tokens: int | None
     latency: str  # low | normal | unspecified
     cost: str  # low | normal | unspecified
     task_class: str  # code | creative | general
@@ -39,6 +41,8 @@ class Features:
     stream: bool
     # What the request needs from a model (routing/needs.py): a leaf takes the first model lacking none of it.
     needs: frozenset[str] = frozenset()
+    # Choices generated (n, or completions' best_of): what Azure counts against the TPM, and bills, is each one's.
+    output_choices: int = 1
 
     def __post_init__(self) -> None:
         # as_dict gives a list (logs are JSON); reading one back keeps the set.

@@ -31,7 +31,7 @@ _AUDIO_NEEDS = frozenset({"audio_input", "audio_output"})
 
 
 def inspect_request(
-    body: ClientBody, hints: RouteHints, output_tokens: int | None, *, classify: bool = True
+    body: ClientBody, hints: RouteHints, output_tokens: int | None, *, classify: bool = True, output_choices: int = 1
 ) -> Features:
     """`classify=False` skips the task classifier: no question will ask when the client named its model."""
     needs = request_needs(body.endpoint.operation, body.json)
@@ -49,6 +49,7 @@ def inspect_request(
         task_class_reason=verdict.reason,
         stream=body.stream,
         needs=needs,
+        output_choices=output_choices,
     )
 
 

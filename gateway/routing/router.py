@@ -15,7 +15,7 @@ from gateway.routing.inspect_request import inspect_request
 from gateway.routing.model_traits import ModelTraitsTable
 from gateway.routing.policy import Policy
 from gateway.routing.prompt_size import CountNeeded, PromptSize
-from gateway.routing.token_count import TokenCounter, requested_output_tokens
+from gateway.routing.token_count import TokenCounter, requested_choices, requested_output_tokens
 
 
 @frozen
@@ -35,7 +35,10 @@ class Router:
     async def route(self, body: ClientBody, headers: Headers) -> Routed:
         json_body = body.json or {}
         walks_tree = self.policy is not None and self.policy.entry_for(body.model) is not None
-        features = inspect_request(body, read_hints(headers), requested_output_tokens(json_body), classify=walks_tree)
+        output_tokens, choices = requested_output_tokens(json_body), requested_choices(json_body)
+        features = inspect_request(
+            body, read_hints(headers), output_tokens, classify=walks_tree, output_choices=choices
+        )
         # A form's fields are not counted (its files are most of its bytes): there is nothing to gather.
         gathered_bytes = len(body.raw) if body.json is not None else 0
         size = PromptSize(self.counter, body.endpoint.operation, json_body, gathered_bytes)

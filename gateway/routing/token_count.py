@@ -201,17 +201,18 @@ _OUTPUT_LIMIT_FIELDS = ("max_completion_tokens", "max_tokens", "max_output_token
 
 
 def requested_output_tokens(body: Mapping[str, Any]) -> int | None:
-    """The most output tokens a request may produce: its limit times the choices it asks for; None if unlimited."""
-    limit = None
+    """The most output tokens one choice of a request may produce; None if unlimited."""
     for name in _OUTPUT_LIMIT_FIELDS:
         limit = _count_field(body, name)
         if limit is not None:
-            break
-    if limit is None:
-        return None
-    # Completions generate `best_of` candidates server-side and bill them all; `n` <= `best_of` is returned.
-    choices = max(_count_field(body, "n") or 1, _count_field(body, "best_of") or 1)
-    return limit * choices
+            return limit
+    return None
+
+
+def requested_choices(body: Mapping[str, Any]) -> int:
+    """The choices a request has generated: `n`, or completions' `best_of` candidates, which are generated
+    server-side and billed too (`n` <= `best_of` are returned)."""
+    return max(_count_field(body, "n") or 1, _count_field(body, "best_of") or 1)
 
 
 def _count_field(body: Mapping[str, Any], name: str) -> int | None:

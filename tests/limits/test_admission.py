@@ -108,6 +108,9 @@ def test_estimate_is_the_prompt_plus_the_most_the_answer_may_use(config: Gateway
     assert admission.estimate(100, None, generates_text=True) == 800  # no max_tokens: the configured default
     assert admission.estimate(100, 0, generates_text=True) == 100
     assert admission.estimate(100, None, generates_text=False) == 100  # embeddings: the prompt only
+    # Each choice (n) may use the whole cap, and Azure counts every one against the TPM.
+    assert admission.estimate(100, 50, generates_text=True, choices=3) == 250
+    assert admission.estimate(100, None, generates_text=True, choices=2) == 1500
 
 
 def test_wait_for_room_seconds_is_the_setting(config: GatewayConfig) -> None:

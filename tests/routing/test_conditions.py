@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
@@ -318,6 +319,15 @@ def test_most_usd_adds_the_most_output_the_request_allows() -> None:
         "most_usd on gpt-4.1 $0.050008 > $0.05 (5,000 prompt tokens: $0.01; with up to 5,001 output tokens: $0.050008)",
     )
     assert prompt_only.evaluate(just_over, tokens).holds is False  # the same request, its prompt alone
+
+
+def test_most_usd_counts_the_output_of_every_choice() -> None:
+    # n=2: two answers of up to 2,500 tokens each are billed as 5,000 output tokens.
+    tokens = Tokens({"gpt-4.1": 5_000})
+    most = priced({"most_usd": {"on": "gpt-4.1", "over": 0.05}})
+    two_choices = dataclasses.replace(features(output_tokens=2_501), output_choices=2)
+    assert most.evaluate(two_choices, tokens).holds is True
+    assert most.evaluate(dataclasses.replace(two_choices, output_choices=1), tokens).holds is False
 
 
 def test_most_usd_assumes_the_default_output_when_the_request_sets_no_limit() -> None:

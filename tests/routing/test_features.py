@@ -53,6 +53,7 @@ def test_as_dict_holds_every_field_and_round_trips() -> None:
         "task_class_reason": "a traceback",
         "stream": True,
         "needs": ["image_input", "tools"],  # a list, sorted: routing-log lines are JSON
+        "output_choices": 1,
     }
     assert Features(**features.as_dict()) == features
     assert features.needs == {"image_input", "tools"}

@@ -93,7 +93,9 @@ def classifier(monkeypatch: pytest.MonkeyPatch) -> ClassifierSpy:
 
 def test_the_features_of_a_chat_request(classifier: ClassifierSpy) -> None:
     payload = {**user([{"type": "image_url", "image_url": {"url": "x"}}]), "stream": True}
-    features = inspect_request(json_body("chat/completions", payload), RouteHints("low", "normal"), 512)
+    features = inspect_request(
+        json_body("chat/completions", payload), RouteHints("low", "normal"), 512, output_choices=2
+    )
     assert features.as_dict() == {
         "operation": "chat/completions",
         "task": "chat",
@@ -106,6 +108,7 @@ def test_the_features_of_a_chat_request(classifier: ClassifierSpy) -> None:
         "task_class_reason": "a traceback",
         "stream": True,
         "needs": ["image_input"],
+        "output_choices": 2,
     }
 
 
@@ -130,6 +133,7 @@ def test_the_features_of_a_responses_request(classifier: ClassifierSpy) -> None:
         "task_class_reason": "a traceback",
         "stream": True,
         "needs": ["image_input", "json_schema", "reasoning", "responses_api", "tools"],
+        "output_choices": 1,
     }
 
 

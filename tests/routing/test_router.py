@@ -489,6 +489,16 @@ async def test_prompt_beyond_every_window_is_context_length_exceeded(router: Rou
         await route(router, Case("x", chat("word " * 20, model="gpt-4.1", max_tokens=2_000_000), "-"))
 
 
+async def test_each_choice_has_the_window_to_itself(router: Router) -> None:
+    # gpt-35-turbo's 4,096 tokens hold one 3,000-token answer: eight of them are eight answers, not the 24,000
+    # tokens that no model of its family (16,384 at most) would hold.
+    eight = chat("Say hi.", model="gpt-35-turbo", max_tokens=3000, n=8)
+    routed = await route(router, Case("x", eight, "gpt-35-turbo"))
+    assert (routed.features.output_tokens, routed.features.output_choices) == (3000, 8)
+    with pytest.raises(ContextLengthExceeded):
+        await route(router, Case("x", chat("Say hi.", model="gpt-35-turbo", max_tokens=20_000), "-"))
+
+
 async def test_legacy_completion_too_long_for_its_only_model_is_context_length_exceeded(router: Router) -> None:
     # Larger models further down the tree do not serve the Completions API: the window is what failed.
     with pytest.raises(ContextLengthExceeded) as caught:

@@ -15,7 +15,7 @@ import pytest
 
 from gateway.routing import token_count
 from gateway.routing.encodings import Encodings
-from gateway.routing.token_count import PromptTokens, TokenCounter, requested_output_tokens
+from gateway.routing.token_count import PromptTokens, TokenCounter, requested_choices, requested_output_tokens
 from gateway.routing.tool_prompt import render_tools
 from tests.routing.test_tool_prompt import WEATHER
 
@@ -115,11 +115,7 @@ def test_text_length() -> None:
         ({"max_tokens": 100}, 100),
         ({"max_completion_tokens": 50, "max_tokens": 100}, 50),
         ({"max_completion_tokens": None, "max_tokens": 100}, 100),
-        ({"max_tokens": 100, "n": 3}, 300),
-        ({"max_tokens": 100, "n": 1}, 100),
-        ({"max_tokens": 100, "n": None}, 100),
-        ({"max_tokens": 100, "best_of": 5, "n": 2}, 500),
-        ({"max_tokens": 100, "n": 4, "best_of": 4}, 400),
+        ({"max_tokens": 100, "n": 3}, 100),  # per choice: each has the window to itself
         ({"n": 3}, None),
         ({"max_tokens": True}, None),
         ({"max_tokens": "100"}, None),
@@ -135,6 +131,22 @@ def test_text_length() -> None:
 )
 def test_requested_output_tokens(body: dict[str, Any], expected: int | None) -> None:
     assert requested_output_tokens(body) == expected
+
+
+@pytest.mark.parametrize(
+    ("body", "choices"),
+    [
+        ({}, 1),
+        ({"n": 3}, 3),
+        ({"n": None}, 1),
+        ({"n": 0}, 1),
+        ({"n": True}, 1),
+        ({"best_of": 5, "n": 2}, 5),  # completions generate (and bill) best_of candidates
+        ({"n": 4, "best_of": 4}, 4),
+    ],
+)
+def test_requested_choices(body: dict[str, Any], choices: int) -> None:
+    assert requested_choices(body) == choices
 
 
 # --- cache ----------------------------------------------------------------------------------------------------
