@@ -19,6 +19,9 @@ class Endpoint:
     typed_fields: tuple[tuple[str, type | tuple[type, ...]], ...] = ()
     # multipart: the required fields that are file uploads; every other required field is a text part
     uploads: frozenset[str] = frozenset()
+    # JSON text fields with a most length in characters, which Azure refuses beyond (so they are refused here,
+    # before any budget is taken or Azure is called)
+    max_chars: tuple[tuple[str, int], ...] = ()
 
 
 _COMMON_TYPES: tuple[tuple[str, type | tuple[type, ...]], ...] = (("model", str), ("stream", bool))
@@ -47,7 +50,15 @@ ENDPOINTS: dict[str, Endpoint] = {
         ),
         Endpoint("embeddings", "json", "json", ("model", "input"), _COMMON_TYPES),
         Endpoint("images/generations", "json", "json", ("model", "prompt"), (*_COMMON_TYPES, ("prompt", str))),
-        Endpoint("audio/speech", "json", "json", ("model", "input", "voice"), (*_COMMON_TYPES, ("input", str))),
+        # TTS `input` and `instructions`: "The maximum length is 4096 characters" (Azure's spec and the SDK's).
+        Endpoint(
+            "audio/speech",
+            "json",
+            "json",
+            ("model", "input", "voice"),
+            (*_COMMON_TYPES, ("input", str), ("instructions", str)),
+            max_chars=(("input", 4096), ("instructions", 4096)),
+        ),
         Endpoint("images/edits", "multipart", "image", ("model", "prompt", "image|image[]"), uploads=_IMAGE_UPLOADS),
         Endpoint("audio/transcriptions", "multipart", "audio", ("model", "file"), uploads=_AUDIO_UPLOADS),
         Endpoint("audio/translations", "multipart", "audio", ("model", "file"), uploads=_AUDIO_UPLOADS),

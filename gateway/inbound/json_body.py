@@ -48,6 +48,14 @@ def _check_fields(endpoint: Endpoint, body: dict[str, Any]) -> None:
                 param=name,
                 code="invalid_type",
             )
+    for name, most in endpoint.max_chars:
+        value = body.get(name)
+        if isinstance(value, str) and len(value) > most:
+            raise InvalidRequest(
+                f"'{name}' is too long: {len(value):,} characters, the maximum is {most:,}.",
+                param=name,
+                code="string_above_max_length",
+            )
 
 
 def _has_type(value: Any, expected: type | tuple[type, ...]) -> bool:

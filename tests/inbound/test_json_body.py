@@ -44,3 +44,20 @@ def test_form_content_type_is_rejected() -> None:
     with pytest.raises(InvalidRequest) as caught:
         parse_json_body(CHAT, "application/x-www-form-urlencoded", b'{"model": "m", "messages": []}')
     assert caught.value.code == "invalid_content_type"
+
+
+def speech(text: str, **extra: str) -> bytes:
+    import orjson
+
+    return orjson.dumps({"model": "tts-1", "voice": "alloy", "input": text, **extra})
+
+
+def test_speech_input_and_instructions_up_to_4096_characters_and_not_one_more() -> None:
+    speaking = ENDPOINTS["audio/speech"]
+    assert parse_json_body(speaking, "application/json", speech("é" * 4096)).json is not None  # characters, not bytes
+    for field in ("input", "instructions"):
+        too_long = speech("x" * 4097) if field == "input" else speech("hi", instructions="x" * 4097)
+        with pytest.raises(InvalidRequest) as caught:
+            parse_json_body(speaking, "application/json", too_long)
+        assert (caught.value.status, caught.value.param, caught.value.code) == (400, field, "string_above_max_length")
+        assert caught.value.message == f"'{field}' is too long: 4,097 characters, the maximum is 4,096."
