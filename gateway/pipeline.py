@@ -43,8 +43,9 @@ async def handle(
     services: Services, request: Request, endpoint: Endpoint, request_id: str, deployment_in_path: str | None = None
 ) -> Response:
     """`deployment_in_path`: an Azure-style URL's deployment name, which stands for the body's `model`."""
-    record = RequestRecord(request_id, endpoint.operation)
-    finish = Finish(services.admission, services.routing_log, record, services.prices)
+    finish = Finish(
+        services.admission, services.routing_log, RequestRecord(request_id, endpoint.operation), services.prices
+    )
     tracing = services.tracing
     traced = None if tracing is None else tracing.request_span(endpoint.operation, request.headers, request_id)
     # The body's room in the process's budget is held until the request has been dispatched.
