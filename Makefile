@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 CONFIG ?= config/gateway.yaml
 SIMULATOR_PORT ?= 9100
 
-.PHONY: run test lint typecheck bench check clean redis-server chromium lock models
+.PHONY: run test lint typecheck bench eval check clean redis-server chromium lock models
 
 # Without AZURE_OPENAI_ENDPOINT the gateway runs the local Azure simulator in-process and uses it.
 run: $(STAMP)
@@ -32,6 +32,11 @@ check: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m tests.bench.run
+
+# Agreement of the routing tree with the labelled evaluation set (tests/eval/), held-out part first, and the
+# time of features plus decision. `$(BIN)/python -m tests.eval.run --misses` lists the tuning part's misses.
+eval: $(STAMP)
+	$(BIN)/python -m tests.eval.run
 
 # Installs exactly the locked versions, every file checked against its hash; nothing is resolved anew.
 # pip-sync removes what an older lock installed and this one no longer has.

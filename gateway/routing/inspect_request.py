@@ -6,14 +6,13 @@ request needs of a model (routing/needs.py) says which models can take it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from gateway.inbound.fields import ClientBody
+from gateway.routing.conversation_text import chat_conversation, responses_conversation
 from gateway.routing.features import Features, TaskFamily
 from gateway.routing.hints import RouteHints
 from gateway.routing.needs import request_needs, requested_format
-from gateway.routing.task_classifier import TaskVerdict, classify_task
+from gateway.routing.task_classifier import TaskVerdict
+from gateway.routing.task_turns import classify_conversation
 
 _FAMILY_BY_OPERATION: dict[str, TaskFamily] = {
     "images/generations": "image_generation",
@@ -81,51 +80,6 @@ def _task_class(body: ClientBody, task: TaskFamily, hints: RouteHints) -> TaskVe
     if task not in _CHAT_TASKS or body.json is None:
         return TaskVerdict("general", "not a text task", {"code": 0.0, "creative": 0.0, "general": 0.0})
     operation = body.endpoint.operation
-    prompt, system = _responses_texts(body.json) if operation == "responses" else _prompt_texts(body.json)
+    conversation = responses_conversation(body.json) if operation == "responses" else chat_conversation(body.json)
     structured = requested_format(body.json, operation) is not None
-    return classify_task(prompt, system=system, has_tools=bool(body.json.get("tools")), structured_output=structured)
-
-
-def _prompt_texts(json_body: Mapping[str, Any]) -> tuple[str, str]:
-    """The user's text (most recent last) and the system text, as the classifier reads them."""
-    prompt = json_body.get("prompt")
-    if isinstance(prompt, str):
-        return prompt, ""
-    if isinstance(prompt, list):
-        return "\n".join(item for item in prompt if isinstance(item, str)), ""
-    return _message_texts(json_body.get("messages"))
-
-
-def _responses_texts(json_body: Mapping[str, Any]) -> tuple[str, str]:
-    """A Responses body's `input` (a string, or items: messages among tool calls and their outputs) and its
-    `instructions`, which stand where a system message would."""
-    instructions = json_body.get("instructions")
-    given = json_body.get("input")
-    if isinstance(given, str):
-        user, system = given, ""
-    else:
-        user, system = _message_texts(given)
-    texts = [text for text in (instructions if isinstance(instructions, str) else "", system) if text]
-    return user, "\n".join(texts)
-
-
-def _message_texts(messages: Any) -> tuple[str, str]:
-    user: list[str] = []
-    system: list[str] = []
-    for message in messages if isinstance(messages, list) else ():
-        if not isinstance(message, dict):
-            continue
-        texts = _texts(message.get("content"))
-        if message.get("role") in ("system", "developer"):
-            system.extend(texts)
-        elif message.get("role") == "user":
-            user.extend(texts)
-    return "\n".join(user), "\n".join(system)
-
-
-def _texts(content: Any) -> list[str]:
-    if isinstance(content, str):
-        return [content]
-    if isinstance(content, list):
-        return [part["text"] for part in content if isinstance(part, dict) and isinstance(part.get("text"), str)]
-    return []
+    return classify_conversation(conversation, has_tools=bool(body.json.get("tools")), structured_output=structured)

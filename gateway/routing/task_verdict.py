@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
+from typing import Final
 
 from gateway.routing.task_evidence import Evidence
 from gateway.routing.task_groups import GENERAL_PRIOR, GROUPS, QUOTED_GROUPS, TASK_CLASSES, TaskClass
@@ -20,6 +21,16 @@ class TaskVerdict:
     task_class: TaskClass
     reason: str  # short human-readable why, strongest signals first
     scores: Mapping[str, float]  # {"code": x, "creative": y, "general": z}
+
+
+# A winner this far ahead of the runner-up decided on its own evidence (one strong cue is 3-4 points).
+DECISIVE_LEAD: Final = 2.0
+
+
+def decisive(verdict: TaskVerdict) -> bool:
+    """Whether the verdict's winner leads the runner-up clearly."""
+    first, second = sorted(verdict.scores.values(), reverse=True)[:2]
+    return first - second >= DECISIVE_LEAD
 
 
 def class_scores(evidence: Evidence, prior: float) -> tuple[dict[TaskClass, float], list[tuple[float, str]]]:

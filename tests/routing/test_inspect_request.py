@@ -10,6 +10,7 @@ import pytest
 from gateway.inbound.endpoints import ENDPOINTS
 from gateway.inbound.fields import ClientBody
 from gateway.routing import inspect_request as inspect_module
+from gateway.routing.conversation_text import Conversation
 from gateway.routing.hints import RouteHints
 from gateway.routing.inspect_request import inspect_request, task_family
 from gateway.routing.task_classifier import TaskVerdict
@@ -77,17 +78,17 @@ def test_image_input(operation: str, payload: dict[str, Any], expected: bool) ->
 class ClassifierSpy:
     def __init__(self, verdict: TaskVerdict) -> None:
         self.verdict = verdict
-        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.calls: list[tuple[tuple[str, ...], dict[str, Any]]] = []
 
-    def __call__(self, prompt: str, **options: Any) -> TaskVerdict:
-        self.calls.append((prompt, options))
+    def __call__(self, conversation: Conversation, **options: Any) -> TaskVerdict:
+        self.calls.append((conversation.turns, {"system": conversation.system, **options}))
         return self.verdict
 
 
 @pytest.fixture
 def classifier(monkeypatch: pytest.MonkeyPatch) -> ClassifierSpy:
     spy = ClassifierSpy(TaskVerdict("code", "a traceback", {"code": 2.0, "creative": 0.0, "general": 0.0}))
-    monkeypatch.setattr(inspect_module, "classify_task", spy)
+    monkeypatch.setattr(inspect_module, "classify_conversation", spy)
     return spy
 
 
@@ -152,15 +153,15 @@ def test_the_classifier_reads_user_and_system_text_and_the_request_shape(classif
     }
     inspect_request(json_body("chat/completions", payload), NO_HINTS, None)
     assert classifier.calls == [
-        ("first\nsecond", {"system": "You review code.\nBe terse.", "has_tools": True, "structured_output": True})
+        (("first", "second"), {"system": "You review code.\nBe terse.", "has_tools": True, "structured_output": True})
     ]
 
 
 @pytest.mark.parametrize(
     ("payload", "prompt", "options"),
     [
-        ({"input": "Write a haiku"}, "Write a haiku", {}),
-        ({"input": "x", "instructions": "You are a poet."}, "x", {"system": "You are a poet."}),
+        ({"input": "Write a haiku"}, ("Write a haiku",), {}),
+        ({"input": "x", "instructions": "You are a poet."}, ("x",), {"system": "You are a poet."}),
         (
             {
                 "instructions": "Be brief.",
@@ -175,18 +176,18 @@ def test_the_classifier_reads_user_and_system_text_and_the_request_shape(classif
                     "not an item",
                 ],
             },
-            "first\nsecond",
+            ("first", "second"),
             {"system": "Be brief.\nAnswer in French.\nNo emoji."},
         ),
-        ({"input": "x", "tools": [{"type": "web_search_preview"}]}, "x", {"has_tools": True}),
-        ({"input": "x", "text": {"format": {"type": "json_object"}}}, "x", {"structured_output": True}),
-        ({"input": "x", "text": {"format": {"type": "text"}}, "response_format": {"type": "json_object"}}, "x", {}),
-        ({"previous_response_id": "resp_1"}, "", {}),  # input carried on from before
-        ({"input": {"not": "a list"}, "instructions": 7}, "", {}),
+        ({"input": "x", "tools": [{"type": "web_search_preview"}]}, ("x",), {"has_tools": True}),
+        ({"input": "x", "text": {"format": {"type": "json_object"}}}, ("x",), {"structured_output": True}),
+        ({"input": "x", "text": {"format": {"type": "text"}}, "response_format": {"type": "json_object"}}, ("x",), {}),
+        ({"previous_response_id": "resp_1"}, (), {}),  # input carried on from before
+        ({"input": {"not": "a list"}, "instructions": 7}, (), {}),
     ],
 )
 def test_the_classifier_reads_a_responses_body(
-    classifier: ClassifierSpy, payload: dict[str, Any], prompt: str, options: dict[str, Any]
+    classifier: ClassifierSpy, payload: dict[str, Any], prompt: tuple[str, ...], options: dict[str, Any]
 ) -> None:
     inspect_request(json_body("responses", payload), NO_HINTS, None)
     expected = {"system": "", "has_tools": False, "structured_output": False, **options}
@@ -196,14 +197,14 @@ def test_the_classifier_reads_a_responses_body(
 @pytest.mark.parametrize(
     ("payload", "prompt", "options"),
     [
-        ({"prompt": "Once upon"}, "Once upon", {}),
-        ({"prompt": ["a", 7, "b"]}, "a\nb", {}),
-        ({"prompt": "x", "tools": [], "response_format": {"type": "text"}}, "x", {}),
-        ({"prompt": "x", "response_format": {"type": "json_object"}}, "x", {"structured_output": True}),
+        ({"prompt": "Once upon"}, ("Once upon",), {}),
+        ({"prompt": ["a", 7, "b"]}, ("a\nb",), {}),
+        ({"prompt": "x", "tools": [], "response_format": {"type": "text"}}, ("x",), {}),
+        ({"prompt": "x", "response_format": {"type": "json_object"}}, ("x",), {"structured_output": True}),
     ],
 )
 def test_the_classifier_reads_a_legacy_prompt(
-    classifier: ClassifierSpy, payload: dict[str, Any], prompt: str, options: dict[str, Any]
+    classifier: ClassifierSpy, payload: dict[str, Any], prompt: tuple[str, ...], options: dict[str, Any]
 ) -> None:
     inspect_request(json_body("completions", payload), NO_HINTS, None)
     expected = {"system": "", "has_tools": False, "structured_output": False, **options}

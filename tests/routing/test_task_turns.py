@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+import pytest
+
+from gateway.routing.conversation_text import Conversation
+from gateway.routing.task_classifier import classify_task
+from gateway.routing.task_turns import classify_conversation
+
+FUNCTION = "Why does this throw?\n```python\ndef avg(xs):\n    return sum(xs) / len(xs)\n```"
+
+
+def classify(*turns: str, system: str = "") -> tuple[str, str]:
+    verdict = classify_conversation(Conversation(turns, system), has_tools=False, structured_output=False)
+    return verdict.task_class, verdict.reason
+
+
+def test_one_turn_is_read_as_the_classifier_reads_it() -> None:
+    alone = classify_task(FUNCTION)
+    assert classify(FUNCTION) == (alone.task_class, alone.reason)
+
+
+@pytest.mark.parametrize(
+    ("turns", "task_class"),
+    [
+        ((FUNCTION, "write me a limerick about it"), "creative"),
+        ((FUNCTION, "honestly my manager keeps yelling at me and I feel awful today"), "creative"),
+        (("Write a poem about autumn leaves", FUNCTION), "code"),
+        (("写一首关于秋天的诗", "帮我看看这个报错：TypeError: unsupported operand type(s) for +"), "code"),
+    ],
+)
+def test_the_last_turn_decides_when_it_asks_something_new(turns: tuple[str, ...], task_class: str) -> None:
+    got, reason = classify(*turns)
+    assert got == task_class
+    assert reason.startswith(f"the last user turn ({len(turns)} of {len(turns)}): ")
+
+
+@pytest.mark.parametrize(
+    ("turns", "task_class"),
+    [
+        ((FUNCTION, "now make it faster"), "code"),
+        (("Tell me a joke about cats", "another one"), "creative"),
+        (("写一首关于秋天的诗", "再来一首"), "creative"),
+        (("帮我写一个快速排序的 Python 函数", "改成并发的"), "code"),
+    ],
+)
+def test_a_follow_up_is_read_with_the_turn_it_follows(turns: tuple[str, ...], task_class: str) -> None:
+    got, reason = classify(*turns)
+    assert got == task_class
+    assert reason.startswith("user turn 1 of 2, which the last (“")
+
+
+def test_a_follow_up_looks_back_past_a_turn_that_decides_nothing() -> None:
+    task_class, reason = classify(FUNCTION, "ok", "now make it faster")
+    assert task_class == "code"
+    assert reason.startswith("user turn 1 of 3, which the last (“now make it faster”) follows up: code block")
+
+
+def test_a_follow_up_whose_earlier_turns_decide_nothing_says_so() -> None:
+    task_class, reason = classify("hmm", "ok then")
+    assert task_class == "general"
+    assert reason.startswith("the last user turn (“ok then”) with the one before, neither decisive")
+
+
+def test_a_long_last_turn_is_not_a_follow_up_however_it_starts() -> None:
+    long_turn = "now tell me about the history of the Roman aqueducts and how the water reached the city " * 3
+    assert classify(FUNCTION, long_turn)[1].startswith("the last user turn (2 of 2)")
+
+
+def test_the_system_prompt_never_outvotes_a_clear_ask() -> None:
+    assert classify("Write a birthday poem for my grandmother", system="You are a senior Python engineer.")[0] == (
+        "creative"
+    )
+    assert classify(FUNCTION, system="You are a friendly poet and storyteller.")[0] == "code"
+
+
+def test_the_system_prompt_settles_what_the_ask_leaves_open() -> None:
+    ask = "top five customers by revenue last month"
+    alone = classify(ask)[0]
+    with_system = classify(ask, system="You are a PostgreSQL expert who writes SQL queries for our database.")[0]
+    assert (alone, with_system) == ("general", "code")
+
+
+def test_no_turns_at_all() -> None:
+    assert classify()[0] == "general"
