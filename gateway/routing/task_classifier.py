@@ -10,12 +10,24 @@ text patterns in `task_text_patterns`, collecting evidence in `task_evidence`, a
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
+
 from gateway.routing.task_evidence import Evidence, add_cue, collect_requests, collect_shape, collect_words
 from gateway.routing.task_groups import TASK_CLASSES, TaskClass
+from gateway.routing.task_model import TaskModel, load_task_model
 from gateway.routing.task_text_patterns import SYSTEM_PERSONA_RE
-from gateway.routing.task_verdict import TaskVerdict, class_scores, reach_verdict
+from gateway.routing.task_verdict import TaskVerdict, class_scores, group_scores, reach_verdict
 
-__all__ = ["MAX_PROMPT_CHARS", "MAX_SYSTEM_CHARS", "TaskClass", "TaskVerdict", "classify_task"]
+__all__ = [
+    "MAX_PROMPT_CHARS",
+    "MAX_SYSTEM_CHARS",
+    "TaskClass",
+    "TaskVerdict",
+    "classify_task",
+    "read_evidence",
+    "rule_verdict",
+]
 
 # The end of a conversation says what is wanted now, and reading a megabyte of pasted context would cost
 # milliseconds on every request. A system prompt states its persona and purpose in its opening sentences,
@@ -32,6 +44,8 @@ _SCAN_HEAD, _SCAN_TAIL = 250, 350
 _INTENT_HEAD, _INTENT_TAIL = 250, 250
 _ASK_HEAD, _ASK_TAIL = 200, 150
 
+TASK_MODEL = load_task_model()
+
 # A system prompt shapes the answer but the user's words decide the task: its evidence is damped and capped.
 _SYSTEM_DAMPING = 0.4
 
@@ -39,13 +53,29 @@ _SYSTEM_DAMPING = 0.4
 def classify_task(
     prompt: str, *, system: str = "", has_tools: bool = False, structured_output: bool = False
 ) -> TaskVerdict:
+    evidence, low = read_evidence(prompt, system=system, has_tools=has_tools, structured_output=structured_output)
+    rules = reach_verdict(evidence)
+    return rules if TASK_MODEL is None else _revised(TASK_MODEL, rules, evidence, low)
+
+
+def rule_verdict(
+    prompt: str, *, system: str = "", has_tools: bool = False, structured_output: bool = False
+) -> TaskVerdict:
+    """The hand-written rules' verdict alone: what is certain in a text, as the turn reading asks."""
+    evidence, _ = read_evidence(prompt, system=system, has_tools=has_tools, structured_output=structured_output)
+    return reach_verdict(evidence)
+
+
+def read_evidence(prompt: str, *, system: str, has_tools: bool, structured_output: bool) -> tuple[Evidence, str]:
+    """The rules' evidence, and the lower-cased text they read (the learned model reads its words)."""
     text = prompt[-MAX_PROMPT_CHARS:]
     scan = _window(text, _SCAN_HEAD, _SCAN_TAIL)
     intent = _window(scan, _INTENT_HEAD, _INTENT_TAIL)
     low_intent = intent.lower()
     ask = _window(low_intent, _ASK_HEAD, _ASK_TAIL)
     evidence: Evidence = {}
-    collect_words(scan.lower(), low_intent, evidence)
+    low = scan.lower()
+    collect_words(low, low_intent, evidence)
     collect_shape(text, scan, intent, ask, evidence)
     collect_requests(ask, evidence)
     if system:
@@ -55,7 +85,18 @@ def classify_task(
         add_cue(evidence, "tools", "tools", 0.75)
     if structured_output:
         add_cue(evidence, "structured", "structured", 0.75)
-    return reach_verdict(evidence)
+    return evidence, low
+
+
+def _revised(model: TaskModel, rules: TaskVerdict, evidence: Evidence, low: str) -> TaskVerdict:
+    task_class, totals, words = model.decide(group_scores(evidence), low)
+    scores: Mapping[str, float] = MappingProxyType({task: round(totals[task], 2) for task in TASK_CLASSES})
+    if task_class == rules.task_class:
+        return TaskVerdict(task_class, rules.reason, scores)
+    said = f"words {', '.join(words)}" if words else "the weight of the evidence"
+    return TaskVerdict(
+        task_class, f"learned model, from {said} (the rules read {rules.task_class}: {rules.reason})", scores
+    )
 
 
 def _window(text: str, head: int, tail: int) -> str:

@@ -12,7 +12,7 @@ import re
 from typing import Final
 
 from gateway.routing.conversation_text import Conversation
-from gateway.routing.task_classifier import TaskVerdict, classify_task
+from gateway.routing.task_classifier import TaskVerdict, classify_task, rule_verdict
 from gateway.routing.task_verdict import decisive
 
 # A follow-up is short: a new task comes with what it is about.
@@ -30,36 +30,34 @@ _FOLLOW_UP_RE: Final = re.compile(
 
 
 def classify_conversation(conversation: Conversation, *, has_tools: bool, structured_output: bool) -> TaskVerdict:
+    text, turn = deciding_text(conversation, has_tools=has_tools, structured_output=structured_output)
+    verdict = classify_task(text, system=conversation.system, has_tools=has_tools, structured_output=structured_output)
+    return verdict if turn is None else TaskVerdict(verdict.task_class, f"{turn}: {verdict.reason}", verdict.scores)
+
+
+def deciding_text(conversation: Conversation, *, has_tools: bool, structured_output: bool) -> tuple[str, str | None]:
+    """The text that says what is asked (the last turn, or a follow-up with the turn it follows), and which turn
+    that is, in words (None for a single turn). Follow-ups are told by the rules alone: what is certain."""
     turns = conversation.turns
-    if not turns:
-        return classify_task("", system=conversation.system, has_tools=has_tools, structured_output=structured_output)
+    if len(turns) < 2:
+        return (turns[0] if turns else ""), None
 
-    def classify(text: str) -> TaskVerdict:
-        return classify_task(text, system=conversation.system, has_tools=has_tools, structured_output=structured_output)
+    def rules(text: str) -> TaskVerdict:
+        return rule_verdict(text, system=conversation.system, has_tools=has_tools, structured_output=structured_output)
 
-    last = classify(turns[-1])
     count = len(turns)
-    if count == 1:
-        return last
-    if not _follows_up(turns[-1], last):
-        return _told(last, f"the last user turn ({count} of {count})")
+    if not _follows_up(turns[-1], rules(turns[-1])):
+        return turns[-1], f"the last user turn ({count} of {count})"
     quoted = _quote(turns[-1])
-    first_read: TaskVerdict | None = None
     for index in range(count - 2, max(-1, count - 2 - _EARLIER_TURNS), -1):
-        joined = classify(turns[index] + "\n" + turns[-1])
-        if decisive(joined):
-            return _told(joined, f"user turn {index + 1} of {count}, which the last ({quoted}) follows up")
-        first_read = first_read or joined
-    assert first_read is not None  # count > 1: the loop ran
-    return _told(first_read, f"the last user turn ({quoted}) with the one before, neither decisive")
+        joined = turns[index] + "\n" + turns[-1]
+        if decisive(rules(joined)):
+            return joined, f"user turn {index + 1} of {count}, which the last ({quoted}) follows up"
+    return turns[-2] + "\n" + turns[-1], f"the last user turn ({quoted}) with the one before, neither decisive"
 
 
 def _follows_up(text: str, verdict: TaskVerdict) -> bool:
     return len(text) <= _FOLLOW_UP_CHARS and not decisive(verdict) and _FOLLOW_UP_RE.match(text.lower()) is not None
-
-
-def _told(verdict: TaskVerdict, turn: str) -> TaskVerdict:
-    return TaskVerdict(verdict.task_class, f"{turn}: {verdict.reason}", verdict.scores)
 
 
 def _quote(text: str, limit: int = 40) -> str:

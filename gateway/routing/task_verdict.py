@@ -45,6 +45,11 @@ def class_scores(evidence: Evidence, prior: float) -> tuple[dict[TaskClass, floa
     return totals, ranked
 
 
+def group_scores(evidence: Evidence) -> dict[str, float]:
+    """Each group's capped score."""
+    return {group: min(GROUPS[group].cap, sum(examples.values())) for group, examples in evidence.items()}
+
+
 def reach_verdict(evidence: Evidence) -> TaskVerdict:
     totals, ranked = class_scores(evidence, GENERAL_PRIOR)
     # Decided on the rounded scores, so that a tie the caller can see in `scores` is a tie here too.

@@ -11,7 +11,15 @@ from typing import Any
 
 import pytest
 
+from gateway.routing import task_classifier
 from gateway.routing.task_classifier import MAX_PROMPT_CHARS, MAX_SYSTEM_CHARS, TaskVerdict, classify_task
+
+
+@pytest.fixture
+def rules_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The hand-written rules' own behaviour, without the learned model's final say."""
+    monkeypatch.setattr(task_classifier, "TASK_MODEL", None)
+
 
 DATA = Path(__file__).parent / "data" / "task_prompts.jsonl"
 CLASSES = ("code", "creative", "general")
@@ -131,7 +139,7 @@ def test_traditional_chinese_and_mixed_prompts(prompt: str, expected: str) -> No
 # --- request metadata --------------------------------------------------------------------------------------
 
 
-def test_tools_and_structured_output_nudge_toward_code() -> None:
+def test_tools_and_structured_output_nudge_toward_code(rules_only: None) -> None:
     plain = classify_task("look up the server status")
     nudged = classify_task("look up the server status", has_tools=True, structured_output=True)
     assert plain.task_class == "general"
@@ -146,7 +154,7 @@ def test_tools_and_structured_output_do_not_override_a_creative_request() -> Non
     assert classify_task("给我讲个笑话吧", has_tools=True, structured_output=True).task_class == "creative"
 
 
-def test_system_prompt_tips_a_borderline_request_but_not_a_clear_one() -> None:
+def test_system_prompt_tips_a_borderline_request_but_not_a_clear_one(rules_only: None) -> None:
     companion = "You are Mo, a warm and friendly companion."
     assert classify_task("any plans for the weekend?").task_class == "general"
     assert classify_task("any plans for the weekend?", system=companion).task_class == "creative"
@@ -189,7 +197,7 @@ def test_empty_prompt_is_general_with_a_default_reason() -> None:
     assert classify_task("   \n ").task_class == "general"
 
 
-def test_ties_go_to_general() -> None:
+def test_ties_go_to_general(rules_only: None) -> None:
     verdict = classify_task("regex poem")
     assert verdict.scores["code"] == verdict.scores["creative"] > verdict.scores["general"]
     assert verdict.task_class == "general"

@@ -2,9 +2,17 @@ from __future__ import annotations
 
 import pytest
 
+from gateway.routing import task_classifier
 from gateway.routing.conversation_text import Conversation
 from gateway.routing.task_classifier import classify_task
 from gateway.routing.task_turns import classify_conversation
+
+
+# The turn reading is tested on the rules alone: the learned model's verdicts change whenever it is retrained.
+@pytest.fixture(autouse=True)
+def rules_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(task_classifier, "TASK_MODEL", None)
+
 
 FUNCTION = "Why does this throw?\n```python\ndef avg(xs):\n    return sum(xs) / len(xs)\n```"
 

@@ -1,0 +1,100 @@
+"""A small learned model over the task classifier's evidence and the words of the text: its final say.
+
+The hand-written rules find what is certain (a code block, "write a poem", a stack trace) but stop improving
+on the long tail: a locking strategy described in words, a coding session that turns to venting, 行程 as an
+operating-system process in Taiwan usage. This is a multinomial logistic regression trained by
+`scripts/train_task_model.py` on the tuning part of the evaluation set (tests/eval/), never its held-out part.
+Its inputs are the rules' capped group scores and the words of the text the rules read: English words and
+word pairs, and Chinese character pairs. It ships as `task_model.json`, read once at import; no network, no
+native code, a few thousand dictionary lookups' worth of data, ~30 us per request.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+from collections.abc import Iterable, Mapping
+from importlib import resources
+from typing import Final
+
+from gateway.frozen import frozen
+from gateway.routing.task_groups import TASK_CLASSES, TaskClass
+
+Weights = tuple[float, float, float]  # per class, in TASK_CLASSES order
+
+_WORD_RE: Final = re.compile(r"[a-z][a-z0-9_'+#]*")
+_CJK_RE: Final = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
+MODEL_FILE: Final = "task_model.json"
+
+
+def text_features(low: str) -> list[str]:
+    """The words of a lower-cased text as the model knows them, each once, in text order."""
+    words = _WORD_RE.findall(low)
+    found = [f"w {word}" for word in words]
+    found += [f"b {first} {second}" for first, second in itertools.pairwise(words)]
+    if not low.isascii():
+        for run in _CJK_RE.findall(low):
+            found += [f"c {run[index : index + 2]}" for index in range(len(run) - 1)] or [f"c {run}"]
+    return list(dict.fromkeys(found))
+
+
+@frozen
+class TaskModel:
+    bias: Weights
+    weights: Mapping[str, Weights]  # "g <group>" per point of the group's score; word features per occurrence
+
+    def scores(
+        self, groups: Mapping[str, float], words: Iterable[str]
+    ) -> tuple[list[float], list[tuple[str, Weights]]]:
+        """Per-class scores, and the weights of each word found (for saying why)."""
+        totals = list(self.bias)
+        parts: list[tuple[str, Weights]] = []
+        weights = self.weights
+        for group, value in groups.items():
+            found = weights.get(f"g {group}")
+            if found is not None:
+                _add(totals, found, value)
+        for word in words:
+            found = weights.get(word)
+            if found is not None:
+                _add(totals, found, 1.0)
+                parts.append((word, found))
+        return totals, parts
+
+    def decide(self, groups: Mapping[str, float], low: str) -> tuple[TaskClass, dict[str, float], list[str]]:
+        """The class, the per-class scores, and the words that moved the winner most (strongest first)."""
+        totals, parts = self.scores(groups, text_features(low))
+        top = max(totals)
+        # Ties go to general (the last class), as the rules' do: the default model is the cheap mistake.
+        best = max(index for index, total in enumerate(totals) if total == top)
+        # A word counts for the winner by how much more it gives it than the runner-up's best.
+        lifts = sorted(
+            ((weights[best] - max(w for i, w in enumerate(weights) if i != best), word) for word, weights in parts),
+            reverse=True,
+        )
+        words = [word.split(" ", 1)[1] for lift, word in lifts[:3] if lift > 0.5]
+        return TASK_CLASSES[best], dict(zip(TASK_CLASSES, totals, strict=True)), words
+
+
+def _add(totals: list[float], weights: Weights, value: float) -> None:
+    totals[0] += weights[0] * value
+    totals[1] += weights[1] * value
+    totals[2] += weights[2] * value
+
+
+def load_task_model(text: str | None = None) -> TaskModel | None:
+    """The shipped model, or the one in `text` (JSON); None when none is shipped."""
+    if text is None:
+        source = resources.files("gateway.routing").joinpath(MODEL_FILE)
+        if not source.is_file():
+            return None
+        text = source.read_text(encoding="utf-8")
+    data = json.loads(text)
+    bias = _weights(data["bias"])
+    return TaskModel(bias, {feature: _weights(value) for feature, value in data["weights"].items()})
+
+
+def _weights(value: list[float]) -> Weights:
+    first, second, third = (float(item) for item in value)
+    return first, second, third
