@@ -4,22 +4,30 @@ The decision carries its path (each question, its answer and why) and notes on e
 passed over, so `explain` and the routing log can show an operator exactly why a request went where.
 
 A leaf's model must serve the request's task, lack none of its needs (routing/needs.py: structured outputs,
-tools, image input, the Responses API, ...) and hold its prompt. A model the client names is its choice: it
-is sent even when it lacks a need (Azure has the last word), with a note saying so.
+tools, image input, the Responses API, a transcript format, ...) and hold its prompt: the whole of it, or for
+embeddings and speech the one input its window holds by itself (routing/held_inputs.py). A model the client
+names is its choice: it is sent even when it lacks a need (Azure has the last word), with a note saying so.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Any
+from typing import Any, Protocol
 
 from gateway.errors import ContextLengthExceeded, InvalidRequest, ModelNotFound
 from gateway.frozen import frozen
 from gateway.routing.conditions import TokenSource
 from gateway.routing.features import Features
+from gateway.routing.held_inputs import INPUT, HeldInput
 from gateway.routing.model_traits import ModelTraits, ModelTraitsTable
-from gateway.routing.needs import describe, unmet
+from gateway.routing.needs import describe, param_of, unmet
 from gateway.routing.policy import Leaf, Policy
+
+
+class WindowTokens(TokenSource, Protocol):
+    def largest_input(self, model: str) -> HeldInput | None:
+        """The input `model`'s window holds by itself, where it does not hold the whole prompt at once."""
+        ...
 
 
 @frozen
@@ -51,10 +59,11 @@ class _Misfit:
     reason: str
     window: bool  # too small a context window, as opposed to a task or input it cannot take
     model: str = ""
+    param: str | None = None  # the request field a 400 for it names, where one field is to blame
 
 
 def decide(
-    policy: Policy | None, traits: ModelTraitsTable, features: Features, tokens: TokenSource, requested: str
+    policy: Policy | None, traits: ModelTraitsTable, features: Features, tokens: WindowTokens, requested: str
 ) -> Decision:
     entry = policy.entry_for(requested) if policy is not None else None
     if policy is not None and entry is not None:
@@ -66,7 +75,7 @@ def decide(
 
 
 def _walk(
-    policy: Policy, traits: ModelTraitsTable, features: Features, tokens: TokenSource, requested: str, entry: str
+    policy: Policy, traits: ModelTraitsTable, features: Features, tokens: WindowTokens, requested: str, entry: str
 ) -> Decision:
     path: list[Step] = []
     notes: list[str] = []
@@ -93,7 +102,7 @@ def _walk(
 
 
 def _first_fitting(
-    leaf: Leaf, traits: ModelTraitsTable, features: Features, tokens: TokenSource, notes: list[str]
+    leaf: Leaf, traits: ModelTraitsTable, features: Features, tokens: WindowTokens, notes: list[str]
 ) -> tuple[str | None, _Misfit | None]:
     last: _Misfit | None = None
     for model in leaf.models:
@@ -114,16 +123,26 @@ def _telling(kept: _Misfit | None, new: _Misfit) -> _Misfit:
 
 
 def _misfit(
-    model: ModelTraits, features: Features, tokens: TokenSource, excused: frozenset[str] = frozenset()
+    model: ModelTraits, features: Features, tokens: WindowTokens, excused: frozenset[str] = frozenset()
 ) -> _Misfit | None:
     """`excused`: needs not to hold against the model (a named model's, which the client chose knowingly)."""
     if features.task not in model.tasks:
         return _Misfit(f"it does not serve {features.task.replace('_', ' ')}", window=False)
     lacks = unmet(features.needs - excused, model.lacks)
     if lacks:
-        return _Misfit(describe(lacks), window=False)
+        return _Misfit(describe(lacks), window=False, param=param_of(lacks))
     if model.context_window is None:
         return None
+    held = tokens.largest_input(model.model)
+    if held is not None:
+        if held.tokens <= model.context_window:
+            return None
+        return _Misfit(
+            f"{held.param} is {held.tokens:,} tokens, over its limit of {model.context_window:,} per input",
+            window=True,
+            model=model.model,
+            param=INPUT,
+        )
     prompt = tokens.prompt_tokens(model.model)
     output = features.output_tokens or 0
     if prompt + output > model.context_window:
@@ -136,7 +155,7 @@ def _misfit(
 
 
 def _honour(
-    policy: Policy | None, traits: ModelTraitsTable, model: ModelTraits, features: Features, tokens: TokenSource
+    policy: Policy | None, traits: ModelTraitsTable, model: ModelTraits, features: Features, tokens: WindowTokens
 ) -> Decision:
     lacks = unmet(features.needs, model.lacks)
     notes = [f"{model.model} named though it has {describe(lacks)}: sent as named, Azure decides"] if lacks else []
@@ -155,6 +174,13 @@ def _honour(
             notes.append(f"escalated from {model.model} to {larger}: the prompt does not fit {model.model}")
             return Decision(larger, model.model, None, (), tuple(notes))
         notes.append(f"{larger} skipped: {larger_misfit.reason}")
+    held = tokens.largest_input(model.model)
+    if held is not None:
+        raise ContextLengthExceeded(
+            f"{held.param} is {held.tokens:,} tokens; {model.model} takes at most {model.context_window:,} per "
+            "input, and no larger model of its family can take it.",
+            param=INPUT,
+        )
     prompt = tokens.prompt_tokens(model.model)
     output = features.output_tokens or 0
     raise ContextLengthExceeded(
@@ -172,9 +198,10 @@ def _no_candidate(leaf: Leaf, misfit: _Misfit | None) -> InvalidRequest:
         return ContextLengthExceeded(
             f"The request is too long for every model the routing policy offers that can serve it: "
             f"for {misfit.model}, {reason}.",
-            param="messages",
+            param=misfit.param or "messages",
         )
     return InvalidRequest(
         f"No model the routing policy offers for this request ({listed}) can serve it: {reason}.",
+        param=misfit.param if misfit is not None else None,
         code="no_route",
     )

@@ -13,6 +13,7 @@ from gateway.routing.hints import RouteHints
 from gateway.routing.needs import request_needs, requested_format
 from gateway.routing.task_classifier import TaskVerdict
 from gateway.routing.task_turns import classify_conversation
+from gateway.routing.transcript_needs import transcript_needs
 
 _FAMILY_BY_OPERATION: dict[str, TaskFamily] = {
     "images/generations": "image_generation",
@@ -33,11 +34,12 @@ def inspect_request(
     body: ClientBody, hints: RouteHints, output_tokens: int | None, *, classify: bool = True, output_choices: int = 1
 ) -> Features:
     """`classify=False` skips the task classifier: no question will ask when the client named its model."""
-    needs = request_needs(body.endpoint.operation, body.json)
+    operation = body.endpoint.operation
+    needs = request_needs(operation, body.json) if body.json is not None else transcript_needs(operation, body.form)
     task = task_family(body, needs)
     verdict = _task_class(body, task, hints) if classify or hints.task is not None else _NOT_CLASSIFIED
     return Features(
-        operation=body.endpoint.operation,
+        operation=operation,
         task=task,
         image_input="image_input" in needs,
         output_tokens=output_tokens,

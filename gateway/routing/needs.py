@@ -5,6 +5,8 @@ A leaf (routing/decide.py) takes the first model that lacks none of the request'
 (dispatch/adapt.py) is skipped when it lacks one (unless adapting the request for it drops the field that makes
 the need), so the two read a request and a model the same way. A model the table does not list lacks nothing:
 not knowing is never a reason to skip it (image input aside, which goes by its deployment's `vision`).
+A transcription form's needs (a transcript format, timestamps) are read by routing/transcript_needs.py and told
+and met here like the rest.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from gateway.routing.model_facts import ModelFacts
+from gateway.routing.transcript_needs import PARAM_OF_NEED, TRANSCRIPT_NEEDS, transcript_lacks
 
 # Each need, in the order a misfit is told, with what a model lacking it is said to have none of.
 NEEDS: dict[str, str] = {
@@ -29,6 +32,8 @@ NEEDS: dict[str, str] = {
 }
 # The model-table fact that says whether a model meets each need (the table's name where it differs).
 _FACT_OF_NEED = {need: need for need in NEEDS} | {"file_input": "pdf_input"}
+# A JSON body's needs, then a transcription form's, in the order they are told.
+_ALL_NEEDS = NEEDS | TRANSCRIPT_NEEDS
 
 _RESPONSES = "responses"
 _CHAT = "chat/completions"
@@ -92,18 +97,23 @@ def lacking(facts: ModelFacts, vision: bool | None = None) -> frozenset[str]:
         lacks.discard("image_input")
         if not vision:
             lacks.add("image_input")
-    return frozenset(lacks)
+    return frozenset(lacks) | transcript_lacks(facts)
 
 
 def unmet(needs: Iterable[str], lacks: frozenset[str]) -> tuple[str, ...]:
     """The needs a model lacking `lacks` cannot meet, in the order they are told."""
     wanted = set(needs)
-    return tuple(need for need in NEEDS if need in wanted and need in lacks)
+    return tuple(need for need in _ALL_NEEDS if need in wanted and need in lacks)
 
 
 def describe(needs: Iterable[str]) -> str:
     """What a model lacking `needs` has none of: "no image input, no structured outputs (json_schema)"."""
-    return ", ".join(f"no {NEEDS[need]}" for need in needs)
+    return ", ".join(f"no {_ALL_NEEDS[need]}" for need in needs)
+
+
+def param_of(needs: Iterable[str]) -> str | None:
+    """The request field behind the first of `needs` that one field makes, for a 400 to name; None when none does."""
+    return next((PARAM_OF_NEED[need] for need in needs if need in PARAM_OF_NEED), None)
 
 
 def field_of(need: str, operation: str) -> str | None:

@@ -29,6 +29,7 @@ settles the real figure.
 
 Other endpoints: `completions` count `prompt` and `suffix`, `embeddings` `input`, the image endpoints
 `prompt`, `audio/speech` `input` and `instructions`; every other operation puts no text in a prompt.
+An embeddings request's inputs and a speech request's `input` are kept apart: see held_inputs.py.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from gateway.routing.held_inputs import held_apart
 from gateway.routing.image_tokens import base64_image_tokens, image_part_tokens, image_url_tokens
 from gateway.routing.json_text import json_text
 from gateway.routing.tool_prompt import SYSTEM_MESSAGE_SHARED, TOOLS_OVERHEAD, render_tools
@@ -59,9 +61,16 @@ class PromptParts:
     images: int = 0
     tool_text: str = ""
     tool_fixed: int = 0
+    # Inputs a model's window holds one at a time (held_inputs.py), prompt tokens as the texts are; None: the
+    # window holds the whole prompt. `apart_listed`: `input` was a list, each input is told by its index.
+    apart: list[str | int] | None = None
+    apart_listed: bool = False
 
     def chars(self) -> int:
-        return sum(map(len, self.texts)) + len(self.tool_text)
+        chars = sum(map(len, self.texts)) + len(self.tool_text)
+        if self.apart:
+            chars += sum(len(item) for item in self.apart if isinstance(item, str))
+        return chars
 
 
 def gather_prompt(operation: str, body: Mapping[str, Any]) -> PromptParts:
@@ -74,11 +83,11 @@ def gather_prompt(operation: str, body: Mapping[str, Any]) -> PromptParts:
         _gather_input(body.get("prompt"), prompt)
         _gather_input(body.get("suffix"), prompt)
     elif operation == "embeddings":
-        _gather_input(body.get("input"), prompt)
+        prompt.apart, prompt.apart_listed = held_apart(body.get("input"))
     elif operation in ("images/generations", "images/edits"):
         _gather_input(body.get("prompt"), prompt)  # a multipart form gives ["..."]: counted the same
     elif operation == "audio/speech":
-        _gather_input(body.get("input"), prompt)
+        prompt.apart, prompt.apart_listed = held_apart(body.get("input"))
         _gather_input(body.get("instructions"), prompt)
     return prompt
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from gateway.routing.held_inputs import HELD_APART_OPERATIONS, HeldInput
 from gateway.routing.prompt_parts import PromptParts, gather_prompt
 from gateway.routing.token_count import PromptTokens, TokenCounter
 
@@ -33,6 +34,13 @@ class PromptSize:
 
     def prompt_tokens(self, model: str) -> int:
         return self.count_for(model).total
+
+    def largest_input(self, model: str) -> HeldInput | None:
+        """The input `model`'s window must hold by itself, for a request whose window holds its inputs one at a
+        time (held_inputs.py); None for any other, which this neither gathers nor counts."""
+        if self._operation not in HELD_APART_OPERATIONS:
+            return None
+        return self.count_for(model).largest_input
 
     def count_for(self, model: str) -> PromptTokens:
         encoding = self._counter.encodings.name_for_model(model)

@@ -26,6 +26,7 @@ from anyio import to_thread
 
 from gateway.frozen import frozen
 from gateway.routing.encodings import Encodings
+from gateway.routing.held_inputs import HeldInput, largest_held
 from gateway.routing.prompt_parts import PromptParts, gather_prompt
 
 # Below this many characters encoding (~1-2 us) is about as cheap as a cache lookup, and caching such texts
@@ -46,6 +47,8 @@ class PromptTokens:
     images: int
     tools: int
     encoding: str
+    # For a request whose window holds its inputs one at a time (held_inputs.py): the largest; None otherwise.
+    largest_input: HeldInput | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,8 +142,19 @@ class TokenCounter:
             else:
                 text += self._text_tokens(encoding, piece)
         tools = self._text_tokens(encoding, prompt.tool_text) + prompt.tool_fixed if prompt.tool_text else 0
+        largest = None
+        if prompt.apart is not None:
+            largest, held = largest_held(
+                prompt.apart, prompt.apart_listed, lambda item: self._text_tokens(encoding, item)
+            )
+            text += held
         return PromptTokens(
-            total=text + prompt.images + tools, text=text, images=prompt.images, tools=tools, encoding=encoding.name
+            total=text + prompt.images + tools,
+            text=text,
+            images=prompt.images,
+            tools=tools,
+            encoding=encoding.name,
+            largest_input=largest,
         )
 
     def _text_tokens(self, encoding: tiktoken.Encoding, text: str) -> int:

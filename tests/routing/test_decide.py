@@ -20,6 +20,7 @@ from gateway.inbound.json_body import parse_json_body
 from gateway.routing.conditions import OneOf
 from gateway.routing.decide import Decision, Step, decide
 from gateway.routing.features import Features
+from gateway.routing.held_inputs import HeldInput
 from gateway.routing.model_traits import ModelTraits, ModelTraitsTable
 from gateway.routing.policy import Leaf, Node, Policy, Question
 from gateway.routing.router import Routed, Router
@@ -57,6 +58,9 @@ def realtime_features() -> Features:
 class NoTokens:
     def prompt_tokens(self, model: str) -> int:
         return 0
+
+    def largest_input(self, model: str) -> HeldInput | None:
+        return None
 
 
 def test_realtime_leaf(router: Router) -> None:
@@ -196,13 +200,17 @@ async def test_a_named_model_lacking_a_need_is_still_sent(router: Router) -> Non
 class Tokens:
     """The same prompt size for every tokenizer; records which models were counted for."""
 
-    def __init__(self, count: int) -> None:
+    def __init__(self, count: int, largest: HeldInput | None = None) -> None:
         self.count = count
+        self.largest = largest  # an input held apart (embeddings, speech); None: the window holds the prompt
         self.asked: list[str] = []
 
     def prompt_tokens(self, model: str) -> int:
         self.asked.append(model)
         return self.count
+
+    def largest_input(self, model: str) -> HeldInput | None:
+        return self.largest
 
 
 def traits(*items: tuple[str, int | None, bool, str] | tuple[str, int | None, bool, str, set[str]]) -> ModelTraitsTable:
@@ -442,6 +450,70 @@ def test_a_model_no_deployment_serves_is_not_found() -> None:
     tree = policy(Leaf("sizes", ("large",), None), start="sizes")
     with pytest.raises(ModelNotFound):
         decide(tree, TRAITS, chat_features(), Tokens(10), "gpt-9")
+
+
+# --- inputs a window holds one at a time, and a transcription form's needs --------------------------------------
+
+APART_TRAITS = traits(
+    ("embed", 8_191, False, "embeddings"),
+    ("embed-large", 16_000, False, "embeddings"),
+    ("short-tts", 2_000, False, "text_to_speech"),
+    ("tts", None, False, "text_to_speech"),
+    ("fast-transcribe", 16_000, False, "transcription", {"transcript_srt", "timestamps"}),
+    ("whisper", None, False, "transcription"),
+)
+EMBEDDINGS = chat_features(task="embeddings", operation="embeddings")
+SPEECH = chat_features(task="text_to_speech", operation="audio/speech")
+TRANSCRIPTION = chat_features(task="transcription", operation="audio/transcriptions")
+
+
+def test_each_input_has_the_window_to_itself() -> None:
+    # 20,000 tokens in all, but no input over 8,191: the window holds them one at a time.
+    tree = policy(Leaf("embed", ("embed",), None), start="embed")
+    fits = decide(tree, APART_TRAITS, EMBEDDINGS, Tokens(20_000, HeldInput("input[1]", 8_191)), "auto")
+    assert (fits.model, fits.notes) == ("embed", ())
+    with pytest.raises(ContextLengthExceeded) as caught:
+        decide(tree, APART_TRAITS, EMBEDDINGS, Tokens(9_120, HeldInput("input[3]", 9_120)), "auto")
+    assert caught.value.param == "input"
+    assert caught.value.message == (
+        "The request is too long for every model the routing policy offers that can serve it: for embed, "
+        "input[3] is 9,120 tokens, over its limit of 8,191 per input."
+    )
+
+
+def test_a_leaf_passes_an_input_too_long_to_a_model_that_holds_it() -> None:
+    tree = policy(Leaf("voices", ("short-tts", "tts"), None), start="voices")
+    decision = decide(tree, APART_TRAITS, SPEECH, Tokens(2_300, HeldInput("input", 2_001)), "auto")
+    assert decision.model == "tts"
+    assert decision.notes == ("short-tts skipped: input is 2,001 tokens, over its limit of 2,000 per input",)
+
+
+def test_a_named_model_an_input_is_too_long_for_escalates_or_names_the_input() -> None:
+    tree = policy(Leaf("embed", ("embed",), None), start="embed", larger_models={"embed": ("embed-large",)})
+    escalated = decide(tree, APART_TRAITS, EMBEDDINGS, Tokens(9_200, HeldInput("input[3]", 9_120)), "embed")
+    assert escalated.model == "embed-large"
+    with pytest.raises(ContextLengthExceeded) as caught:
+        decide(None, APART_TRAITS, EMBEDDINGS, Tokens(9_200, HeldInput("input[3]", 9_120)), "embed")
+    assert caught.value.param == "input"
+    assert caught.value.message == (
+        "input[3] is 9,120 tokens; embed takes at most 8,191 per input, and no larger model of its family can take it."
+    )
+
+
+def test_a_transcript_no_model_of_the_leaf_returns_is_a_400_naming_the_option() -> None:
+    tree = policy(Leaf("ears", ("fast-transcribe", "whisper"), None), start="ears")
+    srt = decide(
+        tree, APART_TRAITS, dataclasses.replace(TRANSCRIPTION, needs=frozenset({"transcript_srt"})), Tokens(0), "auto"
+    )
+    assert srt.model == "whisper"
+    assert srt.notes == ("fast-transcribe skipped: no srt transcripts (response_format)",)
+    only = policy(Leaf("ears", ("fast-transcribe",), None), start="ears")
+    for need, param in (("transcript_srt", "response_format"), ("timestamps", "timestamp_granularities")):
+        features = dataclasses.replace(TRANSCRIPTION, needs=frozenset({need}))
+        with pytest.raises(InvalidRequest) as caught:
+            decide(only, APART_TRAITS, features, Tokens(0), "auto")
+        assert (caught.value.status, caught.value.code, caught.value.param) == (400, "no_route", param)
+        assert param in caught.value.message
 
 
 def test_decision_as_dicts() -> None:

@@ -257,6 +257,14 @@ def test_a_form_body_streams_by_its_field() -> None:
     assert (features.task, features.stream, features.image_input) == ("transcription", True, False)
 
 
+def test_a_transcription_form_needs_the_format_and_timestamps_it_asks_for() -> None:
+    features = inspect_request(form_body("audio/transcriptions", response_format="srt"), NO_HINTS, None)
+    assert features.needs == {"transcript_srt"}
+    stamped = form_body("audio/translations", **{"timestamp_granularities[]": "word"})
+    assert inspect_request(stamped, NO_HINTS, None).needs == {"timestamps"}
+    assert inspect_request(form_body("images/edits", response_format="srt"), NO_HINTS, None).needs == frozenset()
+
+
 @pytest.mark.parametrize(
     "payload",
     [

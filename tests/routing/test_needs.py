@@ -9,7 +9,16 @@ from typing import Any
 import pytest
 
 from gateway.routing.model_facts import ModelCatalog, ModelFacts
-from gateway.routing.needs import NEEDS, describe, field_of, lacking, request_needs, requested_format, unmet
+from gateway.routing.needs import (
+    NEEDS,
+    describe,
+    field_of,
+    lacking,
+    param_of,
+    request_needs,
+    requested_format,
+    unmet,
+)
 
 CHAT = "chat/completions"
 RESPONSES = "responses"
@@ -184,6 +193,24 @@ def test_unmet_keeps_the_telling_order_and_describe_names_each() -> None:
     )
     assert unmet({"tools"}, lacks) == ()
     assert describe(unmet({"responses_api"}, frozenset(NEEDS))) == "no Responses API"
+
+
+def test_a_transcription_models_lacks_include_what_it_cannot_return(catalog: ModelCatalog) -> None:
+    assert {"transcript_srt", "timestamps"} <= lacking(catalog.facts("gpt-4o-transcribe"))
+    assert lacking(catalog.facts("whisper")) >= {"transcript_diarized_json"}
+    assert "transcript_srt" not in lacking(catalog.facts("whisper"))
+
+
+def test_transcript_needs_are_told_after_the_bodys_and_name_their_option() -> None:
+    lacks = frozenset({"transcript_srt", "timestamps", "tools"})
+    found = unmet({"timestamps", "transcript_srt", "tools"}, lacks)
+    assert found == ("tools", "transcript_srt", "timestamps")
+    assert describe(found) == (
+        "no tool calling, no srt transcripts (response_format), no timestamps (timestamp_granularities)"
+    )
+    assert param_of(found) == "response_format"  # the first need one field makes
+    assert param_of(("timestamps",)) == "timestamp_granularities"
+    assert param_of(("tools", "json_schema")) is None
 
 
 @pytest.mark.parametrize(

@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gateway.routing.encodings import Encodings
+from gateway.routing.held_inputs import HeldInput
 from gateway.routing.prompt_parts import REPLY_PRIMING, TOKENS_PER_MESSAGE, TOKENS_PER_NAME, PromptParts, gather_prompt
 from gateway.routing.token_count import PromptTokens, TokenCounter
 from gateway.routing.tool_prompt import SYSTEM_MESSAGE_SHARED, TOOLS_OVERHEAD, render_tools
@@ -128,21 +129,29 @@ def test_tools_are_counted_and_grow_with_the_schema(counter: TokenCounter) -> No
 # --- other endpoints ------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("value", "tokens"),
-    [
-        ("hello world", 2),
-        (["hello world", "hello world"], 4),
-        ([15339, 1917, 0], 3),
-        ([[15339, 1917], [0]], 3),
-        ([], 0),
-        (None, 0),
-    ],
-)
-@pytest.mark.parametrize(("operation", "field"), [("completions", "prompt"), ("embeddings", "input")])
-def test_prompt_and_input_shapes(counter: TokenCounter, operation: str, field: str, value: Any, tokens: int) -> None:
-    assert counter.count(operation, {field: value}, "gpt-35-turbo-instruct") == PromptTokens(
+SHAPES = [
+    ("hello world", 2, HeldInput("input", 2)),
+    (["hello world", "hello"], 3, HeldInput("input[0]", 2)),
+    ([15339, 1917, 0], 3, HeldInput("input", 3)),
+    ([[15339], [1917, 0]], 3, HeldInput("input[1]", 2)),
+    ([], 0, None),
+    (None, 0, None),
+]
+
+
+@pytest.mark.parametrize(("value", "tokens", "largest"), SHAPES)
+def test_prompt_shapes(counter: TokenCounter, value: Any, tokens: int, largest: HeldInput | None) -> None:
+    assert counter.count("completions", {"prompt": value}, "gpt-35-turbo-instruct") == PromptTokens(
         tokens, tokens, 0, 0, "cl100k_base"
+    )
+
+
+@pytest.mark.parametrize(("value", "tokens", "largest"), SHAPES)
+def test_embeddings_inputs_count_together_and_the_largest_is_kept(
+    counter: TokenCounter, value: Any, tokens: int, largest: HeldInput | None
+) -> None:
+    assert counter.count("embeddings", {"input": value}, "text-embedding-ada-002") == PromptTokens(
+        tokens, tokens, 0, 0, "cl100k_base", largest
     )
 
 
@@ -150,8 +159,9 @@ def test_other_operations(counter: TokenCounter) -> None:
     assert counter.count("completions", {"prompt": "hello", "suffix": " world"}, "gpt-35-turbo-instruct").total == 2
     assert counter.count("images/generations", {"prompt": "hello world"}, "gpt-image-1").total == 2
     assert counter.count("images/edits", {"prompt": ["hello world"]}, "gpt-image-1").total == 2  # multipart form
-    speech = {"input": "hello world", "instructions": "hello world", "voice": "alloy"}
-    assert counter.count("audio/speech", speech, "gpt-4o-mini-tts").total == 4
+    speech = {"input": "hello world", "instructions": "hello world, cheerfully", "voice": "alloy"}
+    spoken = counter.count("audio/speech", speech, "gpt-4o-mini-tts")
+    assert (spoken.total, spoken.largest_input) == (7, HeldInput("input", 2))  # the window holds the input alone
     assert counter.count("audio/transcriptions", {"prompt": "hello world"}, "whisper").total == 0
 
 
@@ -168,12 +178,8 @@ def test_other_operations(counter: TokenCounter) -> None:
             0,
         ),
         ("completions", {"prompt": ["a", [1, 2], 3], "suffix": None}, ["a"], 3),
-        ("embeddings", {"input": ["a", "b"], "prompt": "not read"}, ["a", "b"], 0),
-        ("embeddings", {"input": [[1, 2, 3], [4]]}, [], 4),
-        ("embeddings", {"input": [None, 2.5, {"text": "x"}]}, [], 0),
         ("images/generations", {"prompt": "a fox", "input": "not read"}, ["a fox"], 0),
         ("images/edits", {"prompt": ["add a hat"]}, ["add a hat"], 0),
-        ("audio/speech", {"input": "Hello", "instructions": "Cheerful", "voice": "alloy"}, ["Hello", "Cheerful"], 0),
         ("audio/transcriptions", {"prompt": "names: Ada"}, [], 0),
         ("audio/translations", {"prompt": "names: Ada"}, [], 0),
         ("realtime", {"instructions": "Be brief"}, [], 0),
@@ -183,6 +189,36 @@ def test_which_text_each_endpoint_puts_in_the_prompt(
     operation: str, body: dict[str, Any], texts: list[str], fixed: int
 ) -> None:
     assert gather_prompt(operation, body) == PromptParts(texts=texts, fixed=fixed)
+
+
+@pytest.mark.parametrize(
+    ("operation", "body", "texts", "apart", "listed"),
+    [
+        ("embeddings", {"input": "a", "prompt": "not read"}, [], ["a"], False),
+        ("embeddings", {"input": ["a", "b"]}, [], ["a", "b"], True),
+        ("embeddings", {"input": [1, 2, 3]}, [], [3], False),  # one array of token ids
+        ("embeddings", {"input": [[1, 2, 3], [4]]}, [], [3, 1], True),
+        ("embeddings", {"input": [None, 2.5, {"text": "x"}, 7]}, [], [0, 0, 0, 1], True),  # each keeps its index
+        ("embeddings", {"input": {"text": "x"}}, [], [], False),
+        # The window holds the text to speak; the instructions are prompt text like any other.
+        (
+            "audio/speech",
+            {"input": "Hello", "instructions": "Cheerful", "voice": "alloy"},
+            ["Cheerful"],
+            ["Hello"],
+            False,
+        ),
+    ],
+)
+def test_an_input_held_apart_keeps_its_items(
+    operation: str, body: dict[str, Any], texts: list[str], apart: list[str | int], listed: bool
+) -> None:
+    assert gather_prompt(operation, body) == PromptParts(texts=texts, apart=apart, apart_listed=listed)
+
+
+def test_held_inputs_count_in_the_length_of_the_text() -> None:
+    assert gather_prompt("embeddings", {"input": ["abc", [1, 2], "de"]}).chars() == 5
+    assert gather_prompt("audio/speech", {"input": "Hello", "instructions": "Cheerful"}).chars() == 13
 
 
 def test_chat_messages_are_gathered_with_their_framing() -> None:

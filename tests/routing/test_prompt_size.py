@@ -15,6 +15,7 @@ from gateway.inbound.endpoints import Endpoint
 from gateway.inbound.json_body import parse_json_body
 from gateway.routing import prompt_size, token_count
 from gateway.routing.encodings import Encodings
+from gateway.routing.held_inputs import HeldInput
 from gateway.routing.prompt_parts import PromptParts
 from gateway.routing.prompt_size import CountNeeded, PromptSize
 from gateway.routing.token_count import PromptTokens, TokenCounter
@@ -97,6 +98,30 @@ def test_counts_what_the_endpoint_puts_in_the_prompt(
     counter: TokenCounter, operation: str, body: dict[str, Any], model: str, tokens: int
 ) -> None:
     assert sized(counter, operation, body).prompt_tokens(model) == tokens
+
+
+def test_the_largest_input_is_asked_only_of_a_request_whose_window_holds_them_apart(
+    counter: TokenCounter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gathered = spy_gather(monkeypatch)
+    chat = sized(counter, CHAT, BODY)
+    assert chat.largest_input("gpt-4.1") is None
+    assert gathered == [] and chat.counted() == {}  # a chat request is neither gathered nor counted for it
+    embeddings = sized(counter, "embeddings", {"input": ["hello", "hello world, again"]})
+    assert embeddings.largest_input("text-embedding-ada-002") == HeldInput("input[1]", 4)
+    assert embeddings.prompt_tokens("text-embedding-ada-002") == 5  # one count serves both
+    assert gathered == ["embeddings"]
+    speech = sized(counter, "audio/speech", {"input": "hello world", "instructions": "slowly"})
+    assert speech.largest_input("gpt-4o-mini-tts") == HeldInput("input", 2)
+
+
+async def test_a_long_input_held_apart_is_counted_off_the_loop_too(encodings: Encodings) -> None:
+    tight = TokenCounter(encodings, offload_above_chars=20)
+    size = sized(tight, "embeddings", {"input": ["hello", "a" + " a" * 19]})
+    with pytest.raises(CountNeeded):
+        size.largest_input("text-embedding-ada-002")
+    await size.count_off_loop("text-embedding-ada-002")
+    assert size.largest_input("text-embedding-ada-002") == HeldInput("input[1]", 20)
 
 
 async def test_a_long_prompt_needs_counting_off_the_loop_first(encodings: Encodings) -> None:

@@ -23,10 +23,14 @@ from gateway.inbound.endpoints import ENDPOINTS
 from gateway.inbound.json_body import parse_json_body
 from gateway.inbound.multipart_body import parse_multipart_body
 from gateway.routing import token_count
+from gateway.routing.model_facts import ModelCatalog
+from gateway.routing.model_traits import ModelTraitsTable
+from gateway.routing.policy import Leaf, Policy
 from gateway.routing.router import Routed, Router
 from gateway.routing.setup import build_router
 from gateway.routing.token_count import TokenCounter
 from gateway.settings import load_config
+from gateway.settings.schema import DeploymentSettings
 from tests.support.gateway_config import SHIPPED_CONFIG
 
 ENV = {"AZURE_OPENAI_ENDPOINT": "https://res.openai.azure.com", "AZURE_OPENAI_API_KEY": "k"}
@@ -377,6 +381,33 @@ CASES = [
         {"speed_wanted": "yes"},
         {"x-route-latency": "low"},
     ),
+    # A transcript format or timestamps the gpt-4o transcribe models cannot return: whisper, from either leaf
+    *(
+        Case(
+            f"transcription as {fmt}: whisper",
+            ("audio/transcriptions", {"model": "auto", "response_format": fmt, "_files": AUDIO_FILE}),
+            "whisper",
+            {"speed_wanted": "no"},
+        )
+        for fmt in ("srt", "vtt", "verbose_json")
+    ),
+    Case(
+        "transcription as srt, low latency: whisper",
+        ("audio/transcriptions", {"model": "auto", "response_format": "srt", "_files": AUDIO_FILE}),
+        "whisper",
+        {"speed_wanted": "yes"},
+        {"x-route-latency": "low"},
+    ),
+    Case(
+        "transcription with timestamps: whisper",
+        ("audio/transcriptions", {"model": "auto", "timestamp_granularities[]": ["word"], "_files": AUDIO_FILE}),
+        "whisper",
+    ),
+    Case(
+        "transcription as text stays on gpt-4o-transcribe",
+        ("audio/transcriptions", {"model": "auto", "response_format": "text", "_files": AUDIO_FILE}),
+        "gpt-4o-transcribe",
+    ),
     # Audio generation through chat
     Case(
         "audio modality",
@@ -504,6 +535,100 @@ async def test_legacy_completion_too_long_for_its_only_model_is_context_length_e
     with pytest.raises(ContextLengthExceeded) as caught:
         await route(router, Case("x", ("completions", {"model": "auto", "prompt": "word " * 6000}), "-"))
     assert "gpt-35-turbo-instruct" in caught.value.message and "4,096-token window" in caught.value.message
+
+
+def words(count: int) -> str:
+    """A text of exactly `count` tokens in both cl100k_base and o200k_base: " a" is one token in each."""
+    return "a" + " a" * (count - 1)
+
+
+async def test_embeddings_inputs_are_held_one_at_a_time_and_counted_together(router: Router) -> None:
+    # 15,000 tokens in all, over text-embedding-ada-002's 8,191, but each input within it: Azure's limit is per input.
+    three = ("embeddings", {"model": "auto", "input": [words(5_000), words(5_000), words(5_000)]})
+    routed = await route(router, Case("x", three, "text-embedding-ada-002"))
+    assert routed.decision.model == "text-embedding-ada-002"
+    assert routed.prompt_tokens == 15_000  # what the TPM estimate and the cost count
+
+
+@pytest.mark.parametrize("model", ["auto", "text-embedding-ada-002"])
+async def test_an_embeddings_input_over_the_window_is_named_by_its_index(router: Router, model: str) -> None:
+    request = ("embeddings", {"model": model, "input": ["short", words(100), words(9_120)]})
+    with pytest.raises(ContextLengthExceeded) as caught:
+        await route(router, Case("x", request, "-"))
+    assert (caught.value.status, caught.value.code, caught.value.param) == (400, "context_length_exceeded", "input")
+    assert "input[2] is 9,120 tokens" in caught.value.message and "8,191" in caught.value.message
+    assert caught.value.message.startswith(
+        "input[2] is 9,120 tokens; text-embedding-ada-002 takes at most 8,191 per input"
+    ) == (model != "auto")
+
+
+async def test_speech_input_within_the_tts_window_passes_whatever_its_instructions(router: Router) -> None:
+    # gpt-4o-mini-tts holds 2,000 tokens of input; the instructions are not held by that window.
+    speech = {"model": "auto", "input": words(1_999), "voice": "alloy", "instructions": words(500)}
+    routed = await route(router, Case("x", ("audio/speech", speech), "gpt-4o-mini-tts"))
+    assert routed.decision.model == "gpt-4o-mini-tts"
+    assert routed.prompt_tokens == 2_499  # both count towards the TPM estimate
+
+
+@pytest.mark.parametrize("model", ["auto", "gpt-4o-mini-tts"])
+async def test_speech_input_over_the_tts_window_is_a_400_naming_input(router: Router, model: str) -> None:
+    speech = {"model": model, "input": words(2_001), "voice": "alloy"}
+    assert len(speech["input"]) <= 4096  # within the endpoint's limit in characters: only tokens refuse it
+    with pytest.raises(ContextLengthExceeded) as caught:
+        await route(router, Case("x", ("audio/speech", speech), "-"))
+    assert (caught.value.status, caught.value.param) == (400, "input")
+    assert "input is 2,001 tokens" in caught.value.message and "2,000" in caught.value.message
+
+
+async def test_speech_too_long_for_gpt_4o_mini_tts_goes_to_a_tts_model_of_the_leaf_that_holds_it(
+    router: Router,
+) -> None:
+    voices = Policy(
+        "test", "voices", {"voices": Leaf("voices", ("gpt-4o-mini-tts", "tts-1"), None)}, {"auto": "voices"}, {}
+    )
+    served = [DeploymentSettings(name=model, model=model, resource="azure") for model in ("gpt-4o-mini-tts", "tts-1")]
+    both = Router(voices, ModelTraitsTable.build(served, ModelCatalog()), router.counter)
+    for tokens, model in ((1_999, "gpt-4o-mini-tts"), (2_001, "tts-1")):
+        speech = {"model": "auto", "input": words(tokens), "voice": "alloy"}
+        routed = await route(both, Case("x", ("audio/speech", speech), model))
+        assert routed.decision.model == model
+    assert routed.decision.notes == (
+        "gpt-4o-mini-tts skipped: input is 2,001 tokens, over its limit of 2,000 per input",
+    )
+
+
+async def test_a_transcription_model_that_cannot_return_the_format_is_noted(router: Router) -> None:
+    request = ("audio/transcriptions", {"model": "auto", "response_format": "srt", "_files": AUDIO_FILE})
+    routed = await route(router, Case("x", request, "whisper"))
+    assert routed.features.needs == {"transcript_srt"}
+    assert routed.decision.notes == ("gpt-4o-transcribe skipped: no srt transcripts (response_format)",)
+    timestamps = (
+        "audio/translations",
+        {"model": "auto", "timestamp_granularities[]": ["segment"], "_files": AUDIO_FILE},
+    )
+    assert (await route(router, Case("x", timestamps, "whisper"))).decision.model == "whisper"
+
+
+async def test_a_transcript_format_no_model_of_the_leaf_returns_is_a_400_naming_response_format(
+    router: Router,
+) -> None:
+    request = ("audio/transcriptions", {"model": "auto", "response_format": "diarized_json", "_files": AUDIO_FILE})
+    with pytest.raises(InvalidRequest) as caught:
+        await route(router, Case("x", request, "-"))
+    assert (caught.value.status, caught.value.code, caught.value.param) == (400, "no_route", "response_format")
+    assert caught.value.message == (
+        "No model the routing policy offers for this request (gpt-4o-transcribe, whisper) can serve it: "
+        "no diarized_json transcripts (response_format)."
+    )
+
+
+async def test_a_named_transcription_model_is_sent_whatever_the_format(router: Router) -> None:
+    request = ("audio/transcriptions", {"model": "gpt-4o-transcribe", "response_format": "srt", "_files": AUDIO_FILE})
+    routed = await route(router, Case("x", request, "gpt-4o-transcribe"))
+    assert routed.decision.model == "gpt-4o-transcribe"
+    assert routed.decision.notes == (
+        "gpt-4o-transcribe named though it has no srt transcripts (response_format): sent as named, Azure decides",
+    )
 
 
 async def test_unknown_model_is_404(router: Router) -> None:
