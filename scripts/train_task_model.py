@@ -22,7 +22,7 @@ from pathlib import Path
 from gateway.routing.conversation_text import chat_conversation
 from gateway.routing.task_classifier import read_evidence
 from gateway.routing.task_groups import TASK_CLASSES
-from gateway.routing.task_model import MODEL_FILE, text_features
+from gateway.routing.task_model import MODEL_FILE, rule_inputs, text_features
 from gateway.routing.task_turns import deciding_text
 from gateway.routing.task_verdict import group_scores, reach_verdict
 from tests.bench.targets import REPO_ROOT
@@ -34,7 +34,7 @@ EPOCHS, RATE, L2, MIN_COUNT = 30, 0.3, 1e-4, 2
 
 @dataclass(frozen=True)
 class Example:
-    features: dict[str, float]  # "g <group>": its capped score; a word: 1.0
+    features: dict[str, float]  # the rules' inputs (task_model.rule_inputs), and each word found: 1.0
     label: int
     rules: int  # the rules' own class, for comparison
     row: EvalRow
@@ -55,16 +55,16 @@ def examples(rows: Sequence[EvalRow]) -> list[Example]:
         evidence, low = read_evidence(
             text, system=conversation.system, has_tools=has_tools, structured_output=structured
         )
-        features = {f"g {group}": score for group, score in group_scores(evidence).items()}
+        rules = reach_verdict(evidence)
+        features = rule_inputs(group_scores(evidence), rules.scores, rules.task_class)
         features.update(dict.fromkeys(text_features(low), 1.0))
-        rules = TASK_CLASSES.index(reach_verdict(evidence).task_class)
-        found.append(Example(features, TASK_CLASSES.index(row.category), rules, row))
+        found.append(Example(features, TASK_CLASSES.index(row.category), TASK_CLASSES.index(rules.task_class), row))
     return found
 
 
 def train(train_set: Sequence[Example]) -> tuple[list[float], dict[str, list[float]]]:
     counts = Counter(feature for example in train_set for feature in example.features)
-    kept = {feature for feature, count in counts.items() if count >= MIN_COUNT or feature.startswith("g ")}
+    kept = {feature for feature, count in counts.items() if count >= MIN_COUNT or feature[:2] in ("g ", "t ", "r ")}
     weights: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])
     squares: dict[str, list[float]] = defaultdict(lambda: [1e-8, 1e-8, 1e-8])
     bias, bias_squares = [0.0, 0.0, 0.0], [1e-8, 1e-8, 1e-8]

@@ -14,8 +14,9 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 from gateway.routing.task_evidence import Evidence, add_cue, collect_requests, collect_shape, collect_words
-from gateway.routing.task_groups import TASK_CLASSES, TaskClass
-from gateway.routing.task_model import TaskModel, load_task_model
+from gateway.routing.task_groups import GROUPS, TASK_CLASSES, TaskClass
+from gateway.routing.task_material import MATERIAL_DAMPING, text_task_instruction
+from gateway.routing.task_model import TaskModel, load_task_model, rule_inputs
 from gateway.routing.task_text_patterns import SYSTEM_PERSONA_RE
 from gateway.routing.task_verdict import TaskVerdict, class_scores, group_scores, reach_verdict
 
@@ -78,6 +79,9 @@ def read_evidence(prompt: str, *, system: str, has_tools: bool, structured_outpu
     collect_words(low, low_intent, evidence)
     collect_shape(text, scan, intent, ask, evidence)
     collect_requests(ask, evidence)
+    instruction = text_task_instruction(low)
+    if instruction is not None:
+        _damp_material(instruction, evidence)
     if system:
         _system(system[:MAX_SYSTEM_CHARS], evidence)
     # Tools and JSON output are common in technical integrations, but a poem can come back as JSON too.
@@ -88,8 +92,22 @@ def read_evidence(prompt: str, *, system: str, has_tools: bool, structured_outpu
     return evidence, low
 
 
+def _damp_material(instruction: str, evidence: Evidence) -> None:
+    """Code evidence of a text task's material ("translate this README: ...") counts for little, and so do the
+    technical words of its instruction, which name the material or its categories ("tag as frontend/backend")."""
+    own: Evidence = {}
+    collect_requests(instruction, own)
+    for group, examples in evidence.items():
+        if GROUPS[group].task == "code":
+            kept = own.get(group, {})
+            for example in examples:
+                if example not in kept:
+                    examples[example] *= MATERIAL_DAMPING
+    add_cue(evidence, "material", "text task on given material", 2.0)
+
+
 def _revised(model: TaskModel, rules: TaskVerdict, evidence: Evidence, low: str) -> TaskVerdict:
-    task_class, totals, words = model.decide(group_scores(evidence), low)
+    task_class, totals, words = model.decide(rule_inputs(group_scores(evidence), rules.scores, rules.task_class), low)
     scores: Mapping[str, float] = MappingProxyType({task: round(totals[task], 2) for task in TASK_CLASSES})
     if task_class == rules.task_class:
         return TaskVerdict(task_class, rules.reason, scores)

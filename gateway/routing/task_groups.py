@@ -64,6 +64,7 @@ GROUPS: Final[Mapping[str, Group]] = MappingProxyType(
         "lay": Group("general", 1.5, "lay audience"),
         "topic": Group("general", 1.5, "everyday topic"),
         "system_general": Group("general", 1.5, "general system prompt"),
+        "material": Group("general", 2.0, "technical words only as material"),
     }
 )
 

@@ -239,6 +239,26 @@ LEXICON: Final[tuple[tuple[str, float, str], ...]] = (
         "hard week, hard time, rough week, tough week, need someone, someone to listen, just need to vent, vent, "
         "got engaged, engaged, pregnant, got married, promoted, i'm having",
     ),
+    # Technical reasoning asked in words, without code: mail and network set-up, statistics, proofs, data modelling.
+    (
+        "tech",
+        1.5,
+        "spf, dkim, dmarc, mx record, mx records, consensus, leader election, raft, "
+        "paxos, eventual consistency, idempotency, isolation level, write skew, lock contention, "
+        "starvation, priority inversion, thundering herd, backpressure, cache invalidation, partitioning, "
+        "slowly changing dimension, star schema, normalize the, normalise the",
+    ),
+    (
+        "math",
+        1.5,
+        "statistically significant, significance level, significant at, p-value, p value, chi-square, chi-squared, "
+        "t-test, hypothesis test, null hypothesis, confidence interval, expected payout, proof by induction, "
+        "by induction, induction step, inductive step, vertex, vertices, eulerian, hamiltonian, graph theory, "
+        "maximize the volume, minimise the, minimize the, optimal size, pigeonhole, sensitivity, "
+        "specificity, % sensitive, % specific, false positive rate, bayes' theorem, what size should",
+    ),
+    ("feelings", 1.5, "not cut out for, imposter syndrome, impostor syndrome, i panic, still panic, feel stupid"),
+    ("brainstorm", 2.0, "punny, channel name, team name"),
     ("feelings", 0.75, "i'm so, i am so, i'm really, i'm kind of, i'm a bit"),
     (
         "tone",

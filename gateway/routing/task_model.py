@@ -42,7 +42,8 @@ def text_features(low: str) -> list[str]:
 @frozen
 class TaskModel:
     bias: Weights
-    weights: Mapping[str, Weights]  # "g <group>" per point of the group's score; word features per occurrence
+    # Per unit of each input: the rules' ("g <group>", "t <class>", "r <winner>"), and the words found (1 each).
+    weights: Mapping[str, Weights]
 
     def scores(
         self, groups: Mapping[str, float], words: Iterable[str]
@@ -51,8 +52,8 @@ class TaskModel:
         totals = list(self.bias)
         parts: list[tuple[str, Weights]] = []
         weights = self.weights
-        for group, value in groups.items():
-            found = weights.get(f"g {group}")
+        for name, value in groups.items():
+            found = weights.get(name)
             if found is not None:
                 _add(totals, found, value)
         for word in words:
@@ -63,7 +64,8 @@ class TaskModel:
         return totals, parts
 
     def decide(self, groups: Mapping[str, float], low: str) -> tuple[TaskClass, dict[str, float], list[str]]:
-        """The class, the per-class scores, and the words that moved the winner most (strongest first)."""
+        """The class, the per-class scores, and the words that moved the winner most (strongest first).
+        `groups`: the rules' evidence (see `rule_inputs`)."""
         totals, parts = self.scores(groups, text_features(low))
         top = max(totals)
         # Ties go to general (the last class), as the rules' do: the default model is the cheap mistake.
@@ -75,6 +77,15 @@ class TaskModel:
         )
         words = [word.split(" ", 1)[1] for lift, word in lifts[:3] if lift > 0.5]
         return TASK_CLASSES[best], dict(zip(TASK_CLASSES, totals, strict=True)), words
+
+
+def rule_inputs(group_scores: Mapping[str, float], class_totals: Mapping[str, float], winner: str) -> dict[str, float]:
+    """What the model reads of the rules: each group's capped score, each class's total, and the rules' winner
+    (the rules are right most of the time, and the model learns where not)."""
+    inputs = {f"g {group}": score for group, score in group_scores.items()}
+    inputs.update({f"t {task}": total for task, total in class_totals.items()})
+    inputs[f"r {winner}"] = 1.0
+    return inputs
 
 
 def _add(totals: list[float], weights: Weights, value: float) -> None:

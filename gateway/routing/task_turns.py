@@ -1,9 +1,10 @@
 """Which turn of a conversation decides its task: the last user turn, unless it only continues an earlier one.
 
 A coding session whose last turn asks for a limerick is a creative request now; "now make it faster" after a
-function is still a coding one. So the last turn is classified on its own first, and only a short turn with
-no decisive signal of its own that reads as a follow-up ("now ...", "make it ...", "another one", "再来一个")
-is read together with the turn before it (or the one before that, when that adds nothing decisive either).
+function is still a coding one. So the last turn is read on its own first, and only a short turn with no request
+of its own that reads as a follow-up ("now ...", "make it ...", "another one", "再来一个", or a few words that
+lean on what came before) is read together with the turn before it (or the one before that, when that decides
+nothing either).
 """
 
 from __future__ import annotations
@@ -15,17 +16,44 @@ from gateway.routing.conversation_text import Conversation
 from gateway.routing.task_classifier import TaskVerdict, classify_task, rule_verdict
 from gateway.routing.task_verdict import decisive
 
-# A follow-up is short: a new task comes with what it is about.
-_FOLLOW_UP_CHARS: Final = 160
+# A follow-up is short: a new task comes with what it is about. Chinese says as much in about half the characters.
+_FOLLOW_UP_CHARS: Final = 90
+_ELLIPTIC_CHARS: Final = 30  # this short, a turn leans on the one before whatever its first word
 # How far back a follow-up is looked for its task: further back, the conversation has moved on.
 _EARLIER_TURNS: Final = 3
+# The groups of a request made in so many words ("write a poem", "写一个函数"): a turn with one asks anew.
+_OWN_REQUESTS: Final = frozenset({"creative_request", "code_request", "code_block", "stack_trace", "sql"})
 _FOLLOW_UP_RE: Final = re.compile(
     r"\W*(?:now|also|and|then|ok(?:ay)?|great|thanks|thank you|cool|nice|perfect|but|so|what about|how about|"
-    r"again|another|one more|more|less|shorter|longer|simpler|smaller|faster|slower|why|add|remove|use|change|"
-    r"instead|same|try|redo|rewrite|fix|make|do|can you|could you|please|pls|same|it|this|that|the (?:first|"
-    r"second|third|last|next|previous|above)|in (?:english|french|spanish|german|chinese|japanese|python|java)\b|"
-    r"再|继续|繼續|改成|换成|換成|改为|改為|那|还有|還有|然后|然後|为什么|為什麼|短一点|短一點|长一点|長一點|"
-    r"好的|谢谢|謝謝|可以|能不能|第二|第三|上面|这个|這個|那个|那個|它)"
+    r"wait|hmm|ooh|oh|again|another|one more|more|less|shorter|longer|simpler|smaller|faster|slower|why|isn't|"
+    r"doesn't|add|remove|use|change|instead|same|try|redo|rewrite|fix|make|do|can you|could you|please|pls|it|"
+    r"this|that|these|those|ones?|round|continue|go on|keep going|the (?:first|second|third|last|next|previous|"
+    r"above)|in (?:english|french|spanish|german|chinese|japanese|python|java)\b|"
+    r"再|继续|繼續|接着|接著|改成|改为|改為|换成|換成|那|还有|還有|然后|然後|为什么|為什麼|短一|长一|長一|多加|"
+    r"少一|加上|去掉|好的|谢谢|謝謝|可以|能不能|第二|第三|上面|这个|這個|那个|那個|它|下联|下聯|结局|結局)"
+)
+# A short question about what was said before: "how would that change at 100x?", "what if they refuse?".
+_POINTS_BACK_RE: Final = re.compile(
+    r"\b(?:that|those|these|them|they|it|one of those|the same|instead|again)\b|(?:这个|這個|那个|那個|它|他们|他們)"
+)
+_CJK_RE: Final = re.compile(r"[\u3400-\u9fff]")
+# "Also, a different question: ..." turns to something new, however it starts.
+_NEW_TOPIC: Final = (
+    "different question",
+    "another question",
+    "unrelated",
+    "serious question",
+    "quick question",
+    "by the way",
+    "btw",
+    "separate question",
+    "另外",
+    "顺便问",
+    "順便問",
+    "换个话题",
+    "換個話題",
+    "另一个问题",
+    "另一個問題",
 )
 
 
@@ -57,7 +85,19 @@ def deciding_text(conversation: Conversation, *, has_tools: bool, structured_out
 
 
 def _follows_up(text: str, verdict: TaskVerdict) -> bool:
-    return len(text) <= _FOLLOW_UP_CHARS and not decisive(verdict) and _FOLLOW_UP_RE.match(text.lower()) is not None
+    """A turn that leans on the one before: short, with no request of its own in so many words, and either very
+    short or opening like a follow-up ("now make it faster", "another one", "再来一个", "结局改成悲剧")."""
+    scale = 0.5 if _CJK_RE.search(text) else 1.0
+    if len(text) > _FOLLOW_UP_CHARS * scale or _OWN_REQUESTS & verdict.groups:
+        return False
+    low = text.lower()
+    if any(marker in low for marker in _NEW_TOPIC):
+        return False
+    return (
+        len(text) <= _ELLIPTIC_CHARS * scale
+        or _FOLLOW_UP_RE.match(low) is not None
+        or _POINTS_BACK_RE.search(low) is not None
+    )
 
 
 def _quote(text: str, limit: int = 40) -> str:

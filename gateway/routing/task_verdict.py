@@ -21,6 +21,7 @@ class TaskVerdict:
     task_class: TaskClass
     reason: str  # short human-readable why, strongest signals first
     scores: Mapping[str, float]  # {"code": x, "creative": y, "general": z}
+    groups: frozenset[str] = frozenset()  # the evidence groups found (the rules' verdicts only)
 
 
 # A winner this far ahead of the runner-up decided on its own evidence (one strong cue is 3-4 points).
@@ -58,7 +59,7 @@ def reach_verdict(evidence: Evidence) -> TaskVerdict:
     leaders = [task for task in TASK_CLASSES if scores[task] == best]
     # Ties go to general: routing a doubtful request to the default model is the cheap mistake.
     winner: TaskClass = leaders[0] if len(leaders) == 1 else "general"
-    return TaskVerdict(winner, _reason(winner, evidence, ranked), MappingProxyType(scores))
+    return TaskVerdict(winner, _reason(winner, evidence, ranked), MappingProxyType(scores), frozenset(evidence))
 
 
 def _reason(winner: TaskClass, evidence: Evidence, ranked: list[tuple[float, str]]) -> str:

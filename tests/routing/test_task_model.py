@@ -6,7 +6,7 @@ import pytest
 
 from gateway.routing import task_classifier
 from gateway.routing.task_classifier import classify_task
-from gateway.routing.task_model import load_task_model, text_features
+from gateway.routing.task_model import load_task_model, rule_inputs, text_features
 
 
 def test_words_pairs_and_chinese_character_pairs_each_once_in_text_order() -> None:
@@ -28,11 +28,27 @@ def model_text(weights: dict[str, list[float]], bias: tuple[float, float, float]
 def test_the_model_adds_its_bias_group_scores_and_word_weights() -> None:
     model = load_task_model(model_text({"g sql": [1.0, 0.0, 0.0], "w join": [0.5, 0.0, 0.0], "w poem": [0, 3, 0]}))
     assert model is not None
-    task_class, totals, words = model.decide({"sql": 3.0, "unknown": 9.0}, "why is this join slow")
+    task_class, totals, words = model.decide({"g sql": 3.0, "g unknown": 9.0}, "why is this join slow")
     assert (task_class, totals) == ("code", {"code": 3.5, "creative": 0.0, "general": 1.0})
     assert words == []  # the join's 0.5 lifts code by no more than 0.5: the group score decided
     task_class, totals, words = model.decide({}, "a poem please")
     assert (task_class, words) == ("creative", ["poem"])
+
+
+def test_the_model_reads_the_rules_groups_totals_and_winner() -> None:
+    assert rule_inputs({"sql": 3.0}, {"code": 3.0, "creative": 0.0, "general": 0.8}, "code") == {
+        "g sql": 3.0,
+        "t code": 3.0,
+        "t creative": 0.0,
+        "t general": 0.8,
+        "r code": 1.0,
+    }
+
+
+def test_ties_go_to_general() -> None:
+    model = load_task_model(model_text({"w x": [1.0, 1.0, 0.0]}, bias=(0.0, 0.0, 1.0)))
+    assert model is not None
+    assert model.decide({}, "x")[0] == "general"
 
 
 def test_no_shipped_file_means_no_model(monkeypatch: pytest.MonkeyPatch) -> None:
