@@ -14,13 +14,14 @@ import orjson
 from starlette.datastructures import Headers
 
 from gateway.errors import GatewayError
-from gateway.inbound.endpoints import ENDPOINTS
+from gateway.inbound.endpoints import ENDPOINTS, REALTIME
 from gateway.inbound.fields import ClientBody
 from gateway.inbound.json_body import parse_json_body
 from gateway.inbound.multipart_body import parse_multipart_body
 from gateway.routing.router import Router
 from gateway.routing.setup import build_router, warm_tokenizers
 from gateway.settings import load_config
+from gateway.settings.schema import GatewayConfig
 from tests.bench.targets import REPO_ROOT
 from tests.eval.rows import EvalRow
 
@@ -54,14 +55,18 @@ class Outcome:
         return f"{self.model} at {self.leaf} [{self.task_class}: {self.why}]"
 
 
+def shipped_config() -> GatewayConfig:
+    return load_config(REPO_ROOT / "config" / "gateway.yaml", ENV)
+
+
 def shipped_router() -> Router:
-    router = build_router(load_config(REPO_ROOT / "config" / "gateway.yaml", ENV))
+    router = build_router(shipped_config())
     warm_tokenizers(router)
     return router
 
 
 def client_body(row: EvalRow) -> ClientBody:
-    endpoint = ENDPOINTS[row.endpoint]
+    endpoint = REALTIME if row.endpoint == "realtime" else ENDPOINTS[row.endpoint]
     if endpoint.body_kind == "json":
         return parse_json_body(endpoint, "application/json", orjson.dumps(row.body))
     boundary = uuid.uuid4().hex
