@@ -16,7 +16,7 @@ from types import MappingProxyType
 from gateway.routing.task_evidence import Evidence, add_cue, collect_requests, collect_shape, collect_words
 from gateway.routing.task_groups import GROUPS, TASK_CLASSES, TaskClass
 from gateway.routing.task_material import MATERIAL_DAMPING, text_task_instruction
-from gateway.routing.task_model import TaskModel, load_task_model, rule_inputs
+from gateway.routing.task_model import TaskModel, load_task_model, rule_inputs, text_features
 from gateway.routing.task_text_patterns import SYSTEM_PERSONA_RE
 from gateway.routing.task_verdict import TaskVerdict, class_scores, group_scores, reach_verdict
 
@@ -107,14 +107,15 @@ def _damp_material(instruction: str, evidence: Evidence) -> None:
 
 
 def _revised(model: TaskModel, rules: TaskVerdict, evidence: Evidence, low: str) -> TaskVerdict:
-    task_class, totals, words = model.decide(rule_inputs(group_scores(evidence), rules.scores, rules.task_class), low)
+    words = text_features(low)
+    task_class, totals = model.decide(rule_inputs(group_scores(evidence), rules.scores, rules.task_class), words)
     scores: Mapping[str, float] = MappingProxyType({task: round(totals[task], 2) for task in TASK_CLASSES})
     if task_class == rules.task_class:
         return TaskVerdict(task_class, rules.reason, scores)
-    said = f"words {', '.join(words)}" if words else "the weight of the evidence"
-    return TaskVerdict(
-        task_class, f"learned model, from {said} (the rules read {rules.task_class}: {rules.reason})", scores
-    )
+    telling = model.telling_words(task_class, words)
+    said = f"words {', '.join(telling)}" if telling else "the weight of the evidence"
+    reason = f"learned model, from {said} (the rules read {rules.task_class}: {rules.reason})"
+    return TaskVerdict(task_class, reason, scores)
 
 
 def _window(text: str, head: int, tail: int) -> str:

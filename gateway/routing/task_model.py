@@ -45,38 +45,41 @@ class TaskModel:
     # Per unit of each input: the rules' ("g <group>", "t <class>", "r <winner>"), and the words found (1 each).
     weights: Mapping[str, Weights]
 
-    def scores(
-        self, groups: Mapping[str, float], words: Iterable[str]
-    ) -> tuple[list[float], list[tuple[str, Weights]]]:
-        """Per-class scores, and the weights of each word found (for saying why)."""
-        totals = list(self.bias)
-        parts: list[tuple[str, Weights]] = []
-        weights = self.weights
-        for name, value in groups.items():
-            found = weights.get(name)
+    def decide(self, inputs: Mapping[str, float], words: Iterable[str]) -> tuple[TaskClass, dict[str, float]]:
+        """The class and the per-class scores. `inputs`: the rules' (see `rule_inputs`); `words`: `text_features`'."""
+        # Three running sums rather than a list and a helper per feature: this runs on every request.
+        code, creative, general = self.bias
+        get = self.weights.get
+        for name, value in inputs.items():
+            found = get(name)
             if found is not None:
-                _add(totals, found, value)
+                code += found[0] * value
+                creative += found[1] * value
+                general += found[2] * value
         for word in words:
-            found = weights.get(word)
+            found = get(word)
             if found is not None:
-                _add(totals, found, 1.0)
-                parts.append((word, found))
-        return totals, parts
-
-    def decide(self, groups: Mapping[str, float], low: str) -> tuple[TaskClass, dict[str, float], list[str]]:
-        """The class, the per-class scores, and the words that moved the winner most (strongest first).
-        `groups`: the rules' evidence (see `rule_inputs`)."""
-        totals, parts = self.scores(groups, text_features(low))
+                code += found[0]
+                creative += found[1]
+                general += found[2]
+        totals = (code, creative, general)
         top = max(totals)
         # Ties go to general (the last class), as the rules' do: the default model is the cheap mistake.
         best = max(index for index, total in enumerate(totals) if total == top)
-        # A word counts for the winner by how much more it gives it than the runner-up's best.
-        lifts = sorted(
-            ((weights[best] - max(w for i, w in enumerate(weights) if i != best), word) for word, weights in parts),
-            reverse=True,
-        )
-        words = [word.split(" ", 1)[1] for lift, word in lifts[:3] if lift > 0.5]
-        return TASK_CLASSES[best], dict(zip(TASK_CLASSES, totals, strict=True)), words
+        return TASK_CLASSES[best], dict(zip(TASK_CLASSES, totals, strict=True))
+
+    def telling_words(self, task_class: TaskClass, words: Iterable[str], most: int = 3) -> list[str]:
+        """The words that moved `task_class` most against the others, strongest first: for saying why."""
+        best = TASK_CLASSES.index(task_class)
+        lifts = []
+        for word in words:
+            found = self.weights.get(word)
+            if found is not None:
+                lift = found[best] - max(weight for index, weight in enumerate(found) if index != best)
+                if lift > 0.5:
+                    lifts.append((lift, word))
+        lifts.sort(reverse=True)
+        return [word.split(" ", 1)[1] for _, word in lifts[:most]]
 
 
 def rule_inputs(group_scores: Mapping[str, float], class_totals: Mapping[str, float], winner: str) -> dict[str, float]:
@@ -86,12 +89,6 @@ def rule_inputs(group_scores: Mapping[str, float], class_totals: Mapping[str, fl
     inputs.update({f"t {task}": total for task, total in class_totals.items()})
     inputs[f"r {winner}"] = 1.0
     return inputs
-
-
-def _add(totals: list[float], weights: Weights, value: float) -> None:
-    totals[0] += weights[0] * value
-    totals[1] += weights[1] * value
-    totals[2] += weights[2] * value
 
 
 def load_task_model(text: str | None = None) -> TaskModel | None:

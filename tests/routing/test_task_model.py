@@ -25,14 +25,16 @@ def model_text(weights: dict[str, list[float]], bias: tuple[float, float, float]
     return json.dumps({"bias": list(bias), "weights": weights})
 
 
-def test_the_model_adds_its_bias_group_scores_and_word_weights() -> None:
+def test_the_model_adds_its_bias_input_values_and_word_weights() -> None:
     model = load_task_model(model_text({"g sql": [1.0, 0.0, 0.0], "w join": [0.5, 0.0, 0.0], "w poem": [0, 3, 0]}))
     assert model is not None
-    task_class, totals, words = model.decide({"g sql": 3.0, "g unknown": 9.0}, "why is this join slow")
+    words = text_features("why is this join slow")
+    task_class, totals = model.decide({"g sql": 3.0, "g unknown": 9.0}, words)
     assert (task_class, totals) == ("code", {"code": 3.5, "creative": 0.0, "general": 1.0})
-    assert words == []  # the join's 0.5 lifts code by no more than 0.5: the group score decided
-    task_class, totals, words = model.decide({}, "a poem please")
-    assert (task_class, words) == ("creative", ["poem"])
+    assert model.telling_words("code", words) == []  # join's 0.5 lifts code by no more than 0.5: sql decided
+    words = text_features("a poem please")
+    assert model.decide({}, words)[0] == "creative"
+    assert model.telling_words("creative", words) == ["poem"]
 
 
 def test_the_model_reads_the_rules_groups_totals_and_winner() -> None:
@@ -48,7 +50,7 @@ def test_the_model_reads_the_rules_groups_totals_and_winner() -> None:
 def test_ties_go_to_general() -> None:
     model = load_task_model(model_text({"w x": [1.0, 1.0, 0.0]}, bias=(0.0, 0.0, 1.0)))
     assert model is not None
-    assert model.decide({}, "x")[0] == "general"
+    assert model.decide({}, ["w x"])[0] == "general"
 
 
 def test_no_shipped_file_means_no_model(monkeypatch: pytest.MonkeyPatch) -> None:
