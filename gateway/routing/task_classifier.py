@@ -47,6 +47,9 @@ _ASK_HEAD, _ASK_TAIL = 200, 150
 
 TASK_MODEL = load_task_model()
 
+# The system prompt is context: it settles what the user's words leave open (a lead under this), and never
+# overrules a clear ask ("You are a senior Python engineer" + "write my dad a birthday poem").
+SYSTEM_SETTLES_UNDER = 1.0
 # A system prompt shapes the answer but the user's words decide the task: its evidence is damped and capped.
 _SYSTEM_DAMPING = 0.4
 
@@ -82,7 +85,7 @@ def read_evidence(prompt: str, *, system: str, has_tools: bool, structured_outpu
     instruction = text_task_instruction(low)
     if instruction is not None:
         _damp_material(instruction, evidence)
-    if system:
+    if system and _lead(reach_verdict(evidence)) < SYSTEM_SETTLES_UNDER:
         _system(system[:MAX_SYSTEM_CHARS], evidence)
     # Tools and JSON output are common in technical integrations, but a poem can come back as JSON too.
     if has_tools:
@@ -116,6 +119,11 @@ def _revised(model: TaskModel, rules: TaskVerdict, evidence: Evidence, low: str)
     said = f"words {', '.join(telling)}" if telling else "the weight of the evidence"
     reason = f"learned model, from {said} (the rules read {rules.task_class}: {rules.reason})"
     return TaskVerdict(task_class, reason, scores)
+
+
+def _lead(verdict: TaskVerdict) -> float:
+    first, second = sorted(verdict.scores.values(), reverse=True)[:2]
+    return first - second
 
 
 def _window(text: str, head: int, tail: int) -> str:
