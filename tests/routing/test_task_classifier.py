@@ -160,9 +160,15 @@ def test_system_prompt_tips_a_borderline_request_but_not_a_clear_one(rules_only:
     assert classify_task("any plans for the weekend?", system=companion).task_class == "creative"
     trace = "Traceback (most recent call last):\n  File \"a.py\", line 3, in <module>\nKeyError: 'id'"
     assert classify_task(trace, system="You are a storyteller who writes fairy tales.").task_class == "code"
-    verdict = classify_task("is it better to use dataclasses or pydantic?", system="You are a senior Python engineer.")
+    sql = "You are a PostgreSQL expert who writes SQL queries for our database."
+    assert classify_task("top five customers by revenue last month").task_class == "general"
+    verdict = classify_task("top five customers by revenue last month", system=sql)
     assert verdict.task_class == "code"
     assert "technical system prompt" in verdict.reason
+    # A clear ask is the user's: the system prompt is not even weighed.
+    clear = classify_task("is it better to use dataclasses or pydantic?", system="You are a storyteller.")
+    assert clear.task_class == "code"
+    assert "system" not in clear.reason
 
 
 def test_only_the_start_of_the_system_prompt_is_read() -> None:
