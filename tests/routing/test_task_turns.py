@@ -90,3 +90,24 @@ def test_the_system_prompt_settles_what_the_ask_leaves_open() -> None:
 
 def test_no_turns_at_all() -> None:
     assert classify()[0] == "general"
+
+
+DESIGN = "Design a rate limiter for our API gateway: 10k requests per second per tenant, shared across 40 nodes."
+
+
+def test_a_short_question_pointing_back_is_a_follow_up() -> None:
+    task_class, reason = classify(DESIGN, "how would that change at 100x the traffic?")
+    assert task_class == "code"
+    assert reason.startswith("user turn 1 of 2, which the last (“how would that change at 100x the traff…”)")
+
+
+def test_a_turn_that_says_it_asks_something_else_is_not_a_follow_up() -> None:
+    joke = "Tell me a joke about penguins"
+    task_class, reason = classify(joke, "ok, serious question: how many days of paid leave do I get in Germany?")
+    assert reason.startswith("the last user turn (2 of 2)")
+    assert task_class == "general"
+
+
+def test_a_request_of_its_own_is_never_a_follow_up() -> None:
+    assert classify(DESIGN, "now write me a haiku about it")[0] == "creative"
+    assert classify("写一首关于秋天的诗", "那用 Python 写一个函数把它倒过来")[0] == "code"
