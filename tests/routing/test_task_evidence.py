@@ -93,3 +93,17 @@ def test_a_bare_request_to_write_counts_for_writing() -> None:
     assert requests("帮我写一段话")["write"] == {"写": 1.25}
     assert requests("帮我写一个函数，把列表排序")["code_request"] == {"写一个函数": 3.0}
     assert "write" not in requests("帮我写一个函数，把列表排序")  # asking for code is not asking for prose
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("our signup form checks ^\\d{3}-\\d{4}$ and rejects '555-1234 ' when pasted", True),
+        ("postcode check ^[A-Z]{1,2}[0-9][A-Z0-9]? rejects 'ec1a 1bb'", True),
+        ("the price went from [10] to [20] (roughly) over two years", False),
+    ],
+)
+def test_a_regular_expression_is_evidence_of_code(text: str, found: bool) -> None:
+    evidence: Evidence = {}
+    collect_shape(text, text, text, text.lower(), evidence)
+    assert ("regex" in evidence) is found
