@@ -15,7 +15,7 @@ from types import MappingProxyType
 
 from gateway.routing.task_evidence import Evidence, add_cue, collect_requests, collect_shape, collect_words
 from gateway.routing.task_groups import GROUPS, TASK_CLASSES, TaskClass
-from gateway.routing.task_material import MATERIAL_DAMPING, text_task_instruction
+from gateway.routing.task_material import MATERIAL_DAMPING, MATERIAL_MOST, text_task_instruction
 from gateway.routing.task_model import TaskModel, load_task_model, rule_inputs, text_features
 from gateway.routing.task_text_patterns import SYSTEM_PERSONA_RE
 from gateway.routing.task_verdict import TaskVerdict, class_scores, group_scores, reach_verdict
@@ -106,6 +106,12 @@ def _damp_material(instruction: str, evidence: Evidence) -> None:
             for example in examples:
                 if example not in kept:
                     examples[example] *= MATERIAL_DAMPING
+            # However much material there is, it is material: a group's damped share stays under one cue's.
+            damped = sum(weight for example, weight in examples.items() if example not in kept)
+            if damped > MATERIAL_MOST:
+                for example in examples:
+                    if example not in kept:
+                        examples[example] *= MATERIAL_MOST / damped
     add_cue(evidence, "material", "text task on given material", 2.0)
 
 

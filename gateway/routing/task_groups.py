@@ -38,6 +38,7 @@ GROUPS: Final[Mapping[str, Group]] = MappingProxyType(
         "identifier": Group("code", 1.5, "code identifiers"),
         "shell": Group("code", 2.0, "shell command"),
         "sql": Group("code", 3.0, "SQL"),
+        "regex": Group("code", 3.0, "regular expression"),
         "equation": Group("code", 2.0, "equation"),
         "word_problem": Group("code", 1.5, "word problem"),
         "code_request": Group("code", 3.5, "asks for code"),

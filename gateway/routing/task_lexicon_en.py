@@ -246,7 +246,8 @@ LEXICON: Final[tuple[tuple[str, float, str], ...]] = (
         "spf, dkim, dmarc, mx record, mx records, consensus, leader election, raft, "
         "paxos, eventual consistency, idempotency, isolation level, write skew, lock contention, "
         "starvation, priority inversion, thundering herd, backpressure, cache invalidation, partitioning, "
-        "slowly changing dimension, star schema, normalize the, normalise the",
+        "slowly changing dimension, star schema, normalize the, normalise the, repeatable read, serializable, "
+        "read committed, wireguard, cgnat, vps, nat traversal",
     ),
     (
         "math",
@@ -259,6 +260,8 @@ LEXICON: Final[tuple[tuple[str, float, str], ...]] = (
     ),
     ("feelings", 1.5, "not cut out for, imposter syndrome, impostor syndrome, i panic, still panic, feel stupid"),
     ("brainstorm", 2.0, "punny, channel name, team name"),
+    ("lay", 1.5, "i'm not technical, not a developer, not an engineer, explain like i'm, non-techie"),
+    ("info", 1.5, "how do i turn on, how do i turn off, how to turn on, how to turn off, on my iphone, on my android"),
     ("feelings", 0.75, "i'm so, i am so, i'm really, i'm kind of, i'm a bit"),
     (
         "tone",

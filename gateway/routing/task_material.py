@@ -18,6 +18,7 @@ _MATERIAL_LEAST: Final = 30
 _CODE_MARKS: Final = ("(", "=", "{", ";")
 # What the code evidence of the material alone still counts for.
 MATERIAL_DAMPING: Final = 0.2
+MATERIAL_MOST: Final = 1.0  # per evidence group
 
 # Text tasks, and creative writing about the material ("a haiku from these commit messages").
 _TEXT_TASKS: Final = (
@@ -46,6 +47,17 @@ _TEXT_TASKS: Final = (
     "non-technical",
     "plain language",
     "plain english",
+    "which of these",
+    "for each",
+    "glossary",
+    "markdown table",
+    "a table",
+    "shorten",
+    "condense",
+    "only list",
+    "assign each",
+    "match each",
+    "using this mapping",
     "what language",
     "sentence case",
     "title case",
@@ -75,19 +87,13 @@ _TEXT_TASKS: Final = (
     "poem",
     "haiku",
     "limerick",
-    "story",
-    "song",
     "lyrics",
-    "joke",
     "分成",
     "列出",
     "诗",
     "詩",
-    "故事",
     "歌词",
     "歌詞",
-    "笑话",
-    "笑話",
     "段子",
     "翻译",
     "翻譯",
@@ -124,11 +130,14 @@ _TEXT_TASKS: Final = (
     "非技术",
     "非技術",
 )
-# An instruction that asks to work on the material as code: debug it, fix it, write code for it.
+# An instruction that asks to work on the material as code: debug it, fix it, write or explain code for it.
+# "Keep the code identifiers as they are" or "lines with an error code" are still text tasks.
 _CODE_WORK_RE: Final = re.compile(
-    r"\b(?:debug|fix (?:the|this|my|it|these)\b|what'?s wrong|what is wrong|why (?:does|is|do|did)\b|bugs? in|"
-    r"scripts?|regex|regular expression|code|function|sql|query|queries|parse|parser)\b|"
-    r"修复|修復|解决|解決|调试|除錯|报错原因|怎么改|怎麼改|代码|代碼|程式碼|脚本|腳本|正则|正規|函数|函式"
+    r"\b(?:debug|what'?s wrong|what is wrong|why (?:does|is|do|did)\b|bugs? in|regex|regular expression|"
+    r"(?:fix|write|explain|review|optimi[sz]e|refactor|convert|port|rewrite) (?:the |this |my |a |these )?"
+    r"(?:code|function|script|query|queries|program|class|method|sql)|parse|parser|scripts?\b)|"
+    r"修复|修復|解决|解決|调试|除錯|报错原因|怎么改|怎麼改|(?:写|寫|改|优化|優化)(?:一个|一個|个|個|段)?"
+    r"(?:代码|代碼|程式|程序|脚本|腳本|函数|函式|正则|正規)"
 )
 
 

@@ -20,6 +20,7 @@ from typing import Final
 
 from gateway.frozen import frozen
 from gateway.routing.task_groups import TASK_CLASSES, TaskClass
+from gateway.routing.zh_fold import fold_traditional
 
 Weights = tuple[float, float, float]  # per class, in TASK_CLASSES order
 
@@ -34,7 +35,8 @@ def text_features(low: str) -> list[str]:
     found = [f"w {word}" for word in words]
     found += [f"b {first} {second}" for first, second in itertools.pairwise(words)]
     if not low.isascii():
-        for run in _CJK_RE.findall(low):
+        # One script: what was learned from a mainland prompt carries to its Taiwan twin, and back.
+        for run in _CJK_RE.findall(fold_traditional(low)):
             found += [f"c {run[index : index + 2]}" for index in range(len(run) - 1)] or [f"c {run}"]
     return list(dict.fromkeys(found))
 

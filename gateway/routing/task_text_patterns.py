@@ -116,6 +116,8 @@ CODE_LINE_MARKS: Final = (
 # Without any of these characters a text cannot hold a trace, path, identifier or code line.
 SYMBOLIC_RE: Final = re.compile(r"[`{}\[\]();=<>_\\|&*#$@^~/:\n]")
 INDENT_MARKS: Final = ("\n    ", "\n\t")
+# Pieces only a regular expression has: "^\d{3}-\d{4}$", "[A-Z]{1,2}", "(?:", "[^,]".
+REGEX_MARKS: Final = ("\\d", "\\w", "\\s", "\\b", "]{", "]+", "]*", "(?:", "(?=", "(?!", "[^", "[a-z", "[A-Z", "[0-9")
 SYMBOLS: Final = "{}[]();=<>_\\|&*#$@^~"
 # str.maketrans builds a plain dict; the view keeps the shared table read-only.
 DROP_SYMBOLS: Final = MappingProxyType(str.maketrans("", "", SYMBOLS))
