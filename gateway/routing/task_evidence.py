@@ -42,6 +42,8 @@ def collect_words(low: str, low_intent: str, evidence: Evidence) -> None:
                 add_cue(evidence, cue.group, found, cue.weight)
     if pat.GREETING_RE.match(low_intent):
         add_cue(evidence, "chat", "greeting", 1.5)
+    if pat.ACTION_RE.match(low_intent):
+        add_cue(evidence, "roleplay", "acts in role", 2.5)
     if pat.ROLEPLAY_RE.match(low_intent):
         add_cue(evidence, "roleplay", "addresses a character", 2.0)
 

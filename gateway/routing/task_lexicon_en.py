@@ -261,6 +261,18 @@ LEXICON: Final[tuple[tuple[str, float, str], ...]] = (
     ("feelings", 1.5, "not cut out for, imposter syndrome, impostor syndrome, i panic, still panic, feel stupid"),
     ("brainstorm", 2.0, "punny, channel name, team name"),
     ("lay", 1.5, "i'm not technical, not a developer, not an engineer, explain like i'm, non-techie"),
+    (
+        "info",
+        1.0,
+        "in excel, in google sheets, in chrome, in word, in outlook, in gmail, on a mac, to a kid, to my kid, "
+        "to our board, board of trustees, to my parents, to my grandma",
+    ),
+    (
+        "math",
+        1.5,
+        "downstream, speed of the boat, speed of the current, each corner, fold up the sides, "
+        "expected winnings, on average per game, how much should you expect, rate of work, working together",
+    ),
     ("info", 1.5, "how do i turn on, how do i turn off, how to turn on, how to turn off, on my iphone, on my android"),
     ("feelings", 0.75, "i'm so, i am so, i'm really, i'm kind of, i'm a bit"),
     (

@@ -136,8 +136,8 @@ _CODE_WORK_RE: Final = re.compile(
     r"\b(?:debug|what'?s wrong|what is wrong|why (?:does|is|do|did)\b|bugs? in|regex|regular expression|"
     r"(?:fix|write|explain|review|optimi[sz]e|refactor|convert|port|rewrite) (?:the |this |my |a |these )?"
     r"(?:code|function|script|query|queries|program|class|method|sql)|parse|parser|scripts?\b)|"
-    r"修复|修復|解决|解決|调试|除錯|报错原因|怎么改|怎麼改|(?:写|寫|改|优化|優化)(?:一个|一個|个|個|段)?"
-    r"(?:代码|代碼|程式|程序|脚本|腳本|函数|函式|正则|正規)"
+    r"修复|修復|解决|解決|调试|除錯|报错原因|怎么改|怎麼改|(?:写|寫|改|优化|優化)[^，。,.\n]{0,12}?"
+    r"(?:代码|代碼|程式|程序|脚本|腳本|函数|函式|正则|正規|命令|指令|公式)"
 )
 
 

@@ -246,4 +246,7 @@ ROLEPLAY_RE: Final = re.compile(
     r"\s*(?:you(?:'re| are) (?!right|wrong|correct|welcome)|act as (?:a|an|my) (?!translator|interpreter|editor|"
     r"linux|terminal|sql|python|javascript|api)|let's (?:role-?play|pretend)|你是(?!不是|谁|誰|否|怎么|怎麼|如何))"
 )
+# An action in role-play: "*hands over two silver coins* north, to the mountains", or one in full-width
+# parentheses before a line of Chinese dialogue.
+ACTION_RE: Final = re.compile(r"\s*(?:\*[^*\n]{2,80}\*|（[^）\n]{2,40}）)")
 SYSTEM_PERSONA_RE: Final = re.compile(r"\b(?:companion|friend|character|persona|storyteller|poet|novelist)\b")

@@ -50,6 +50,10 @@ _NEW_TOPIC: Final = (
     "另外",
     "顺便问",
     "順便問",
+    "对了",
+    "對了",
+    "另外问",
+    "另外問",
     "换个话题",
     "換個話題",
     "另一个问题",
@@ -74,14 +78,28 @@ def deciding_text(conversation: Conversation, *, has_tools: bool, structured_out
         return rule_verdict(text, system=conversation.system, has_tools=has_tools, structured_output=structured_output)
 
     count = len(turns)
-    if not _follows_up(turns[-1], rules(turns[-1])):
-        return turns[-1], f"the last user turn ({count} of {count})"
+    last, asked_anew = _after_new_topic(turns[-1])
+    if asked_anew:
+        return last, f"the last user turn ({count} of {count}), from where it turns to something new"
+    if not _follows_up(last, rules(last)):
+        return last, f"the last user turn ({count} of {count})"
     quoted = _quote(turns[-1])
     for index in range(count - 2, max(-1, count - 2 - _EARLIER_TURNS), -1):
         joined = turns[index] + "\n" + turns[-1]
         if decisive(rules(joined)):
             return joined, f"user turn {index + 1} of {count}, which the last ({quoted}) follows up"
     return turns[-2] + "\n" + turns[-1], f"the last user turn ({quoted}) with the one before, neither decisive"
+
+
+def _after_new_topic(text: str) -> tuple[str, bool]:
+    """A turn that thanks or jokes first, then turns to a new question ("lol. Serious question though: ...",
+    "可爱。另外问一下 ..."): what it asks is what follows the marker, and the small talk before would only blur it."""
+    low = text.lower()
+    starts = [low.find(marker) for marker in _NEW_TOPIC]
+    start = min((found for found in starts if found >= 0), default=-1)
+    if start < 0 or start > len(text) // 2:
+        return text, False
+    return text[start:], True
 
 
 def _follows_up(text: str, verdict: TaskVerdict) -> bool:

@@ -27,7 +27,7 @@ def chat(text: Any, **extra: Any) -> dict[str, Any]:
 
 
 SUMMARY = "Summarise the main points of the notes below for my manager.\n\n"
-CODE = "Why does this raise ZeroDivisionError?\n```python\ndef avg(xs):\n    return sum(xs) / len(xs)\n\nprint(avg([]))\n```"
+CODE = "Why does this raise ZeroDivisionError?\n```python\ndef avg(xs):\n    return sum(xs) / len(xs)\n```"
 POEM = "Write a short poem about the first snow of winter falling on a quiet harbour town."
 IMAGE_PART = {"type": "image_url", "image_url": {"url": "https://example.invalid/chart.png"}}
 

@@ -107,3 +107,17 @@ def test_a_regular_expression_is_evidence_of_code(text: str, found: bool) -> Non
     evidence: Evidence = {}
     collect_shape(text, text, text, text.lower(), evidence)
     assert ("regex" in evidence) is found
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("*hands over two silver coins* north, to the mountains", True),
+        ("（把包袱放下）掌櫃的，先來一壺好酒", True),
+        ("please read the *important* clause", False),
+    ],
+)
+def test_an_opening_action_is_role_play(text: str, found: bool) -> None:
+    evidence: Evidence = {}
+    collect_words(text.lower(), text.lower(), evidence)
+    assert ("acts in role" in evidence.get("roleplay", {})) is found

@@ -111,3 +111,12 @@ def test_a_turn_that_says_it_asks_something_else_is_not_a_follow_up() -> None:
 def test_a_request_of_its_own_is_never_a_follow_up() -> None:
     assert classify(DESIGN, "now write me a haiku about it")[0] == "creative"
     assert classify("写一首关于秋天的诗", "那用 Python 写一个函数把它倒过来")[0] == "code"
+
+
+def test_what_a_turn_asks_after_turning_to_something_new_decides() -> None:
+    story = "写一个关于小猫的睡前故事"
+    task_class, reason = classify(story, "可爱。另外问一下，Excel 里怎么用公式把 A 列和 B 列拼在一起？")
+    assert task_class == "code"
+    assert reason.startswith("the last user turn (2 of 2), from where it turns to something new")
+    # A marker late in the turn is part of what it asks, not a turn to something new.
+    assert not classify(story, "再写一个更长的故事，对了")[1].endswith("something new")
