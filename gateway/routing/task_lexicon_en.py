@@ -247,7 +247,8 @@ LEXICON: Final[tuple[tuple[str, float, str], ...]] = (
         "paxos, eventual consistency, idempotency, isolation level, write skew, lock contention, "
         "starvation, priority inversion, thundering herd, backpressure, cache invalidation, partitioning, "
         "slowly changing dimension, star schema, normalize the, normalise the, repeatable read, serializable, "
-        "read committed, wireguard, cgnat, vps, nat traversal",
+        "read committed, wireguard, cgnat, vps, nat traversal, how would you design, at scale, "
+        "requests per second, writes per second",
     ),
     (
         "math",
@@ -258,6 +259,7 @@ LEXICON: Final[tuple[tuple[str, float, str], ...]] = (
         "maximize the volume, minimise the, minimize the, optimal size, pigeonhole, sensitivity, "
         "specificity, % sensitive, % specific, false positive rate, bayes' theorem, what size should",
     ),
+    ("feelings", 1.5, "the worst part, didn't even apologize, being dramatic, so annoyed, so upset, pissed off"),
     ("feelings", 1.5, "not cut out for, imposter syndrome, impostor syndrome, i panic, still panic, feel stupid"),
     ("brainstorm", 2.0, "punny, channel name, team name"),
     ("lay", 1.5, "i'm not technical, not a developer, not an engineer, explain like i'm, non-techie"),

@@ -21,8 +21,11 @@ _FOLLOW_UP_CHARS: Final = 90
 _ELLIPTIC_CHARS: Final = 30  # this short, a turn leans on the one before whatever its first word
 # How far back a follow-up is looked for its task: further back, the conversation has moved on.
 _EARLIER_TURNS: Final = 3
-# The groups of a request made in so many words ("write a poem", "写一个函数"): a turn with one asks anew.
-_OWN_REQUESTS: Final = frozenset({"creative_request", "code_request", "code_block", "stack_trace", "sql"})
+# The groups of a request made in so many words ("write a poem", "写一个函数"), or of a turn that says how the
+# user feels or asks for ideas: a turn with one asks anew.
+_OWN_REQUESTS: Final = frozenset(
+    {"creative_request", "code_request", "code_block", "stack_trace", "sql", "regex", "brainstorm", "feelings"}
+)
 _FOLLOW_UP_RE: Final = re.compile(
     r"\W*(?:now|also|and|then|ok(?:ay)?|great|thanks|thank you|cool|nice|perfect|but|so|what about|how about|"
     r"wait|hmm|ooh|oh|again|another|one more|more|less|shorter|longer|simpler|smaller|faster|slower|why|isn't|"
@@ -30,11 +33,12 @@ _FOLLOW_UP_RE: Final = re.compile(
     r"this|that|these|those|ones?|round|continue|go on|keep going|the (?:first|second|third|last|next|previous|"
     r"above)|in (?:english|french|spanish|german|chinese|japanese|python|java)\b|"
     r"再|继续|繼續|接着|接著|改成|改为|改為|换成|換成|那|还有|還有|然后|然後|为什么|為什麼|短一|长一|長一|多加|"
-    r"少一|加上|去掉|好的|谢谢|謝謝|可以|能不能|第二|第三|上面|这个|這個|那个|那個|它|下联|下聯|结局|結局)"
+    r"少一|加上|去掉|好的|谢谢|謝謝|可以|能不能|第二|第三|上面|这个|這個|那个|那個|它|下联|下聯|结局|結局|如果|要是)"
 )
 # A short question about what was said before: "how would that change at 100x?", "what if they refuse?".
 _POINTS_BACK_RE: Final = re.compile(
-    r"\b(?:that|those|these|them|they|it|one of those|the same|instead|again)\b|(?:这个|這個|那个|那個|它|他们|他們)"
+    r"\b(?:that|those|these|them|they|it|ones|the same|instead|again|your turn|\w+er ones?)\b|"
+    r"这个|這個|那个|那個|它|他们|他們|[呢吗嗎][？?]\s*$"
 )
 _CJK_RE: Final = re.compile(r"[\u3400-\u9fff]")
 # "Also, a different question: ..." turns to something new, however it starts.

@@ -120,3 +120,21 @@ def test_what_a_turn_asks_after_turning_to_something_new_decides() -> None:
     assert reason.startswith("the last user turn (2 of 2), from where it turns to something new")
     # A marker late in the turn is part of what it asks, not a turn to something new.
     assert not classify(story, "再写一个更长的故事，对了")[1].endswith("something new")
+
+
+@pytest.mark.parametrize(
+    ("turns", "task_class"),
+    [
+        (("Write a funny riddle for a kids' party", "the kids are 12 and cocky, harder ones"), "creative"),
+        (("用 Python 寫一個函式，驗證台灣手機號碼是不是 09 開頭的 10 碼", "如果也要允許 +886 開頭呢？"), "code"),
+    ],
+)
+def test_comparatives_and_what_ifs_follow_up(turns: tuple[str, ...], task_class: str) -> None:
+    got, reason = classify(*turns)
+    assert (got, reason.split(",")[0]) == (task_class, "user turn 1 of 2")
+
+
+def test_a_short_turn_saying_how_the_user_feels_is_not_a_follow_up() -> None:
+    sql = "这条 SQL 跑了 40 秒：SELECT * FROM orders o JOIN users u ON o.user_id = u.id WHERE u.city = '上海'"
+    task_class, reason = classify(sql, "说真的我好累，经理天天催进度，改完这个又要加需求，我都不想干了")
+    assert (task_class, reason.split(":")[0]) == ("creative", "the last user turn (2 of 2)")
