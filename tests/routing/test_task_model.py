@@ -61,7 +61,8 @@ def test_no_shipped_file_means_no_model(monkeypatch: pytest.MonkeyPatch) -> None
 def test_the_shipped_model_loads_with_weights_for_the_rule_groups() -> None:
     model = load_task_model()
     assert model is not None
-    assert {"g code_block", "g creative_request", "g task"} <= set(model.weights)
+    assert {"t code", "t creative", "t general", "r code", "r creative", "r general"} <= set(model.weights)
+    assert sum(feature.startswith("g ") for feature in model.weights) >= 20
 
 
 def test_the_classifier_says_when_the_model_overrules_the_rules(monkeypatch: pytest.MonkeyPatch) -> None:
