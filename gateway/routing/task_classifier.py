@@ -18,7 +18,7 @@ from gateway.routing.task_groups import GROUPS, TASK_CLASSES, TaskClass
 from gateway.routing.task_material import MATERIAL_DAMPING, MATERIAL_MOST, text_task_instruction
 from gateway.routing.task_model import TaskModel, load_task_model, rule_inputs, text_features
 from gateway.routing.task_text_patterns import SYSTEM_PERSONA_RE
-from gateway.routing.task_verdict import TaskVerdict, class_scores, group_scores, reach_verdict
+from gateway.routing.task_verdict import TaskVerdict, class_scores, decisive, group_scores, reach_verdict
 
 __all__ = [
     "MAX_PROMPT_CHARS",
@@ -59,7 +59,11 @@ def classify_task(
 ) -> TaskVerdict:
     evidence, low = read_evidence(prompt, system=system, has_tools=has_tools, structured_output=structured_output)
     rules = reach_verdict(evidence)
-    return rules if TASK_MODEL is None else _revised(TASK_MODEL, rules, evidence, low)
+    # Where the rules lead clearly (about 60% of the labelled set) the model agrees with them all but once in a
+    # thousand, measured leaving each writing round out of its training: it is asked only where they do not.
+    if TASK_MODEL is None or decisive(rules):
+        return rules
+    return _revised(TASK_MODEL, rules, evidence, low)
 
 
 def rule_verdict(

@@ -76,7 +76,7 @@ def collect_shape(text: str, scan: str, intent: str, ask: str, evidence: Evidenc
         add_cue(evidence, "logs", "log lines", 1.5 if logs == 1 else 2.5)
     _paths(scan, evidence)
     _identifiers(scan, evidence)
-    if any(mark in scan for mark in pat.REGEX_MARKS):
+    if ("[" in scan or "\\" in scan or "(?" in scan) and any(mark in scan for mark in pat.REGEX_MARKS):
         add_cue(evidence, "regex", "regular expression", 3.0)
     if "`" in scan and (inline := len(pat.INLINE_CODE_RE.findall(scan))):
         add_cue(evidence, "inline_code", "inline code", min(1.5, 0.75 * inline))
