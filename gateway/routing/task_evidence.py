@@ -12,7 +12,17 @@ import re
 from collections.abc import Iterator
 
 from gateway.routing import task_text_patterns as pat
-from gateway.routing.task_word_matchers import ASCII_CUES, ASCII_RE, ASCII_RUN_RE, CJK_CUES, CJK_RES
+from gateway.routing.task_word_matchers import (
+    ASCII_CUES,
+    ASCII_RE,
+    ASCII_RUN_RE,
+    BROAD_ASCII_CUES,
+    BROAD_ASCII_RE,
+    BROAD_CJK_CUES,
+    BROAD_CJK_RES,
+    CJK_CUES,
+    CJK_RES,
+)
 
 # group -> {matched text -> weight}; a cue counts once however often it occurs.
 Evidence = dict[str, dict[str, float]]
@@ -42,10 +52,24 @@ def collect_words(low: str, low_intent: str, evidence: Evidence) -> None:
                 add_cue(evidence, cue.group, found, cue.weight)
     if pat.GREETING_RE.match(low_intent):
         add_cue(evidence, "chat", "greeting", 1.5)
+    _broad_words(ascii_text, low_intent, evidence)
     if pat.ACTION_RE.match(low_intent):
         add_cue(evidence, "roleplay", "acts in role", 2.5)
     if pat.ROLEPLAY_RE.match(low_intent):
         add_cue(evidence, "roleplay", "addresses a character", 2.0)
+
+
+def _broad_words(ascii_text: str, low_intent: str, evidence: Evidence) -> None:
+    """Cues from the broad vocabulary lists (`task_vocabulary`), found apart from the hand lists'."""
+    for found in dict.fromkeys(BROAD_ASCII_RE.findall(ascii_text)):
+        cue = BROAD_ASCII_CUES.get(found) or BROAD_ASCII_CUES.get(" ".join(found.split()))
+        if cue is not None:
+            add_cue(evidence, cue.group, found, cue.weight)
+    if not low_intent.isascii():
+        for pattern in BROAD_CJK_RES:
+            for found in dict.fromkeys(pattern.findall(low_intent)):
+                cue = BROAD_CJK_CUES[found]
+                add_cue(evidence, cue.group, found, cue.weight)
 
 
 def collect_shape(text: str, scan: str, intent: str, ask: str, evidence: Evidence) -> None:

@@ -43,6 +43,8 @@ GROUPS: Final[Mapping[str, Group]] = MappingProxyType(
         "word_problem": Group("code", 1.5, "word problem"),
         "code_request": Group("code", 3.5, "asks for code"),
         "tech": Group("code", 5.0, "programming terms"),
+        "terms": Group("code", 3.0, "technical terms"),
+        "maths_terms": Group("code", 2.0, "mathematics terms"),
         "math": Group("code", 3.0, "math terms"),
         "tools": Group("code", 0.75, "tools offered"),
         "structured": Group("code", 0.75, "structured output"),
@@ -58,6 +60,7 @@ GROUPS: Final[Mapping[str, Group]] = MappingProxyType(
         "feelings": Group("creative", 3.0, "feelings"),
         "tone": Group("creative", 1.5, "playful tone"),
         "system_creative": Group("creative", 1.5, "persona system prompt"),
+        "creative_words": Group("creative", 2.0, "creative words"),
         # general
         "task": Group("general", 3.0, "general task"),
         "info": Group("general", 2.0, "factual/advice question"),
@@ -74,6 +77,7 @@ GROUPS: Final[Mapping[str, Group]] = MappingProxyType(
 GENERAL_PRIOR: Final = 0.8
 # Groups whose matched text is worth quoting in a reason; the others are described by their label.
 QUOTED_GROUPS: Final = frozenset(
-    {"error", "path", "identifier", "equation", "code_request", "tech", "math", "creative_request", "write"}
+    {"error", "path", "identifier", "equation", "code_request", "tech", "terms", "math", "maths_terms", "write"}
+    | {"creative_request", "creative_words"}
     | {"form", "roleplay", "brainstorm", "chat", "feelings", "tone", "task", "info", "question", "lay", "topic"}
 )

@@ -13,6 +13,7 @@ from types import MappingProxyType
 from typing import Final, NamedTuple
 
 from gateway.routing import task_lexicon_en, task_lexicon_zh
+from gateway.routing.task_vocabulary import vocabulary
 
 
 class Cue(NamedTuple):
@@ -57,6 +58,20 @@ def _trie_pattern(phrases: Iterable[str]) -> str:
 
 ASCII_CUES: Final[Mapping[str, Cue]] = MappingProxyType(_table(task_lexicon_en.LEXICON))
 CJK_CUES: Final[Mapping[str, Cue]] = MappingProxyType(_table(task_lexicon_zh.LEXICON))
+# The broad lists are matched apart: one of their phrases overlapping a hand phrase ("a short story" beside
+# "short story about") must not take its place. A phrase the hand lists hold is theirs; each broad phrase goes
+# to the table of its script, since the Chinese lists name tools in ASCII ("spring boot").
+_BROAD = vocabulary("en") + vocabulary("zh")
+BROAD_ASCII_CUES: Final[Mapping[str, Cue]] = MappingProxyType(
+    {
+        phrase: cue
+        for phrase, cue in _table(_BROAD).items()
+        if phrase.isascii() and phrase not in ASCII_CUES and phrase not in CJK_CUES
+    }
+)
+BROAD_CJK_CUES: Final[Mapping[str, Cue]] = MappingProxyType(
+    {phrase: cue for phrase, cue in _table(_BROAD).items() if not phrase.isascii() and phrase not in CJK_CUES}
+)
 
 # Word boundaries by hand, because CJK characters count as \w and \b would not split "用python写". A trailing
 # version number still names the thing: "vue3", "python3.11", "html5".
@@ -76,6 +91,10 @@ def _split_by_first_char(phrases: Iterable[str], parts: int) -> tuple[re.Pattern
 
 
 CJK_RES: Final = _split_by_first_char(CJK_CUES, 6)
+BROAD_ASCII_RE: Final = re.compile(
+    r"(?<![a-z0-9_])(" + _trie_pattern(BROAD_ASCII_CUES) + r")(?:\d+(?:\.\d+)*)?(?![a-z0-9_+#'])"
+)
+BROAD_CJK_RES: Final = _split_by_first_char(BROAD_CJK_CUES, 4)
 
 # Chinese text: the English word list only needs the runs of ASCII between the Chinese characters.
 ASCII_RUN_RE: Final = re.compile(r"[\x00-\x7f]+")
