@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 from gateway.routing import task_text_patterns as pat
 from gateway.routing.task_word_matchers import (
@@ -22,6 +22,7 @@ from gateway.routing.task_word_matchers import (
     BROAD_CJK_RES,
     CJK_CUES,
     CJK_RES,
+    Cue,
 )
 
 # group -> {matched text -> weight}; a cue counts once however often it occurs.
@@ -36,39 +37,40 @@ def add_cue(evidence: Evidence, group: str, example: str, weight: float) -> None
 
 
 def collect_words(low: str, low_intent: str, evidence: Evidence) -> None:
-    """Cues from the word lists. Chinese words are read only in the narrower `low_intent` window, since one
-    Chinese character is about a token; greetings and addressing a character only count at its very start.
+    """Cues from the word lists: the hand-weighted ones, then the broad ones (`task_vocabulary`) apart, so that
+    a broad phrase never takes a hand phrase's place. Chinese words are read only in the narrower `low_intent`
+    window, since one Chinese character is about a token; greetings and addressing a character only count at
+    its very start.
     """
     ascii_text = low if low.isascii() else " ".join(ASCII_RUN_RE.findall(low))
-    # dict.fromkeys, not set: set order varies with the per-process hash seed, and the reason must not.
-    for found in dict.fromkeys(ASCII_RE.findall(ascii_text)):
-        cue = ASCII_CUES.get(found) or ASCII_CUES.get(" ".join(found.split()))
-        if cue is not None:
-            add_cue(evidence, cue.group, found, cue.weight)
-    if not low_intent.isascii():
-        for pattern in CJK_RES:
-            for found in dict.fromkeys(pattern.findall(low_intent)):
-                cue = CJK_CUES[found]
-                add_cue(evidence, cue.group, found, cue.weight)
+    _listed_words(ascii_text, low_intent, ASCII_RE, ASCII_CUES, CJK_RES, CJK_CUES, evidence)
+    _listed_words(ascii_text, low_intent, BROAD_ASCII_RE, BROAD_ASCII_CUES, BROAD_CJK_RES, BROAD_CJK_CUES, evidence)
     if pat.GREETING_RE.match(low_intent):
         add_cue(evidence, "chat", "greeting", 1.5)
-    _broad_words(ascii_text, low_intent, evidence)
     if pat.ACTION_RE.match(low_intent):
         add_cue(evidence, "roleplay", "acts in role", 2.5)
     if pat.ROLEPLAY_RE.match(low_intent):
         add_cue(evidence, "roleplay", "addresses a character", 2.0)
 
 
-def _broad_words(ascii_text: str, low_intent: str, evidence: Evidence) -> None:
-    """Cues from the broad vocabulary lists (`task_vocabulary`), found apart from the hand lists'."""
-    for found in dict.fromkeys(BROAD_ASCII_RE.findall(ascii_text)):
-        cue = BROAD_ASCII_CUES.get(found) or BROAD_ASCII_CUES.get(" ".join(found.split()))
+def _listed_words(
+    ascii_text: str,
+    low_intent: str,
+    ascii_re: re.Pattern[str],
+    ascii_cues: Mapping[str, Cue],
+    cjk_res: tuple[re.Pattern[str], ...],
+    cjk_cues: Mapping[str, Cue],
+    evidence: Evidence,
+) -> None:
+    # dict.fromkeys, not set: set order varies with the per-process hash seed, and the reason must not.
+    for found in dict.fromkeys(ascii_re.findall(ascii_text)):
+        cue = ascii_cues.get(found) or ascii_cues.get(" ".join(found.split()))
         if cue is not None:
             add_cue(evidence, cue.group, found, cue.weight)
     if not low_intent.isascii():
-        for pattern in BROAD_CJK_RES:
+        for pattern in cjk_res:
             for found in dict.fromkeys(pattern.findall(low_intent)):
-                cue = BROAD_CJK_CUES[found]
+                cue = cjk_cues[found]
                 add_cue(evidence, cue.group, found, cue.weight)
 
 
