@@ -87,6 +87,27 @@ def test_auto_walks_the_policy_and_says_why(client: TestClient) -> None:
     assert_gateway_headers(response, "gpt-4.1-mini", "azure/gpt-4.1-mini")
 
 
+def test_explain_says_which_turn_of_a_conversation_decided_and_why(client: TestClient) -> None:
+    conversation = [
+        {"role": "system", "content": "You are a friendly poet."},
+        {"role": "user", "content": "Why does this throw?\n```python\nprint(1 / 0)\n```"},
+        {"role": "assistant", "content": "Dividing by zero raises ZeroDivisionError."},
+        {"role": "user", "content": "now make it return None instead"},
+    ]
+    report = client.post(CHAT, headers=AUTH, json={"model": "auto", "messages": conversation}).json()
+    assert report["model"] == "gpt-4.1"
+    reason = report["features"]["task_class_reason"]
+    assert reason.startswith("user turn 1 of 2, which the last (“now make it return None instead”) follows up: ")
+    assert "code block" in reason
+    coding_step = next(step for step in report["path"] if step["node"] == "coding")
+    assert reason in coding_step["reason"]
+    switched = [*conversation, {"role": "assistant", "content": "Done."}, {"role": "user", "content": "Write me a "
+                "limerick about division by zero"}]  # fmt: skip
+    report = client.post(CHAT, headers=AUTH, json={"model": "auto", "messages": switched}).json()
+    assert report["model"] == "gpt-4.5-preview"
+    assert report["features"]["task_class_reason"].startswith("the last user turn (3 of 3): asks for creative writing")
+
+
 def test_what_a_request_needs_and_each_model_passed_over_are_explained(client: TestClient) -> None:
     # What client.chat.completions.parse(model="auto", response_format=Person) sends.
     schema = {"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]}
