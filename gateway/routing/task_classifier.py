@@ -86,9 +86,9 @@ def read_evidence(prompt: str, *, system: str, has_tools: bool, structured_outpu
     collect_words(low, low_intent, evidence)
     collect_shape(text, scan, intent, ask, evidence)
     collect_requests(ask, evidence)
-    instruction = text_task_instruction(low)
-    if instruction is not None:
-        _damp_material(instruction, evidence)
+    material_task = text_task_instruction(low)
+    if material_task is not None:
+        _damp_material(*material_task, evidence)
     if system and _lead(reach_verdict(evidence)) < SYSTEM_SETTLES_UNDER:
         _system(system[:MAX_SYSTEM_CHARS], evidence)
     # Tools and JSON output are common in technical integrations, but a poem can come back as JSON too.
@@ -99,7 +99,7 @@ def read_evidence(prompt: str, *, system: str, has_tools: bool, structured_outpu
     return evidence, low
 
 
-def _damp_material(instruction: str, evidence: Evidence) -> None:
+def _damp_material(instruction: str, creative: bool, evidence: Evidence) -> None:
     """Code evidence of a text task's material ("translate this README: ...") counts for little, and so do the
     technical words of its instruction, which name the material or its categories ("tag as frontend/backend")."""
     own: Evidence = {}
@@ -116,7 +116,10 @@ def _damp_material(instruction: str, evidence: Evidence) -> None:
                 for example in examples:
                     if example not in kept:
                         examples[example] *= MATERIAL_MOST / damped
-    add_cue(evidence, "material", "text task on given material", 2.0)
+    if creative:
+        add_cue(evidence, "creative_material", "creative writing about given material", 2.0)
+    else:
+        add_cue(evidence, "material", "text task on given material", 2.0)
 
 
 def _revised(model: TaskModel, rules: TaskVerdict, evidence: Evidence, low: str) -> TaskVerdict:

@@ -61,6 +61,7 @@ GROUPS: Final[Mapping[str, Group]] = MappingProxyType(
         "tone": Group("creative", 1.5, "playful tone"),
         "system_creative": Group("creative", 1.5, "persona system prompt"),
         "creative_words": Group("creative", 2.0, "creative words"),
+        "creative_material": Group("creative", 2.0, "creative writing about given material"),
         # general
         "task": Group("general", 3.0, "general task"),
         "info": Group("general", 2.0, "factual/advice question"),

@@ -30,7 +30,38 @@ from gateway.routing.task_material import text_task_instruction
     ],
 )
 def test_a_text_task_and_its_material(text: str, instruction: str) -> None:
-    assert text_task_instruction(text) == instruction
+    assert text_task_instruction(text) == (instruction, False)
+
+
+@pytest.mark.parametrize(
+    ("text", "instruction"),
+    [
+        (
+            'turn these commit messages into a haiku for our channel:\n\n"fix flaky test (again)"\n"revert it"',
+            "turn these commit messages into a haiku for our channel",
+        ),
+        (
+            "根据下面这段事故复盘，写一篇小红书风格的日记：\n\n周五 18:30 发布新版本，19:10 支付超时，回滚后恢复",
+            None,
+        ),
+    ],
+)
+def test_creative_writing_about_the_material_is_told_apart(text: str, instruction: str | None) -> None:
+    found = text_task_instruction(text)
+    assert found is not None and found[1] is True
+    if instruction is not None:
+        assert found[0] == instruction
+
+
+def test_a_creative_task_on_technical_material_reads_as_creative(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(task_classifier, "TASK_MODEL", None)
+    shanty = (
+        "Turn the timeline from our outage postmortem into a sea shanty for the retro:\n\n02:04 disk on db-3 hits "
+        "100%\n02:11 replication lag alert, postgres primary stops accepting writes\n02:30 failover to db-4"
+    )
+    verdict = classify_task(shanty)
+    assert verdict.task_class == "creative"
+    assert "creative writing about given material" in verdict.reason
 
 
 @pytest.mark.parametrize(
@@ -38,6 +69,7 @@ def test_a_text_task_and_its_material(text: str, instruction: str) -> None:
     [
         "why does this throw:\n\ntypeerror: cannot read property 'map' of undefined at render (app.js:10:5)",
         "translate this python script to go:\n\nimport sys\nfor line in sys.stdin:\n    print(line.upper())",
+        "下面是 nginx access log，帮我写个 awk（或者 shell 管道）命令统计每个 ip 的请求数：\n\n203.0.113.5 - - [may]",
         "fix the bug in this summary function:\n\ndef summarise(xs): return sum(xs) / len(xs) if xs else None",
         "summarise",  # no material
         "tag these: x",  # too little material to be any
