@@ -2,7 +2,8 @@
 
 Chat Completions `messages`, a Responses `input` (a string, or items: messages among tool calls and their
 outputs) with its `instructions`, and a legacy Completions `prompt` all come to the same shape. Assistant
-turns are left out: what the model said is not what the user asks.
+turns are not the user's ask: only the answer just before the last user turn is kept, for a follow-up whose
+words and earlier turns say too little on their own.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from gateway.frozen import frozen
 class Conversation:
     turns: tuple[str, ...]  # the user's turns with text, oldest first
     system: str  # system and developer messages (Responses: instructions first), joined
+    # The assistant's answer just before the last user turn: what a follow-up ("make it shorter") follows.
+    last_reply: str = ""
 
 
 _EMPTY = Conversation((), "")
@@ -38,7 +41,7 @@ def responses_conversation(json_body: Mapping[str, Any]) -> Conversation:
     given = json_body.get("input")
     read = Conversation((given,), "") if isinstance(given, str) else _messages(given)
     texts = [text for text in (instructions if isinstance(instructions, str) else "", read.system) if text]
-    return Conversation(read.turns, "\n".join(texts))
+    return Conversation(read.turns, "\n".join(texts), read.last_reply)
 
 
 def _messages(messages: Any) -> Conversation:
@@ -46,6 +49,7 @@ def _messages(messages: Any) -> Conversation:
         return _EMPTY
     turns: list[str] = []
     system: list[str] = []
+    reply = last_reply = ""
     for message in messages:
         if not isinstance(message, dict):
             continue
@@ -54,9 +58,12 @@ def _messages(messages: Any) -> Conversation:
             text = "\n".join(_texts(message.get("content")))
             if text:
                 turns.append(text)
+                last_reply, reply = reply, ""
+        elif role == "assistant":
+            reply = "\n".join(_texts(message.get("content")))
         elif role in ("system", "developer"):
             system.extend(_texts(message.get("content")))
-    return Conversation(tuple(turns), "\n".join(system))
+    return Conversation(tuple(turns), "\n".join(system), last_reply)
 
 
 def _texts(content: Any) -> list[str]:

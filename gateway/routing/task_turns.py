@@ -19,6 +19,8 @@ from gateway.routing.task_verdict import decisive
 # A follow-up is short: a new task comes with what it is about. Chinese says as much in about half the characters.
 _FOLLOW_UP_CHARS: Final = 90
 _ELLIPTIC_CHARS: Final = 30  # this short, a turn leans on the one before whatever its first word
+# How much of the assistant's answer a follow-up is read with: its opening shows what kind of answer it is.
+_REPLY_CHARS: Final = 600
 # How far back a follow-up is looked for its task: further back, the conversation has moved on.
 _EARLIER_TURNS: Final = 3
 # The groups of a request made in so many words ("write a poem", "写一个函数"), or of a turn that says how the
@@ -92,6 +94,11 @@ def deciding_text(conversation: Conversation, *, has_tools: bool, structured_out
         joined = turns[index] + "\n" + turns[-1]
         if decisive(rules(joined)):
             return joined, f"user turn {index + 1} of {count}, which the last ({quoted}) follows up"
+    if conversation.last_reply:
+        # What the assistant answered shows what is being followed up: code, a poem, an email.
+        answered = turns[-2] + "\n" + conversation.last_reply[:_REPLY_CHARS] + "\n" + turns[-1]
+        if decisive(rules(answered)):
+            return answered, f"the last user turn ({quoted}) with the turn and the answer it follows up"
     return turns[-2] + "\n" + turns[-1], f"the last user turn ({quoted}) with the one before, neither decisive"
 
 

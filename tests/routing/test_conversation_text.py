@@ -19,7 +19,9 @@ def test_chat_messages_give_the_user_turns_in_order_and_the_system_text() -> Non
             "not a message",
         ]
     }
-    assert chat_conversation(body) == Conversation(("first", "second\npart"), "You review code.\nBe terse.")
+    assert chat_conversation(body) == Conversation(
+        ("first", "second\npart"), "You review code.\nBe terse.", "the model's words are not the user's ask"
+    )
 
 
 @pytest.mark.parametrize(
@@ -48,3 +50,19 @@ def test_a_responses_input_with_instructions_first() -> None:
     assert responses_conversation(body) == Conversation(("first", "second"), "Be brief.\nAnswer in French.")
     assert responses_conversation({"input": "x", "instructions": 7}) == Conversation(("x",), "")
     assert responses_conversation({"previous_response_id": "resp_1"}) == Conversation((), "")
+
+
+def test_the_answer_just_before_the_last_user_turn_is_kept() -> None:
+    body = {
+        "messages": [
+            {"role": "user", "content": "first"},
+            {"role": "assistant", "content": "an older answer"},
+            {"role": "user", "content": "second"},
+            {"role": "assistant", "content": [{"type": "text", "text": "the answer followed up"}]},
+            {"role": "user", "content": "third"},
+        ]
+    }
+    assert chat_conversation(body).last_reply == "the answer followed up"
+    assert chat_conversation({"messages": [{"role": "user", "content": "only"}]}).last_reply == ""
+    trailing = {"messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}]}
+    assert chat_conversation(trailing).last_reply == ""  # an answer after the last user turn follows nothing

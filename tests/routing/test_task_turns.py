@@ -138,3 +138,16 @@ def test_a_short_turn_saying_how_the_user_feels_is_not_a_follow_up() -> None:
     sql = "这条 SQL 跑了 40 秒：SELECT * FROM orders o JOIN users u ON o.user_id = u.id WHERE u.city = '上海'"
     task_class, reason = classify(sql, "说真的我好累，经理天天催进度，改完这个又要加需求，我都不想干了")
     assert (task_class, reason.split(":")[0]) == ("creative", "the last user turn (2 of 2)")
+
+
+def test_a_follow_up_whose_turns_say_too_little_is_read_with_the_answer_it_follows() -> None:
+    conversation = Conversation(
+        ("can you help with two things?", "thanks, and the second one?"),
+        "",
+        "Sure. The first:\n```python\nimport re\nZIP = re.compile(r'^\\d{5}$')\n```",
+    )
+    verdict = classify_conversation(conversation, has_tools=False, structured_output=False)
+    assert verdict.task_class == "code"
+    assert verdict.reason.startswith("the last user turn (“thanks, and the second one?”) with the turn and the answer")
+    without = Conversation(conversation.turns, "")
+    assert classify_conversation(without, has_tools=False, structured_output=False).task_class != "code"
