@@ -22,6 +22,9 @@ class Endpoint:
     # JSON text fields with a most length in characters, which Azure refuses beyond (so they are refused here,
     # before any budget is taken or Azure is called)
     max_chars: tuple[tuple[str, int], ...] = ()
+    # JSON array fields with a most length, which Azure refuses beyond ("max 2,048 embedding inputs; 2,048 chat
+    # messages; 128 tools"): refused here for the same reason
+    max_items: tuple[tuple[str, int], ...] = ()
 
 
 _COMMON_TYPES: tuple[tuple[str, type | tuple[type, ...]], ...] = (("model", str), ("stream", bool))
@@ -31,7 +34,14 @@ _AUDIO_UPLOADS = frozenset({"file"})
 ENDPOINTS: dict[str, Endpoint] = {
     endpoint.operation: endpoint
     for endpoint in (
-        Endpoint("chat/completions", "json", "json", ("model", "messages"), (*_COMMON_TYPES, ("messages", list))),
+        Endpoint(
+            "chat/completions",
+            "json",
+            "json",
+            ("model", "messages"),
+            (*_COMMON_TYPES, ("messages", list)),
+            max_items=(("messages", 2048), ("tools", 128)),
+        ),
         Endpoint("completions", "json", "json", ("model", "prompt"), _COMMON_TYPES),
         # The Responses API: `input` may be left out when a `previous_response_id` or a stored prompt carries on.
         Endpoint(
@@ -47,8 +57,9 @@ ENDPOINTS: dict[str, Endpoint] = {
                 ("store", bool),
                 ("background", bool),
             ),
+            max_items=(("tools", 128),),
         ),
-        Endpoint("embeddings", "json", "json", ("model", "input"), _COMMON_TYPES),
+        Endpoint("embeddings", "json", "json", ("model", "input"), _COMMON_TYPES, max_items=(("input", 2048),)),
         Endpoint("images/generations", "json", "json", ("model", "prompt"), (*_COMMON_TYPES, ("prompt", str))),
         # TTS `input` and `instructions`: "The maximum length is 4096 characters" (Azure's spec and the SDK's).
         Endpoint(

@@ -29,6 +29,7 @@ def parse_json_body(endpoint: Endpoint, content_type: str, raw: bytes) -> Client
     if not isinstance(parsed, dict):
         raise InvalidRequest("The request body must be a JSON object.", code="invalid_json")
     _check_fields(endpoint, parsed)
+    _check_lengths(endpoint, parsed)
     return ClientBody(endpoint=endpoint, raw=raw, content_type=content_type, json=parsed)
 
 
@@ -56,6 +57,20 @@ def _check_fields(endpoint: Endpoint, body: dict[str, Any]) -> None:
                 param=name,
                 code="string_above_max_length",
             )
+
+
+def _check_lengths(endpoint: Endpoint, body: dict[str, Any]) -> None:
+    for name, most in endpoint.max_items:
+        value = body.get(name)
+        # An embeddings input that is a list of integers is one input (its tokens), not many.
+        if not isinstance(value, list) or len(value) <= most or all(type(item) is int for item in value):
+            continue
+        raise InvalidRequest(
+            f"Invalid '{name}': array too long. Expected an array with maximum length {most:,}, but got an array "
+            f"with length {len(value):,} instead.",
+            param=name,
+            code="array_above_max_length",
+        )
 
 
 def _has_type(value: Any, expected: type | tuple[type, ...]) -> bool:

@@ -49,6 +49,16 @@ def test_an_embeddings_input_over_the_window_is_a_400_naming_its_index(
     refused_before_azure(gateway, sim, error)
 
 
+def test_more_embeddings_inputs_than_azure_takes_is_a_400_before_azure(
+    client: openai.OpenAI, gateway: Gateway, sim: SimulatorControl
+) -> None:
+    with pytest.raises(openai.BadRequestError) as caught:
+        client.embeddings.create(model="auto", input=["a"] * 2049)
+    error = caught.value
+    assert (error.code, error.param) == ("array_above_max_length", "input")
+    refused_before_azure(gateway, sim, error)
+
+
 def test_speech_over_the_tts_input_limit_is_a_400_before_azure(
     client: openai.OpenAI, gateway: Gateway, sim: SimulatorControl
 ) -> None:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import orjson
 import pytest
 
 from gateway.errors import InvalidRequest
@@ -61,3 +62,33 @@ def test_speech_input_and_instructions_up_to_4096_characters_and_not_one_more() 
             parse_json_body(speaking, "application/json", too_long)
         assert (caught.value.status, caught.value.param, caught.value.code) == (400, field, "string_above_max_length")
         assert caught.value.message == f"'{field}' is too long: 4,097 characters, the maximum is 4,096."
+
+
+@pytest.mark.parametrize(
+    ("operation", "field", "most", "item"),
+    [
+        ("chat/completions", "messages", 2048, {"role": "user", "content": "hi"}),
+        ("chat/completions", "tools", 128, {"type": "function", "function": {"name": "f"}}),
+        ("responses", "tools", 128, {"type": "function", "name": "f"}),
+        ("embeddings", "input", 2048, "a text"),
+        ("embeddings", "input", 2048, [1, 2, 3]),
+    ],
+)
+def test_arrays_azure_caps_are_refused_one_past_the_cap(operation: str, field: str, most: int, item: object) -> None:
+    endpoint = ENDPOINTS[operation]
+    required = {"messages": [{"role": "user", "content": "hi"}]} if operation == "chat/completions" else {}
+    base = {"model": "auto", **required, **({"input": "x"} if operation == "embeddings" else {})}
+    at_cap = orjson.dumps({**base, field: [item] * most})
+    assert parse_json_body(endpoint, "application/json", at_cap).json is not None
+    with pytest.raises(InvalidRequest) as caught:
+        parse_json_body(endpoint, "application/json", orjson.dumps({**base, field: [item] * (most + 1)}))
+    assert (caught.value.status, caught.value.param, caught.value.code) == (400, field, "array_above_max_length")
+    assert caught.value.message == (
+        f"Invalid '{field}': array too long. Expected an array with maximum length {most:,}, but got an array "
+        f"with length {most + 1:,} instead."
+    )
+
+
+def test_one_embeddings_input_given_as_tokens_is_one_input_however_long() -> None:
+    tokens = orjson.dumps({"model": "auto", "input": list(range(5000))})
+    assert parse_json_body(ENDPOINTS["embeddings"], "application/json", tokens).json is not None
