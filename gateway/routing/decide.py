@@ -150,6 +150,7 @@ def _misfit(
             f"{prompt:,} prompt + {output:,} output tokens exceed its {model.context_window:,}-token window",
             window=True,
             model=model.model,
+            param=prompt_param(features.operation),
         )
     return None
 
@@ -187,8 +188,16 @@ def _honour(
         f"This model's maximum context length is {model.context_window:,} tokens. However, you requested "
         f"{prompt + output:,} tokens ({prompt:,} in the messages, {output:,} in the completion), and no larger "
         "model of its family can take them. Please reduce the length of the messages or completion.",
-        param="messages",
+        param=prompt_param(features.operation),
     )
+
+
+def prompt_param(operation: str) -> str:
+    """The body field that holds a request's prompt, which a too-long error names."""
+    return _PROMPT_PARAMS.get(operation, INPUT)
+
+
+_PROMPT_PARAMS = {"chat/completions": "messages", "completions": "prompt"}
 
 
 def _no_candidate(leaf: Leaf, misfit: _Misfit | None) -> InvalidRequest:
@@ -198,7 +207,7 @@ def _no_candidate(leaf: Leaf, misfit: _Misfit | None) -> InvalidRequest:
         return ContextLengthExceeded(
             f"The request is too long for every model the routing policy offers that can serve it: "
             f"for {misfit.model}, {reason}.",
-            param=misfit.param or "messages",
+            param=misfit.param,
         )
     return InvalidRequest(
         f"No model the routing policy offers for this request ({listed}) can serve it: {reason}.",

@@ -364,6 +364,22 @@ def test_no_model_that_serves_the_task_is_a_no_route_400() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("operation", "task", "param"),
+    [("chat/completions", "chat", "messages"), ("completions", "completion", "prompt"), ("responses", "chat", "input")],
+)
+def test_a_prompt_too_long_names_the_field_that_holds_it(operation: str, task: str, param: str) -> None:
+    tree = policy(Leaf("cheap", ("small",), None), start="cheap")
+    traits_of_task = traits(("small", 1_000, False, task))
+    features = chat_features(task=task, operation=operation)
+    with pytest.raises(ContextLengthExceeded) as caught:
+        decide(tree, traits_of_task, features, Tokens(5_000), "auto")
+    assert caught.value.param == param
+    with pytest.raises(ContextLengthExceeded) as named:
+        decide(tree, traits_of_task, features, Tokens(5_000), "small")
+    assert named.value.param == param
+
+
 def test_a_window_too_small_is_told_rather_than_a_model_that_never_could() -> None:
     # small served the request but was too small; speech, met later in the walk, never could serve it.
     tree = policy(Leaf("cheap", ("small",), "voices"), Leaf("voices", ("speech",), None), start="cheap")
