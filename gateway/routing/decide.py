@@ -130,7 +130,7 @@ def _misfit(
         return _Misfit(f"it does not serve {features.task.replace('_', ' ')}", window=False)
     lacks = unmet(features.needs - excused, model.lacks)
     if lacks:
-        return _Misfit(describe(lacks), window=False, param=param_of(lacks))
+        return _Misfit(describe(lacks), window=False, param=param_of(lacks, features.operation))
     if model.context_window is None:
         return None
     held = tokens.largest_input(model.model)

@@ -111,9 +111,27 @@ def describe(needs: Iterable[str]) -> str:
     return ", ".join(f"no {_ALL_NEEDS[need]}" for need in needs)
 
 
-def param_of(needs: Iterable[str]) -> str | None:
-    """The request field behind the first of `needs` that one field makes, for a 400 to name; None when none does."""
-    return next((PARAM_OF_NEED[need] for need in needs if need in PARAM_OF_NEED), None)
+def param_of(needs: Iterable[str], operation: str) -> str | None:
+    """The request field behind the first of `needs`, for a 400 to name; None when the need is the endpoint's own
+    (the Responses API)."""
+    for need in needs:
+        param = PARAM_OF_NEED.get(need) or _body_param(need, operation)
+        if param is not None:
+            return param
+    return None
+
+
+def _body_param(need: str, operation: str) -> str | None:
+    chat = operation == _CHAT
+    if need in ("image_input", "audio_input", "file_input"):
+        return "messages" if chat else "input"
+    if need in ("json_schema", "json_object"):
+        return "response_format" if chat else "text.format"
+    if need == "audio_output":
+        return "modalities"
+    if need == "tools":
+        return "tools"
+    return field_of(need, operation)
 
 
 def field_of(need: str, operation: str) -> str | None:

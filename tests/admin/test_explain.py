@@ -146,6 +146,7 @@ def test_a_need_no_model_of_the_policy_has_is_a_no_route_400(client: TestClient)
     response = client.post(CHAT, headers=AUTH, json={"model": "auto", "messages": MESSAGES, "reasoning_effort": "low"})
     error = assert_openai_error(response, 400, "no_route")
     assert error["message"].endswith("can serve it: no reasoning (reasoning_effort / reasoning).")
+    assert error["param"] == "reasoning_effort"
     assert_gateway_headers(response)
 
 

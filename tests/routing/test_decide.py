@@ -179,7 +179,7 @@ async def test_a_creative_responses_request_passes_over_gpt_45_preview(router: R
 async def test_a_need_no_shipped_model_has_is_a_no_route_400(router: Router) -> None:
     with pytest.raises(InvalidRequest) as caught:
         await route(router, "chat/completions", ask("Think hard: is 2**61-1 prime?", reasoning_effort="high"))
-    assert caught.value.code == "no_route"
+    assert (caught.value.code, caught.value.param) == ("no_route", "reasoning_effort")
     assert caught.value.message == (
         "No model the routing policy offers for this request (gpt-4.1) can serve it: "
         "no reasoning (reasoning_effort / reasoning)."

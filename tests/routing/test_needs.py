@@ -208,9 +208,28 @@ def test_transcript_needs_are_told_after_the_bodys_and_name_their_option() -> No
     assert describe(found) == (
         "no tool calling, no srt transcripts (response_format), no timestamps (timestamp_granularities)"
     )
-    assert param_of(found) == "response_format"  # the first need one field makes
-    assert param_of(("timestamps",)) == "timestamp_granularities"
-    assert param_of(("tools", "json_schema")) is None
+    assert param_of(found, "audio/transcriptions") == "tools"  # the first need's field
+    assert param_of(("transcript_srt", "timestamps"), "audio/transcriptions") == "response_format"
+    assert param_of(("timestamps",), "audio/transcriptions") == "timestamp_granularities"
+
+
+@pytest.mark.parametrize(
+    ("need", "chat", "responses"),
+    [
+        ("image_input", "messages", "input"),
+        ("file_input", "messages", "input"),
+        ("json_schema", "response_format", "text.format"),
+        ("json_object", "response_format", "text.format"),
+        ("tools", "tools", "tools"),
+        ("parallel_tool_calls", "parallel_tool_calls", "parallel_tool_calls"),
+        ("reasoning", "reasoning_effort", "reasoning"),
+        ("audio_output", "modalities", "modalities"),
+        ("responses_api", None, None),  # the endpoint's own: no field to name
+    ],
+)
+def test_each_need_names_the_field_that_makes_it(need: str, chat: str | None, responses: str | None) -> None:
+    assert param_of((need,), "chat/completions") == chat
+    assert param_of((need,), "responses") == responses
 
 
 @pytest.mark.parametrize(
