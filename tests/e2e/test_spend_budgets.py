@@ -169,7 +169,7 @@ def _whole_lines(log_path: Path) -> list[dict[str, Any]]:
 
 
 async def test_two_replicas_share_one_keys_daily_cap_and_settle_it_to_the_logged_cost(
-    two_replicas: tuple[list[str], Path, str], redis_url: str
+    two_replicas: tuple[list[str], Path, str], redis_url: str, sim: SimulatorControl
 ) -> None:
     urls, log_path, zone = two_replicas
     async with contextlib.AsyncExitStack() as stack:
@@ -177,8 +177,16 @@ async def test_two_replicas_share_one_keys_daily_cap_and_settle_it_to_the_logged
             await stack.enter_async_context(openai.AsyncOpenAI(base_url=url, api_key=CLIENT_KEYS[0], max_retries=0))
             for url in urls
         ]
-        # At once, through both: more than the cap's worth of reservations.
-        burst = await asyncio.gather(*(_send(clients[index % 2]) for index in range(BURST)))
+        # At once, through both: more than the cap's worth of reservations. The simulator holds each answer until
+        # every request is held there or refused, so none settles (giving back the rest of its reservation)
+        # before the last is admitted: on a busy machine the burst would otherwise trickle in and all fit.
+        await asyncio.to_thread(sim.add_fault, deployment="gpt-4.1", hold="burst")
+        tasks = [asyncio.create_task(_send(clients[index % 2])) for index in range(BURST)]
+        # The simulator's hold count has no notification to await.
+        while sum(task.done() for task in tasks) + await asyncio.to_thread(sim.waiting, "burst") < BURST:  # noqa: ASYNC110
+            await asyncio.sleep(0.01)
+        await asyncio.to_thread(sim.release, "burst")  # later holds of the name pass through
+        burst = await asyncio.gather(*tasks)
         sent = BURST
         lines = await _lines(log_path, sent)
         burst_cost = sum(line["cost_usd"] for line in lines if line["status"] == 200)

@@ -24,6 +24,12 @@ class SimulatorControl:
         """Returns once a response has reached hold `name`: the simulator answers at that moment."""
         self._http.get(f"/sim/holds/{name}/reached", timeout=timeout).raise_for_status()
 
+    def waiting(self, name: str) -> int:
+        """How many responses wait at hold `name` now."""
+        response = self._http.get("/sim/holds")
+        response.raise_for_status()
+        return int(response.json().get(name, {}).get("waiting", 0))
+
     def requests(self) -> list[dict[str, Any]]:
         response = self._http.get("/sim/requests")
         response.raise_for_status()
