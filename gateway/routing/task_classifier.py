@@ -18,7 +18,7 @@ from gateway.routing.task_groups import GROUPS, TASK_CLASSES, TaskClass
 from gateway.routing.task_material import MATERIAL_DAMPING, MATERIAL_MOST, text_task_instruction
 from gateway.routing.task_model import TaskModel, load_task_model, rule_inputs, text_features
 from gateway.routing.task_text_patterns import SYSTEM_PERSONA_RE
-from gateway.routing.task_verdict import TaskVerdict, class_scores, decisive, group_scores, reach_verdict
+from gateway.routing.task_verdict import TaskVerdict, class_scores, decisive, group_scores, lead, reach_verdict
 
 __all__ = [
     "MAX_PROMPT_CHARS",
@@ -89,7 +89,7 @@ def read_evidence(prompt: str, *, system: str, has_tools: bool, structured_outpu
     material_task = text_task_instruction(low)
     if material_task is not None:
         _damp_material(*material_task, evidence)
-    if system and _lead(reach_verdict(evidence)) < SYSTEM_SETTLES_UNDER:
+    if system and lead(reach_verdict(evidence)) < SYSTEM_SETTLES_UNDER:
         _system(system[:MAX_SYSTEM_CHARS], evidence)
     # Tools and JSON output are common in technical integrations, but a poem can come back as JSON too.
     if has_tools:
@@ -132,11 +132,6 @@ def _revised(model: TaskModel, rules: TaskVerdict, evidence: Evidence, low: str)
     said = f"words {', '.join(telling)}" if telling else "the weight of the evidence"
     reason = f"learned model, from {said} (the rules read {rules.task_class}: {rules.reason})"
     return TaskVerdict(task_class, reason, scores)
-
-
-def _lead(verdict: TaskVerdict) -> float:
-    first, second = sorted(verdict.scores.values(), reverse=True)[:2]
-    return first - second
 
 
 def _window(text: str, head: int, tail: int) -> str:

@@ -28,10 +28,15 @@ class TaskVerdict:
 DECISIVE_LEAD: Final = 2.0
 
 
+def lead(verdict: TaskVerdict) -> float:
+    """How far the verdict's winner is ahead of the runner-up."""
+    first, second = sorted(verdict.scores.values(), reverse=True)[:2]
+    return first - second
+
+
 def decisive(verdict: TaskVerdict) -> bool:
     """Whether the verdict's winner leads the runner-up clearly."""
-    first, second = sorted(verdict.scores.values(), reverse=True)[:2]
-    return first - second >= DECISIVE_LEAD
+    return lead(verdict) >= DECISIVE_LEAD
 
 
 def class_scores(evidence: Evidence, prior: float) -> tuple[dict[TaskClass, float], list[tuple[float, str]]]:
